@@ -1,0 +1,35 @@
+# One-line entry points for a fresh Debian machine (README): `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+FASHION_MNIST := /usr/share/datasets/fashion-mnist
+
+.PHONY: setup data run test lint
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -e '.[test]'
+	touch $@
+
+# The Debian package with the four Fashion-MNIST IDX files; without apt, tfds downloads them.
+data:
+	@if [ -f $(FASHION_MNIST)/train-images-idx3-ubyte.gz ]; then \
+		echo "Fashion-MNIST found in $(FASHION_MNIST)"; \
+	elif command -v apt-get >/dev/null 2>&1; then \
+		$(SUDO) apt-get update && $(SUDO) apt-get install -y dataset-fashion-mnist; \
+	else \
+		echo "no apt-get: Fashion-MNIST will be downloaded through tfds on first use"; \
+	fi
+
+run: setup data
+	$(BIN)/python -m experiments.linear_regression
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: setup data lint
+	$(BIN)/python -m pytest

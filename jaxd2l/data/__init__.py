@@ -1,0 +1,1 @@
+"""Data: synthetic regression data, Fashion-MNIST through tfds, and epoch batching."""

@@ -1,0 +1,27 @@
+"""d2l 3.2 linear regression from scratch, and the closed-form solution of d2l 3.1.1."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+
+def init(key: jax.Array, num_inputs: int, sigma: float = 0.01) -> dict[str, jax.Array]:
+    """w ~ N(0, sigma^2) of shape [d], b = 0 (d2l 3.2.1)."""
+    return {"w": sigma * jax.random.normal(key, (num_inputs,)), "b": jnp.zeros(())}
+
+
+def apply(params: dict[str, jax.Array], X: jax.Array) -> jax.Array:
+    """y_hat = Xw + b: X [B, d] -> [B]."""
+    return X @ params["w"] + params["b"]
+
+
+def closed_form(X: jax.Array, y: jax.Array) -> dict[str, jax.Array]:
+    """w* = (X^T X)^-1 X^T y with the bias folded into X as a column of ones.
+
+    Solved by least squares (QR/SVD) rather than an explicit inverse, which is the same
+    minimiser and stays accurate when X^T X is badly conditioned.
+    """
+    Xb = jnp.concatenate([X, jnp.ones((X.shape[0], 1), X.dtype)], axis=1)
+    wb = jnp.linalg.lstsq(Xb, y)[0]
+    return {"w": wb[:-1], "b": wb[-1]}

@@ -1,0 +1,119 @@
+"""Headless figures (PNG through matplotlib's Figure, no pyplot state), like d2l's plots."""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+
+def _figure(width: float, height: float):
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), layout="constrained")
+
+
+def _save(fig, path: str | os.PathLike) -> str:
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    fig.savefig(path, dpi=110)
+    return str(path)
+
+
+def draw_curves(ax, history: Sequence[Mapping[str, Any]], epochs: int | None = None) -> None:
+    """d2l's train_ch3 figure: train loss, train acc and test acc against epoch."""
+    x = [r["epoch"] for r in history]
+    for key, style in (("train_loss", "-"), ("train_acc", "--"), ("test_acc", "-.")):
+        if history and key in history[0]:
+            ax.plot(x, [r[key] for r in history], style, label=key.replace("_", " "))
+    ax.set_xlabel("epoch")
+    ax.set_xlim(1, max(epochs or 1, x[-1] if x else 1))
+    ax.grid(True, alpha=0.3)
+    ax.legend()
+
+
+def save_curves(history: Sequence[Mapping[str, Any]], path, epochs: int | None = None) -> str:
+    fig = _figure(4.5, 3.2)
+    draw_curves(fig.add_subplot(), history, epochs)
+    return _save(fig, path)
+
+
+def save_scatter(x, y, path, *, xlabel: str = "x", ylabel: str = "y") -> str:
+    """d2l 3.3: the scatter of one feature against the labels."""
+    fig = _figure(4.0, 3.0)
+    ax = fig.add_subplot()
+    ax.scatter(np.asarray(x), np.asarray(y), s=2)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    return _save(fig, path)
+
+
+def save_lines(
+    curves: Mapping[str, Sequence[float]],
+    path,
+    *,
+    xlabel: str,
+    ylabel: str,
+    logy: bool = False,
+    x: Sequence[float] | None = None,
+) -> str:
+    """Several labelled curves on one axis; non-finite points (divergence) leave gaps."""
+    fig = _figure(5.0, 3.4)
+    ax = fig.add_subplot()
+    for label, ys in curves.items():
+        ys = np.asarray(ys, dtype=float)
+        xs = np.arange(1, len(ys) + 1) if x is None else np.asarray(x)
+        ax.plot(xs, ys, label=label)
+    if logy:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(True, alpha=0.3)
+    ax.legend()
+    return _save(fig, path)
+
+
+def save_function_panels(
+    x, panels: Mapping[str, Mapping[str, Sequence[float]]], path, *, xlabel: str = "x"
+) -> str:
+    """One panel per title, each with labelled curves over x (losses, activations)."""
+    fig = _figure(3.2 * len(panels), 3.0)
+    axes = fig.subplots(1, len(panels), squeeze=False)[0]
+    for ax, (title, curves) in zip(axes, panels.items(), strict=True):
+        for label, ys in curves.items():
+            ax.plot(np.asarray(x), np.asarray(ys), label=label)
+        ax.set_title(title)
+        ax.set_xlabel(xlabel)
+        ax.grid(True, alpha=0.3)
+        ax.legend()
+    return _save(fig, path)
+
+
+def save_image_grid(
+    images,
+    titles: Sequence[str],
+    path,
+    *,
+    ncols: int = 9,
+    title_colors: Sequence[str] | None = None,
+    scale: float = 1.5,
+) -> str:
+    """d2l's show_images: a grid of grey images [N, H, W] or [N, H, W, 1] with titles."""
+    images = np.asarray(images)
+    if images.ndim == 4 and images.shape[-1] == 1:
+        images = images[..., 0]
+    if images.ndim != 3:
+        raise ValueError(f"images must be [N, H, W] or [N, H, W, 1], got {images.shape}")
+    n = len(images)
+    nrows = max(1, math.ceil(n / ncols))
+    fig = _figure(scale * min(ncols, n), (scale + 0.35) * nrows)
+    axes = fig.subplots(nrows, min(ncols, n), squeeze=False).ravel()
+    for i, ax in enumerate(axes):
+        ax.set_axis_off()
+        if i < n:
+            ax.imshow(images[i], cmap="gray")
+            color = title_colors[i] if title_colors else "black"
+            ax.set_title(titles[i], fontsize=8, color=color)
+    return _save(fig, path)

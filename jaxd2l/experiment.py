@@ -21,11 +21,9 @@ from typing import Any
 
 import jax
 
+from jaxd2l.errors import UserError
+
 CACHE_HOME = os.path.join(os.path.expanduser("~"), ".cache", "jaxd2l")
-
-
-class UserError(Exception):
-    """A problem the user can fix (missing data, bad input): printed without a traceback."""
 
 
 def flag(default: Any, help: str, **checks: Any) -> Any:

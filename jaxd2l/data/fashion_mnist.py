@@ -1,0 +1,180 @@
+"""d2l 3.5: the Fashion-MNIST data set through tfds, cached as arrays, resident on the device.
+
+    images, labels = load_fashion_mnist("train")       # uint8 [60000, 28, 28, 1], int32 [60000]
+    X, y = load_fashion_mnist("test", on_device=True)  # jax arrays on the default device
+
+The first load prepares the tfds data set (TF-free, `array_record`) from the local IDX files
+or the official download and reads it back through tfds' data-source API (seconds); the
+arrays are then cached in one .npz keyed by the source's content, so later loads take a
+fraction of a second and a changed source is prepared anew.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxd2l.data import batching
+from jaxd2l.data import fashion_mnist_source as source
+from jaxd2l.errors import IdxFormatError
+
+LABELS = (
+    "t-shirt", "trouser", "pullover", "dress", "coat",
+    "sandal", "shirt", "sneaker", "bag", "ankle boot",
+)  # fmt: skip
+SPLITS = ("train", "test")
+ENV_CACHE = "JAXD2L_CACHE_DIR"
+
+
+def text_labels(labels: Sequence[int] | np.ndarray) -> list[str]:
+    """d2l's get_fashion_mnist_labels: class ids to names."""
+    return [LABELS[int(i)] for i in np.asarray(labels).ravel()]
+
+
+def cache_home(cache_dir: str | None = None) -> str:
+    default = os.path.join(os.path.expanduser("~"), ".cache", "jaxd2l")
+    return cache_dir or os.environ.get(ENV_CACHE) or default
+
+
+def read_with_tfds(source_dir: str | None, tfds_dir: str) -> dict[str, tuple[np.ndarray, ...]]:
+    """Prepare the tfds builder into `tfds_dir` (once) and read both splits back."""
+    import tensorflow_datasets as tfds
+
+    from jaxd2l.data.tfds_builder import FashionMnist
+
+    if source_dir is None:
+        source.check_reachable(source.base_url())
+    builder = FashionMnist(
+        source_dir=source_dir, base_url=source.base_url(), data_dir=tfds_dir,
+        file_format="array_record",
+    )  # fmt: skip
+    builder.download_and_prepare(
+        file_format="array_record",
+        download_config=tfds.download.DownloadConfig(try_download_gcs=False),
+    )
+    splits = {}
+    for split, data in builder.as_data_source().items():
+        examples = data.__getitems__(range(len(data)))
+        images = np.stack([e["image"] for e in examples]).astype(np.uint8)
+        splits[split] = (images, np.asarray([e["label"] for e in examples], np.int32))
+    return splits
+
+
+def _load_cache(path: str) -> dict[str, tuple[np.ndarray, ...]] | None:
+    try:
+        with np.load(path) as z:
+            return {s: (z[f"{s}_images"], z[f"{s}_labels"]) for s in SPLITS}
+    except (OSError, KeyError, ValueError, EOFError):
+        return None  # absent or damaged: rebuilt from the source
+
+
+def _save_cache(path: str, splits: dict[str, tuple[np.ndarray, ...]]) -> None:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = f"{path}.tmp{os.getpid()}.npz"
+    arrays = {
+        f"{s}_{part}": a
+        for s, (i, l) in splits.items()
+        for part, a in (("images", i), ("labels", l))
+    }
+    np.savez(tmp, **arrays)
+    os.replace(tmp, path)
+
+
+def load_all(data_dir: str | None = None, cache_dir: str | None = None):
+    """Both splits as numpy arrays: {"train": (images, labels), "test": (...)}."""
+    source_dir = source.find_source(data_dir)
+    key = source.fingerprint(source_dir)
+    home = cache_home(cache_dir)
+    path = os.path.join(home, "fashion_mnist", f"arrays-{key}.npz")
+    splits = _load_cache(path)
+    if splits is None:
+        splits = read_with_tfds(source_dir, os.path.join(home, "tfds", key))
+        _save_cache(path, splits)
+    return splits
+
+
+def resize_images(images: np.ndarray | jax.Array, size: int | tuple[int, int]) -> jax.Array:
+    """d2l's `resize` option: bilinear resize with jax.image, rounded back to uint8 [N, h, w, 1]
+    (as torchvision's Resize on the PIL image does before ToTensor)."""
+    h, w = (size, size) if isinstance(size, int) else size
+    if h < 1 or w < 1:
+        raise ValueError(f"resize must be positive, got {size}")
+
+    def one(image):
+        out = jax.image.resize(image.astype(jnp.float32), (h, w, image.shape[-1]), "linear")
+        return jnp.clip(jnp.round(out), 0, 255).astype(jnp.uint8)
+
+    return jax.jit(lambda x: jax.lax.map(one, x, batch_size=1024))(jnp.asarray(images))
+
+
+def load_fashion_mnist(
+    split: str = "train",
+    *,
+    data_dir: str | None = None,
+    cache_dir: str | None = None,
+    resize: int | tuple[int, int] | None = None,
+    on_device: bool = False,
+    device: jax.Device | None = None,
+):
+    """One split: images uint8 [N, 28, 28, 1] (or resized) and labels int32 [N].
+
+    numpy arrays by default; jax arrays on `device` (default device) with `on_device`.
+    """
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+    images, labels = load_all(data_dir, cache_dir)[split]
+    if images.shape[1:] != (28, 28, 1) or len(images) != len(labels):
+        raise IdxFormatError(f"cached {split} split has shape {images.shape}: delete the cache")
+    if resize is not None:
+        images = resize_images(images, resize)
+        images = images if on_device else np.asarray(images)
+    if on_device or device is not None:
+        return jax.device_put(images, device), jax.device_put(labels, device)
+    return images, labels
+
+
+def scale_images(images: jax.Array) -> jax.Array:
+    """uint8 pixels to float32 in [0, 1] (torchvision's ToTensor): the `prepare` of training."""
+    return images.astype(jnp.float32) / 255.0
+
+
+class HostLoader:
+    """A re-iterable host loader like d2l's DataLoader: float32 [B, H, W, 1] in [0, 1], int32 [B].
+
+    Each pass draws a new order (seed + pass number) when shuffling; the last batch is
+    smaller unless `drop_remainder`.
+    """
+
+    def __init__(self, images, labels, batch_size: int, *, shuffle: bool, seed: int = 0,
+                 drop_remainder: bool = False):  # fmt: skip
+        batching.check_batch_size(len(images), batch_size, drop_remainder)
+        self.images, self.labels = images, labels
+        self.batch_size, self.shuffle, self.seed = batch_size, shuffle, seed
+        self.drop_remainder = drop_remainder
+        self.passes = 0
+
+    def __len__(self) -> int:
+        return batching.num_batches(len(self.images), self.batch_size, self.drop_remainder)
+
+    def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        seed = self.seed + self.passes if self.shuffle else None
+        self.passes += 1
+        for X, y in batching.host_batches(self.images, self.labels, self.batch_size, seed=seed,
+                                          drop_remainder=self.drop_remainder):  # fmt: skip
+            yield X.astype(np.float32) / 255.0, y
+
+
+def load_data_fashion_mnist(
+    batch_size: int, resize: int | None = None, *, data_dir: str | None = None, seed: int = 0
+) -> tuple[HostLoader, HostLoader]:
+    """d2l's load_data_fashion_mnist: (train_iter, test_iter) host loaders, train shuffled."""
+    train = load_fashion_mnist("train", data_dir=data_dir, resize=resize)
+    test = load_fashion_mnist("test", data_dir=data_dir, resize=resize)
+    return (
+        HostLoader(*train, batch_size, shuffle=True, seed=seed),
+        HostLoader(*test, batch_size, shuffle=False),
+    )

@@ -1,0 +1,13 @@
+"""Errors a user can fix; experiment entry points print them in one line, no traceback."""
+
+
+class UserError(Exception):
+    """A problem with the user's input or machine, with the fix in its message."""
+
+
+class DataNotFoundError(UserError, FileNotFoundError):
+    """The data is neither on disk nor downloadable."""
+
+
+class IdxFormatError(UserError, ValueError):
+    """An IDX file that is corrupt, truncated, or not the expected IDX file."""

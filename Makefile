@@ -25,7 +25,7 @@ data:
 	fi
 
 run: setup data
-	$(BIN)/python -m experiments.linear_regression
+	$(BIN)/python -m experiments.softmax_regression
 
 lint: setup
 	$(BIN)/ruff check .

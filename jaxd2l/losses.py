@@ -10,19 +10,26 @@ import jax
 import jax.numpy as jnp
 
 
+def _like(y: jax.Array, y_hat: jax.Array) -> jax.Array:
+    """y in y_hat's shape when they hold as many values (d2l's y.reshape(y_hat.shape): a [B]
+    target against [B, 1] predictions must not broadcast to [B, B]); else y as given."""
+    y = jnp.asarray(y)
+    return jnp.reshape(y, y_hat.shape) if y.size == y_hat.size else y
+
+
 def squared_loss(y_hat: jax.Array, y: jax.Array) -> jax.Array:
     """d2l 3.1.1: (y_hat - y)^2 / 2, per example."""
-    return 0.5 * (y_hat - jnp.reshape(y, y_hat.shape)) ** 2
+    return 0.5 * (y_hat - _like(y, y_hat)) ** 2
 
 
 def l1_loss(y_hat: jax.Array, y: jax.Array) -> jax.Array:
     """d2l 3.4 exercise: |y_hat - y|, per example."""
-    return jnp.abs(y_hat - jnp.reshape(y, y_hat.shape))
+    return jnp.abs(y_hat - _like(y, y_hat))
 
 
 def huber_loss(y_hat: jax.Array, y: jax.Array, delta: float = 1.0) -> jax.Array:
     """Huber's robust loss: squared near zero, linear beyond `delta` (continuous slope)."""
-    r = jnp.abs(y_hat - jnp.reshape(y, y_hat.shape))
+    r = jnp.abs(y_hat - _like(y, y_hat))
     return jnp.where(r <= delta, 0.5 * r**2, delta * (r - 0.5 * delta))
 
 

@@ -29,7 +29,9 @@ def draw_curves(ax, history: Sequence[Mapping[str, Any]], epochs: int | None = N
         if history and key in history[0]:
             ax.plot(x, [r[key] for r in history], style, label=key.replace("_", " "))
     ax.set_xlabel("epoch")
-    ax.set_xlim(1, max(epochs or 1, x[-1] if x else 1))
+    right = max(epochs or 1, x[-1] if x else 1)
+    if right > 1:
+        ax.set_xlim(1, right)
     ax.grid(True, alpha=0.3)
     ax.legend()
 

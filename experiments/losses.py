@@ -1,0 +1,63 @@
+"""d2l 3.1 / 3.4: squared (L2), L1 and Huber loss and their derivatives, in one figure.
+
+    python -m experiments.losses [--out DIR] [--delta 1.0]
+
+Each derivative is jax.vmap(jax.grad(loss)) over the residual. Writes DIR/losses.png and
+DIR/metrics.json (default runs/losses) with the derivative values at a few residuals:
+squared' = r, L1' = sign(r), Huber' = clip(r, -delta, delta).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+
+import jax.numpy as jnp
+
+from jaxd2l import plot
+from jaxd2l.activations import derivative
+from jaxd2l.experiment import Run, check_config, flag, run_cli
+from jaxd2l.losses import huber_loss, l1_loss, squared_loss
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    delta: float = flag(1.0, "Huber's threshold between squared and linear", gt=0)
+    span: float = flag(3.0, "plot residuals in [-span, span]", gt=0)
+    out: str | None = flag(None, "output folder (default runs/losses)")
+
+    def __post_init__(self):
+        check_config(self)
+
+
+def loss_functions(delta: float):
+    """Each loss as a scalar function of the residual r = y_hat - y."""
+    zero = jnp.zeros(())
+    return {
+        "squared": lambda r: squared_loss(r, zero),
+        "L1": lambda r: l1_loss(r, zero),
+        f"Huber (delta={delta:g})": lambda r: huber_loss(r, zero, delta),
+    }
+
+
+def main(config: Config) -> dict:
+    with Run("losses", config) as run:
+        r = jnp.linspace(-config.span, config.span, 601)
+        fns = loss_functions(config.delta)
+        values = {name: f(r) for name, f in fns.items()}
+        slopes = {name: derivative(f)(r) for name, f in fns.items()}
+        plot.save_function_panels(
+            r, {"loss": values, "derivative": slopes}, run.file("losses.png"), xlabel="y_hat - y"
+        )
+        probe = jnp.asarray([-2.0, -0.5, 0.5, 2.0])
+        final = {
+            "residuals": probe,
+            "derivatives": {name: derivative(f)(probe) for name, f in fns.items()},
+        }
+        huber = functools.partial(huber_loss, delta=config.delta)
+        final["huber_at_delta"] = float(huber(jnp.asarray(config.delta), jnp.zeros(())))
+        return run.finish(final, f"losses: wrote {run.file('losses.png')}")
+
+
+if __name__ == "__main__":
+    run_cli(main, Config)

@@ -59,11 +59,11 @@ def train_classifier(
     """
     step = make_train_step(apply, loss, tx, classification_metrics, jit=False)
     run_epoch = make_epoch(step, batch_size, prepare=fm.scale_images)
-    evaluate = make_evaluate(apply, cross_entropy, classification_metrics,
-                             prepare=fm.scale_images)  # fmt: skip
+    evaluate = make_evaluate(apply, cross_entropy, classification_metrics, prepare=fm.scale_images)
     state = init_state(params, tx)
-    return loop.fit(state, run_epoch, train, key, epochs, evaluate=evaluate, test=test,
-                    callbacks=callbacks)  # fmt: skip
+    return loop.fit(
+        state, run_epoch, train, key, epochs, evaluate=evaluate, test=test, callbacks=callbacks
+    )
 
 
 def save_predictions(apply, params, images, labels, path, n: int = 18) -> float:
@@ -71,28 +71,47 @@ def save_predictions(apply, params, images, labels, path, n: int = 18) -> float:
     Returns the accuracy on the shown images."""
     images, labels = np.asarray(images[:n]), np.asarray(labels[:n])
     preds = np.asarray(jax.numpy.argmax(apply(params, fm.scale_images(images)), axis=-1))
-    titles = [f"{t}\n{p}" for t, p in zip(fm.text_labels(labels), fm.text_labels(preds),
-                                          strict=True)]  # fmt: skip
+    titles = [
+        f"{t}\n{p}" for t, p in zip(fm.text_labels(labels), fm.text_labels(preds), strict=True)
+    ]
     colors = ["black" if p == t else "red" for p, t in zip(preds, labels, strict=True)]
     plot.save_image_grid(images, titles, path, title_colors=colors)
     return float((preds == labels).mean())
 
 
 def run_fashion_experiment(
-    run: Run, config: Any, params: Any, apply: Callable, tx, loss: Callable
+    run: Run,
+    config: Any,
+    params: Any,
+    apply: Callable,
+    tx,
+    loss: Callable,
+    after: Callable[[Run, Any], None] | None = None,
 ) -> dict[str, Any]:
     """Load Fashion-MNIST onto the device, train, write curves.png and predictions.png, and
-    finish the run with final train loss/accuracy and test accuracy."""
+    finish the run with final train loss/accuracy and test accuracy. `after(run, params)`
+    may add figures of the trained params to the record before it is finished."""
     train = fm.load_fashion_mnist("train", data_dir=config.data_dir, on_device=True)
     test = fm.load_fashion_mnist("test", data_dir=config.data_dir, on_device=True)
     train_key = jax.random.fold_in(jax.random.key(config.seed), 2)
     callbacks = [progress.default_progress(config.epochs), run.on_epoch]
-    result = train_classifier(params, apply, tx, loss, train, test, epochs=config.epochs,
-                              batch_size=config.batch_size, key=train_key,
-                              callbacks=callbacks)  # fmt: skip
+    result = train_classifier(
+        params,
+        apply,
+        tx,
+        loss,
+        train,
+        test,
+        epochs=config.epochs,
+        batch_size=config.batch_size,
+        key=train_key,
+        callbacks=callbacks,
+    )
     run.record["timing"].update(result.timing)
     plot.save_curves(result.history, run.file("curves.png"), config.epochs)
     save_predictions(apply, result.params, *test, run.file("predictions.png"))
+    if after is not None:
+        after(run, result.params)
     last = result.history[-1]
     final = {k: last[k] for k in ("train_loss", "train_acc", "test_loss", "test_acc")}
     summary = (

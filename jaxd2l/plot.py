@@ -119,3 +119,25 @@ def save_image_grid(
             color = title_colors[i] if title_colors else "black"
             ax.set_title(titles[i], fontsize=8, color=color)
     return _save(fig, path)
+
+
+def save_heatmap(values, path, *, extent, points=None, point_labels=None) -> str:
+    """A map of values over a 2-D box (e.g. P(class 1)), with labelled points on top."""
+    fig = _figure(3.6, 3.0)
+    ax = fig.add_subplot()
+    image = ax.imshow(
+        np.asarray(values), origin="lower", extent=extent, cmap="coolwarm", vmin=0, vmax=1
+    )
+    fig.colorbar(image, ax=ax)
+    if points is not None:
+        ax.scatter(
+            points[:, 0],
+            points[:, 1],
+            c=point_labels,
+            cmap="coolwarm",
+            edgecolors="k",
+            s=80,
+            vmin=0,
+            vmax=1,
+        )
+    return _save(fig, path)

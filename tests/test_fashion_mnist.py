@@ -46,8 +46,11 @@ def test_changed_source_or_damaged_cache_is_rebuilt(tmp_path):
     second = fm.load_all(folder, cache)["train"][0]
     assert not np.array_equal(first, second)
     np.testing.assert_array_equal(second, changed["train"][0])
-    (npz,) = [f for f in os.listdir(os.path.join(cache, "fashion_mnist")) if "-" in f
-              and source.fingerprint(folder) in f]  # fmt: skip
+    (npz,) = [
+        f
+        for f in os.listdir(os.path.join(cache, "fashion_mnist"))
+        if "-" in f and source.fingerprint(folder) in f
+    ]
     with open(os.path.join(cache, "fashion_mnist", npz), "wb") as fh:
         fh.write(b"garbage")
     np.testing.assert_array_equal(fm.load_all(folder, cache)["train"][0], changed["train"][0])

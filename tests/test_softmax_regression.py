@@ -57,8 +57,9 @@ def test_one_epoch_smoke_run(impl, fake_fashion_mnist, tmp_path):
 
 def test_learns_the_generated_classes_with_label_smoothing(fake_fashion_mnist, tmp_path):
     folder, _ = fake_fashion_mnist
-    config = exp.Config(epochs=5, batch_size=32, data_dir=folder, out=str(tmp_path),
-                        label_smoothing=0.1)  # fmt: skip
+    config = exp.Config(
+        epochs=5, batch_size=32, data_dir=folder, out=str(tmp_path), label_smoothing=0.1
+    )
     assert exp.main(config)["final"]["test_acc"] > 0.9
 
 

@@ -23,9 +23,17 @@ from jaxd2l.data import fashion_mnist_source as source
 from jaxd2l.errors import IdxFormatError
 
 LABELS = (
-    "t-shirt", "trouser", "pullover", "dress", "coat",
-    "sandal", "shirt", "sneaker", "bag", "ankle boot",
-)  # fmt: skip
+    "t-shirt",
+    "trouser",
+    "pullover",
+    "dress",
+    "coat",
+    "sandal",
+    "shirt",
+    "sneaker",
+    "bag",
+    "ankle boot",
+)
 SPLITS = ("train", "test")
 ENV_CACHE = "JAXD2L_CACHE_DIR"
 
@@ -49,9 +57,11 @@ def read_with_tfds(source_dir: str | None, tfds_dir: str) -> dict[str, tuple[np.
     if source_dir is None:
         source.check_reachable(source.base_url())
     builder = FashionMnist(
-        source_dir=source_dir, base_url=source.base_url(), data_dir=tfds_dir,
+        source_dir=source_dir,
+        base_url=source.base_url(),
+        data_dir=tfds_dir,
         file_format="array_record",
-    )  # fmt: skip
+    )
     builder.download_and_prepare(
         file_format="array_record",
         download_config=tfds.download.DownloadConfig(try_download_gcs=False),
@@ -149,8 +159,16 @@ class HostLoader:
     smaller unless `drop_remainder`.
     """
 
-    def __init__(self, images, labels, batch_size: int, *, shuffle: bool, seed: int = 0,
-                 drop_remainder: bool = False):  # fmt: skip
+    def __init__(
+        self,
+        images,
+        labels,
+        batch_size: int,
+        *,
+        shuffle: bool,
+        seed: int = 0,
+        drop_remainder: bool = False,
+    ):
         batching.check_batch_size(len(images), batch_size, drop_remainder)
         self.images, self.labels = images, labels
         self.batch_size, self.shuffle, self.seed = batch_size, shuffle, seed
@@ -163,8 +181,9 @@ class HostLoader:
     def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         seed = self.seed + self.passes if self.shuffle else None
         self.passes += 1
-        for X, y in batching.host_batches(self.images, self.labels, self.batch_size, seed=seed,
-                                          drop_remainder=self.drop_remainder):  # fmt: skip
+        for X, y in batching.host_batches(
+            self.images, self.labels, self.batch_size, seed=seed, drop_remainder=self.drop_remainder
+        ):
             yield X.astype(np.float32) / 255.0, y
 
 

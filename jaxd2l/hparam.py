@@ -1,0 +1,115 @@
+"""Hyperparameter search (d2l 4.2 exercise 2): grid and random trials, trained in groups.
+
+Trials that share shapes (hidden width and batch size) form a group that trains in one
+compiled program: the step is `jax.vmap`ped over learning rates while every trial sees
+the same batches, so the data is gathered once per batch for all of them. Selection uses
+a validation split carved from the training set; the test set only reports the winner.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxd2l.data.fashion_mnist import scale_images
+from jaxd2l.losses import cross_entropy
+from jaxd2l.metrics import classification_metrics
+from jaxd2l.models import mlp
+from jaxd2l.optim import sgd
+from jaxd2l.train import make_epoch, make_evaluate, make_train_step, summarize, with_learning_rates
+
+
+class Trial(NamedTuple):
+    lr: float
+    hidden: int  # 0: no hidden layer (softmax regression)
+    batch_size: int
+
+
+def grid(lrs: Sequence[float], hiddens: Sequence[int], batch_sizes: Sequence[int]) -> list[Trial]:
+    """Every combination."""
+    return [Trial(lr, h, b) for h, b, lr in itertools.product(hiddens, batch_sizes, lrs)]
+
+
+def random_trials(
+    key: jax.Array,
+    num_trials: int,
+    lr_range: tuple[float, float],
+    hiddens: Sequence[int],
+    batch_sizes: Sequence[int],
+) -> list[Trial]:
+    """Learning rates log-uniform in `lr_range`; widths and batch sizes drawn uniformly."""
+    k_lr, k_h, k_b = jax.random.split(key, 3)
+    lo, hi = math.log(lr_range[0]), math.log(lr_range[1])
+    lrs = np.exp(np.asarray(jax.random.uniform(k_lr, (num_trials,), minval=lo, maxval=hi)))
+    hs = np.asarray(jax.random.choice(k_h, jnp.asarray(hiddens), (num_trials,)))
+    bs = np.asarray(jax.random.choice(k_b, jnp.asarray(batch_sizes), (num_trials,)))
+    return [Trial(float(lr), int(h), int(b)) for lr, h, b in zip(lrs, hs, bs, strict=True)]
+
+
+def validation_split(key: jax.Array, X: jax.Array, y: jax.Array, num_val: int):
+    """(train, val): a random `num_val` examples held out of the training set."""
+    if not 0 < num_val < len(y):
+        raise ValueError(f"validation size must be in (0, {len(y)}), got {num_val}")
+    order = jax.random.permutation(key, len(y))
+    val, train = order[:num_val], order[num_val:]
+    return (X[train], y[train]), (X[val], y[val])
+
+
+def train_group(
+    trials: Sequence[Trial],
+    train: tuple[jax.Array, jax.Array],
+    val: tuple[jax.Array, jax.Array],
+    *,
+    epochs: int,
+    key: jax.Array,
+) -> dict[str, Any]:
+    """Train trials that differ only in learning rate, all at once; returns their final
+    params (stacked on axis 0), validation figures and timings."""
+    hidden, batch_size = trials[0].hidden, trials[0].batch_size
+    if any((t.hidden, t.batch_size) != (hidden, batch_size) for t in trials):
+        raise ValueError("a group's trials must share hidden width and batch size")
+    sizes = (784, hidden, 10) if hidden else (784, 10)
+    init_key, data_key = jax.random.split(key)
+    tx, states = with_learning_rates(mlp.init(init_key, sizes), sgd, [t.lr for t in trials])
+    step = make_train_step(mlp.apply, cross_entropy, tx, classification_metrics, jit=False)
+    run_epoch = make_epoch(jax.vmap(step, in_axes=(0, None)), batch_size, prepare=scale_images)
+    evaluate = jax.jit(
+        jax.vmap(
+            make_evaluate(mlp.apply, cross_entropy, classification_metrics, prepare=scale_images),
+            in_axes=(0, None, None),
+        )
+    )
+    t0 = time.perf_counter()
+    epoch_fn = run_epoch.lower(states, *train, data_key).compile()
+    compile_s = time.perf_counter() - t0
+    epoch_s = []
+    for epoch in range(epochs):
+        t0 = time.perf_counter()
+        states, sums = epoch_fn(states, *train, jax.random.fold_in(data_key, epoch))
+        jax.block_until_ready(states)
+        epoch_s.append(time.perf_counter() - t0)
+    val_means = jax.device_get(summarize(evaluate(states.params, *val)))
+    train_means = jax.device_get(summarize(sums))
+    return {
+        "params": states.params,
+        "val_acc": val_means["acc"].tolist(),
+        "val_loss": val_means["loss"].tolist(),
+        "train_loss": train_means["loss"].tolist(),
+        "compile_s": compile_s,
+        "epoch_s": epoch_s,
+    }
+
+
+def group_trials(trials: Sequence[Trial]) -> dict[tuple[int, int], list[Trial]]:
+    """Trials grouped by the shapes they compile to: (hidden, batch_size)."""
+    groups: dict[tuple[int, int], list[Trial]] = {}
+    for t in trials:
+        groups.setdefault((t.hidden, t.batch_size), []).append(t)
+    return groups

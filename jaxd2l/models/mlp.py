@@ -1,0 +1,46 @@
+"""d2l 4.2: multilayer perceptrons from scratch, any depth from one definition.
+
+Params are a list of {"W": [fan_in, fan_out], "b": [fan_out]} layers; `sizes` runs from
+the input width to the number of outputs, e.g. (784, 256, 10) or (784, 256, 128, 64, 10).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import jax
+import jax.numpy as jnp
+
+from jaxd2l.activations import relu
+from jaxd2l.models import init as inits
+
+
+def init(
+    key: jax.Array, sizes: Sequence[int], scheme: str = "normal", sigma: float = 0.01
+) -> list[dict[str, jax.Array]]:
+    """Weights by `scheme` (normal: d2l's randn * 0.01; zeros; xavier; he), biases zero."""
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise ValueError(f"sizes must list >= 2 positive widths (input ... output), got {sizes}")
+    keys = jax.random.split(key, len(sizes) - 1)
+    return [
+        {"W": inits.weight(k, (m, n), scheme, sigma), "b": jnp.zeros(n)}
+        for k, m, n in zip(keys, sizes[:-1], sizes[1:], strict=True)
+    ]
+
+
+def apply(
+    params: list[dict[str, jax.Array]], X: jax.Array, activation: Callable = relu
+) -> jax.Array:
+    """Logits [B, K] for inputs [B, ...]: flatten, then affine + activation per hidden layer."""
+    H = X.reshape(X.shape[0], -1)
+    for layer in params[:-1]:
+        H = activation(H @ layer["W"] + layer["b"])
+    return H @ params[-1]["W"] + params[-1]["b"]
+
+
+def hidden_unit_spread(W: jax.Array) -> dict[str, float]:
+    """How different a layer's hidden units are (columns of W [fan_in, units]): the largest
+    per-input spread across units and the numerical rank. Zero init leaves both at 0."""
+    spread = float(jnp.max(jnp.std(W, axis=1)))
+    rank = int(jnp.linalg.matrix_rank(W)) if bool(jnp.any(W != 0)) else 0
+    return {"max_std_across_units": spread, "rank": rank}

@@ -1,0 +1,97 @@
+"""d2l 4.1.1: Rosenblatt's perceptron, its convergence bound, and its failure on XOR.
+
+Labels are in {-1, +1}. On every mistake (y (w.x + b) <= 0): w <- w + y x, b <- b + y.
+Training runs as a `lax.while_loop` over epochs, each a `lax.scan` over the examples in
+order, until an epoch makes no mistake or `max_epochs` is reached.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+
+class PerceptronResult(NamedTuple):
+    w: jax.Array  # [d]
+    b: jax.Array  # []
+    updates: jax.Array  # total number of mistakes corrected
+    epochs: jax.Array  # epochs run
+    converged: jax.Array  # bool: the last epoch made no mistake
+
+
+def apply(w: jax.Array, b: jax.Array, X: jax.Array) -> jax.Array:
+    """Predicted labels in {-1, +1} (0 counts as -1)."""
+    return jnp.where(X @ w + b > 0, 1, -1)
+
+
+@functools.partial(jax.jit, static_argnames="max_epochs")
+def train(X: jax.Array, y: jax.Array, max_epochs: int = 1000) -> PerceptronResult:
+    """The perceptron algorithm from w = 0, b = 0."""
+
+    def visit(carry, example):
+        w, b, mistakes = carry
+        x, label = example
+        wrong = label * (x @ w + b) <= 0
+        w = jnp.where(wrong, w + label * x, w)
+        b = jnp.where(wrong, b + label, b)
+        return (w, b, mistakes + wrong), None
+
+    def epoch(state):
+        w, b, updates, epochs, _ = state
+        (w, b, mistakes), _ = jax.lax.scan(visit, (w, b, jnp.int32(0)), (X, y.astype(X.dtype)))
+        return w, b, updates + mistakes, epochs + 1, mistakes == 0
+
+    def keep_going(state):
+        return (~state[4]) & (state[3] < max_epochs)
+
+    init = (
+        jnp.zeros(X.shape[1], X.dtype),
+        jnp.zeros((), X.dtype),
+        jnp.int32(0),
+        jnp.int32(0),
+        jnp.bool_(False),
+    )
+    return PerceptronResult(*jax.lax.while_loop(keep_going, epoch, init))
+
+
+def separable_data(
+    key: jax.Array, num_examples: int = 200, dim: int = 2, margin: float = 0.1
+) -> tuple[jax.Array, jax.Array, jax.Array, jax.Array]:
+    """Points in the unit ball labelled by a random hyperplane, with a gap around it.
+
+    The separator u = (w*, b*) has ||u|| = 1 over the bias-augmented inputs (x, 1), so
+    Novikoff's theorem bounds the perceptron's updates by (r^2 + 1) / rho^2, where
+    r = max ||x|| and rho = min y (w*.x + b*) >= `margin`. Returns X, y, rho, r.
+    """
+    u_key, x_key = jax.random.split(key)
+    u = jax.random.normal(u_key, (dim + 1,))
+    u = u / jnp.linalg.norm(u)
+    u = u.at[-1].multiply(0.5)  # keep the plane through the ball
+    u = u / jnp.linalg.norm(u)
+    candidates = 8 * num_examples
+    d_key, r_key = jax.random.split(x_key)
+    direction = jax.random.normal(d_key, (candidates, dim))
+    direction /= jnp.linalg.norm(direction, axis=1, keepdims=True)
+    radius = jax.random.uniform(r_key, (candidates, 1)) ** (1.0 / dim)
+    X_all = direction * radius
+    scores = X_all @ u[:-1] + u[-1]
+    keep = jnp.flatnonzero(jnp.abs(scores) >= margin, size=num_examples, fill_value=-1)
+    if bool(keep[-1] < 0):
+        raise ValueError(f"margin {margin} too wide to draw {num_examples} points: lower it")
+    X, scores = X_all[keep], scores[keep]
+    y = jnp.where(scores > 0, 1, -1)
+    rho = jnp.min(jnp.abs(scores))
+    r = jnp.max(jnp.linalg.norm(X, axis=1))
+    return X, y, rho, r
+
+
+def convergence_bound(rho: jax.Array, r: jax.Array) -> jax.Array:
+    """Novikoff's bound on the number of updates: (r^2 + 1) / rho^2 (bias folded in)."""
+    return (r**2 + 1.0) / rho**2
+
+
+XOR_X = jnp.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+XOR_Y = jnp.array([-1, 1, 1, -1])

@@ -1,0 +1,77 @@
+import jax
+import numpy as np
+import pytest
+
+from experiments import hparam_search as exp
+from jaxd2l import hparam
+from jaxd2l.data import fashion_mnist as fm
+
+
+def test_grid_and_random_trials(key):
+    trials = hparam.grid((0.1, 0.3), (0, 64), (128,))
+    assert len(trials) == 4 and hparam.Trial(0.3, 64, 128) in trials
+    rand = hparam.random_trials(key, 20, (0.01, 1.0), (32, 64), (64, 128))
+    assert len(rand) == 20
+    assert all(0.01 <= t.lr <= 1.0 and t.hidden in (32, 64) for t in rand)
+    assert sum(len(g) for g in hparam.group_trials(rand).values()) == 20
+
+
+def test_validation_split_is_disjoint(key):
+    X, y = jax.numpy.arange(100)[:, None], jax.numpy.arange(100)
+    (Xt, yt), (Xv, yv) = hparam.validation_split(key, X, y, 20)
+    assert len(yv) == 20 and len(yt) == 80
+    assert not set(np.asarray(yv).tolist()) & set(np.asarray(yt).tolist())
+    with pytest.raises(ValueError, match="validation size"):
+        hparam.validation_split(key, X, y, 100)
+
+
+def test_vmapped_trials_equal_trials_one_by_one(fake_fashion_mnist, key):
+    folder, _ = fake_fashion_mnist
+    X, y = fm.load_fashion_mnist("train", data_dir=folder, on_device=True)
+    train, val = hparam.validation_split(key, X, y, 60)
+    trials = hparam.grid((0.05, 0.2), (16,), (32,))
+    together = hparam.train_group(trials, train, val, epochs=2, key=key)
+    for i, trial in enumerate(trials):
+        alone = hparam.train_group([trial], train, val, epochs=2, key=key)
+        np.testing.assert_allclose(together["val_loss"][i], alone["val_loss"][0], rtol=1e-4)
+        jax.tree.map(
+            lambda a, b, i=i: np.testing.assert_allclose(a[i], b[0], rtol=1e-4, atol=1e-6),
+            together["params"],
+            alone["params"],
+        )
+
+
+def test_mixed_shapes_are_refused(fake_fashion_mnist, key):
+    with pytest.raises(ValueError, match="share"):
+        hparam.train_group(
+            [hparam.Trial(0.1, 16, 32), hparam.Trial(0.1, 32, 32)], None, None, epochs=1, key=key
+        )
+
+
+@pytest.mark.parametrize("method", ["grid", "random"])
+def test_smoke_run(method, fake_fashion_mnist, tmp_path):
+    folder, _ = fake_fashion_mnist
+    config = exp.Config(
+        method=method,
+        trials=3,
+        lrs=(0.1, 0.3),
+        hidden=(16,),
+        batch_sizes=(32,),
+        epochs=1,
+        val_size=60,
+        data_dir=folder,
+        out=str(tmp_path),
+    )
+    result = exp.main(config)
+    final = result["final"]
+    assert len(final["trials"]) == (2 if method == "grid" else 3)
+    assert final["best"]["val_acc"] == max(t["val_acc"] for t in final["trials"])
+    assert 0 <= final["best_test_acc"] <= 1 and final["vmap_speed"]["ratio"] > 0
+    assert (tmp_path / "trials.csv").read_text().startswith("lr,hidden,batch_size,val_acc")
+    assert (tmp_path / "trials.png").exists()
+
+
+def test_bad_validation_size_names_the_flag(fake_fashion_mnist, tmp_path):
+    folder, _ = fake_fashion_mnist
+    with pytest.raises(ValueError, match="--val-size"):
+        exp.main(exp.Config(val_size=10**6, data_dir=folder, out=str(tmp_path)))

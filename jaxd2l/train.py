@@ -91,10 +91,12 @@ def _identity(X):
     return X
 
 
-def _as_rows(X: jax.Array) -> jax.Array:
-    """[N, ...] as [N, features]: gathering whole rows is several times faster on CPU than
-    gathering [28, 28, 1] slices (the reshape itself is free)."""
-    return X.reshape(X.shape[0], -1) if X.ndim > 2 else X
+def _make_gather(X: jax.Array) -> Callable[[jax.Array], jax.Array]:
+    """`gather(i) -> X[i]` for index batches i, through X viewed as [N, features]: gathering
+    whole rows is several times faster on CPU than gathering [28, 28, 1] slices, and the
+    reshapes are free."""
+    rows = X.reshape(X.shape[0], -1) if X.ndim > 2 else X
+    return lambda i: rows[i].reshape(i.shape + X.shape[1:])
 
 
 def make_epoch(
@@ -119,12 +121,11 @@ def make_epoch(
 
     def run_epoch(state, X, y, key):
         idx, mask = epoch_indices(key, X.shape[0], batch_size, drop_remainder)
-        rows = _as_rows(X)
+        gather = _make_gather(X)
 
         def body(state, batch_idx):
             i, m = batch_idx
-            Xb = rows[i].reshape(i.shape + X.shape[1:])
-            return train_step(state, Batch(prepare(Xb), y[i], m))
+            return train_step(state, Batch(prepare(gather(i)), y[i], m))
 
         state, sums = jax.lax.scan(body, state, (idx, mask))
         if not per_batch:
@@ -151,12 +152,11 @@ def make_evaluate(
 
     def evaluate(params, X, y):
         idx, mask = epoch_indices(None, X.shape[0], min(batch_size, X.shape[0]))
-
-        rows = _as_rows(X)
+        gather = _make_gather(X)
 
         def body(carry, batch_idx):
             i, m = batch_idx
-            batch = Batch(prepare(rows[i].reshape(i.shape + X.shape[1:])), y[i], m)
+            batch = Batch(prepare(gather(i)), y[i], m)
             return carry, batch_sums(apply(params, batch.X), batch, loss, metrics)
 
         _, sums = jax.lax.scan(body, None, (idx, mask))

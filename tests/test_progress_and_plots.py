@@ -1,0 +1,54 @@
+import io
+import sys
+import types
+
+import numpy as np
+import pytest
+
+from jaxd2l import plot, progress
+
+RECORD = {"epoch": 2, "train_loss": 0.5, "train_acc": 0.8, "test_acc": 0.79, "seconds": 0.1}
+
+
+def test_epoch_printer_line():
+    out = io.StringIO()
+    progress.EpochPrinter(10, out)(RECORD)
+    line = out.getvalue().strip()
+    assert line.startswith("epoch  2/10") and "train_acc 0.8000" in line and line.endswith("s")
+
+
+def test_animator_redraws_one_display_in_a_notebook(monkeypatch):
+    shown = []
+
+    class Handle:
+        def update(self, fig):
+            shown.append("update")
+
+    display = types.SimpleNamespace(
+        display=lambda fig, display_id: shown.append("display") or Handle()
+    )
+    shell = types.SimpleNamespace(config={"IPKernelApp": {}})
+    fake = types.ModuleType("IPython")
+    fake.display = display
+    fake.get_ipython = lambda: shell
+    fake.version_info = (9, 0)
+    monkeypatch.setitem(sys.modules, "IPython", fake)
+    monkeypatch.setitem(sys.modules, "IPython.display", display)
+    assert progress.in_notebook()
+    animator = progress.default_progress(3)
+    assert isinstance(animator, progress.Animator)
+    animator(dict(RECORD, epoch=1))
+    animator(RECORD)
+    assert shown == ["display", "update"]
+
+
+def test_not_a_notebook_by_default(monkeypatch):
+    monkeypatch.delitem(sys.modules, "IPython", raising=False)
+    assert isinstance(progress.default_progress(3), progress.EpochPrinter)
+
+
+def test_image_grid_rejects_bad_shapes(tmp_path):
+    plot.save_image_grid(np.zeros((3, 8, 8, 1)), ["a", "b", "c"], tmp_path / "ok.png")
+    assert (tmp_path / "ok.png").stat().st_size > 0
+    with pytest.raises(ValueError, match=r"\[N, H, W\]"):
+        plot.save_image_grid(np.zeros((3, 8)), ["a"], tmp_path / "bad.png")

@@ -130,6 +130,11 @@ def main(config: Config) -> dict:
             f"linear_regression {config.impl}: loss {loss:.3g}, "
             f"w_err {np.array2string(w_err, precision=4)}, b_err {b_err:.4f}"
         )
+        if config.impl != "closed_form":  # the exact least-squares answer, for comparison
+            exact = linear.closed_form(X, y)
+            exact_loss = float(jnp.mean(squared_loss(linear.apply(exact, X), y)))
+            final["closed_form"] = {"w": exact["w"], "b": exact["b"], "loss": exact_loss}
+            summary += f" (closed form: loss {exact_loss:.3g})"
         return run.finish(final, summary, **extra)
 
 

@@ -4,7 +4,9 @@
 
 Each derivative is jax.vmap(jax.grad(loss)) over the residual. Writes DIR/losses.png and
 DIR/metrics.json (default runs/losses) with the derivative values at a few residuals:
-squared' = r, L1' = sign(r), Huber' = clip(r, -delta, delta).
+squared' = r, L1' = sign(r), Huber' = clip(r, -delta, delta). It also records the
+cross-entropy on logits (1e4, 0, -1e4): the naive softmax-then-log gives inf or nan in
+value or gradient, the log-sum-exp form stays finite (loss 0 or 2e4).
 """
 
 from __future__ import annotations
@@ -12,12 +14,19 @@ from __future__ import annotations
 import dataclasses
 import functools
 
+import jax
 import jax.numpy as jnp
 
 from jaxd2l import plot
 from jaxd2l.activations import derivative
 from jaxd2l.experiment import Run, check_config, flag, run_cli
-from jaxd2l.losses import huber_loss, l1_loss, squared_loss
+from jaxd2l.losses import (
+    cross_entropy,
+    huber_loss,
+    l1_loss,
+    naive_softmax_cross_entropy,
+    squared_loss,
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,6 +49,23 @@ def loss_functions(delta: float):
     }
 
 
+def softmax_stability() -> dict:
+    """d2l 3.7.2: naive softmax-then-log against log-sum-exp on logits of +-1e4."""
+    logits = jnp.array([[1e4, 0.0, -1e4]])
+    out = {}
+    for name, fn in (("naive", naive_softmax_cross_entropy), ("stable", cross_entropy)):
+        for label in (0, 2):
+            y = jnp.array([label])
+            value = float(fn(logits, y)[0])
+            grad = jax.grad(lambda o, fn=fn, y=y: fn(o, y).sum())(logits)
+            out[f"{name}_label{label}"] = {
+                "loss": value,
+                "loss_finite": bool(jnp.isfinite(value)),
+                "grad_finite": bool(jnp.isfinite(grad).all()),
+            }
+    return out
+
+
 def main(config: Config) -> dict:
     with Run("losses", config) as run:
         r = jnp.linspace(-config.span, config.span, 601)
@@ -54,6 +80,7 @@ def main(config: Config) -> dict:
             "residuals": probe,
             "derivatives": {name: derivative(f)(probe) for name, f in fns.items()},
         }
+        final["softmax_stability"] = softmax_stability()
         huber = functools.partial(huber_loss, delta=config.delta)
         final["huber_at_delta"] = float(huber(jnp.asarray(config.delta), jnp.zeros(())))
         return run.finish(final, f"losses: wrote {run.file('losses.png')}")

@@ -17,6 +17,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxd2l.data import shuffle
+
 
 def num_batches(num_examples: int, batch_size: int, drop_remainder: bool = False) -> int:
     """Batches per epoch: ceil(n / B), or floor(n / B) when dropping the remainder."""
@@ -39,16 +41,6 @@ def check_batch_size(num_examples: int, batch_size: int, drop_remainder: bool = 
         )
 
 
-def shuffled_order(key: jax.Array, num_examples: int) -> jax.Array:
-    """A random permutation of range(n) as int32: one sort of random 32-bit keys.
-
-    `jax.random.permutation` sorts twice to make key ties vanishingly rare; one sort is
-    twice as fast on CPU (the sort was 40% of a softmax-regression epoch) and a tie (about
-    n^2 / 2^33 pairs, < 1 expected at n = 60000) only keeps two examples in index order.
-    """
-    return jnp.argsort(jax.random.bits(key, (num_examples,), jnp.uint32)).astype(jnp.int32)
-
-
 def epoch_indices(
     key: jax.Array | None, num_examples: int, batch_size: int, drop_remainder: bool = False
 ) -> tuple[jax.Array, jax.Array]:
@@ -61,7 +53,7 @@ def epoch_indices(
     if key is None:
         order = jnp.arange(num_examples, dtype=jnp.int32)
     else:
-        order = shuffled_order(key, num_examples)
+        order = shuffle.permutation(key, num_examples)
     size = nb * batch_size
     if size <= num_examples:
         order = order[:size]

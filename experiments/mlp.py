@@ -62,10 +62,9 @@ def main(config: Config) -> dict:
         run.record["hidden_units_before"] = mlp.hidden_unit_spread(
             first_layer_weights(config.impl, params)
         )
-        record = run_fashion_experiment(
+        return run_fashion_experiment(
             run, config, params, apply, tx, loss, after=functools.partial(_symmetry, config.impl)
         )
-        return record
 
 
 def _symmetry(impl, run, params):

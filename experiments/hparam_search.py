@@ -22,6 +22,7 @@ import numpy as np
 from jaxd2l import hparam
 from jaxd2l.classification import scratch_loss
 from jaxd2l.data import fashion_mnist as fm
+from jaxd2l.errors import FlagError
 from jaxd2l.experiment import Run, check_config, flag, run_cli
 from jaxd2l.metrics import classification_metrics
 from jaxd2l.models import mlp
@@ -48,7 +49,7 @@ class Config:
     def __post_init__(self):
         check_config(self)
         if len(self.lr_range) != 2 or self.lr_range[0] >= self.lr_range[1]:
-            raise ValueError(f"--lr-range needs LOW,HIGH with LOW < HIGH, got {self.lr_range}")
+            raise FlagError(f"--lr-range needs LOW,HIGH with LOW < HIGH, got {self.lr_range}")
 
 
 def make_trials(config: Config, key) -> list[hparam.Trial]:
@@ -81,7 +82,7 @@ def main(config: Config) -> dict:
         try:
             train, val = hparam.validation_split(jax.random.fold_in(root, 0), X, y, config.val_size)
         except ValueError as e:
-            raise ValueError(f"--val-size: {e}") from None
+            raise FlagError(f"--val-size: {e}") from None
         trials = make_trials(config, jax.random.fold_in(root, 1))
         rows, best = [], None
         t0 = time.perf_counter()

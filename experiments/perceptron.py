@@ -15,6 +15,7 @@ import dataclasses
 import jax
 import jax.numpy as jnp
 
+from jaxd2l.errors import FlagError
 from jaxd2l.experiment import Run, check_config, flag, run_cli
 from jaxd2l.models import perceptron
 
@@ -50,7 +51,7 @@ def main(config: Config) -> dict:
                 jax.random.key(config.seed), config.num_examples, config.dim, config.margin
             )
         except ValueError as e:
-            raise ValueError(f"--margin: {e}") from None
+            raise FlagError(f"--margin: {e}") from None
         _, separable = _fit(X, y, config.max_epochs)
         bound = float(perceptron.convergence_bound(rho, r))
         separable.update(

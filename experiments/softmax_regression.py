@@ -18,6 +18,7 @@ import jax
 import optax
 
 from jaxd2l.classification import optax_loss, run_fashion_experiment, scratch_loss
+from jaxd2l.errors import FlagError
 from jaxd2l.experiment import Run, check_config, flag, run_cli
 from jaxd2l.models import concise, softmax
 from jaxd2l.optim import sgd
@@ -37,7 +38,7 @@ class Config:
     def __post_init__(self):
         check_config(self)
         if self.label_smoothing >= 1:
-            raise ValueError(f"--label-smoothing must be < 1, got {self.label_smoothing}")
+            raise FlagError(f"--label-smoothing must be < 1, got {self.label_smoothing}")
 
 
 def main(config: Config) -> dict:

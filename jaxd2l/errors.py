@@ -11,3 +11,8 @@ class DataNotFoundError(UserError, FileNotFoundError):
 
 class IdxFormatError(UserError, ValueError):
     """An IDX file that is corrupt, truncated, or not the expected IDX file."""
+
+
+class FlagError(UserError, ValueError):
+    """A bad Config / flag value, named as its flag (`--batch-size must be >= 1, got 0`);
+    found while parsing, or later once the data shows it (the CLI exits 2 either way)."""

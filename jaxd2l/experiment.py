@@ -21,7 +21,7 @@ from typing import Any
 
 import jax
 
-from jaxd2l.errors import UserError
+from jaxd2l.errors import FlagError, UserError
 
 CACHE_HOME = os.path.join(os.path.expanduser("~"), ".cache", "jaxd2l")
 
@@ -32,7 +32,7 @@ def flag(default: Any, help: str, **checks: Any) -> Any:
 
 
 def check_config(config: Any) -> None:
-    """Raise ValueError naming the flag (`--batch-size must be >= 1, got 0`) on a bad value."""
+    """Raise FlagError (a ValueError) naming the flag (`--batch-size must be >= 1, got 0`)."""
     for f in dataclasses.fields(config):
         value, meta, name = getattr(config, f.name), f.metadata, "--" + f.name.replace("_", "-")
         values = value if isinstance(value, tuple) else (value,)
@@ -40,13 +40,13 @@ def check_config(config: Any) -> None:
             if v is None:
                 continue
             if "min" in meta and not v >= meta["min"]:
-                raise ValueError(f"{name} must be >= {meta['min']}, got {v}")
+                raise FlagError(f"{name} must be >= {meta['min']}, got {v}")
             if "gt" in meta and not v > meta["gt"]:
-                raise ValueError(f"{name} must be > {meta['gt']}, got {v}")
+                raise FlagError(f"{name} must be > {meta['gt']}, got {v}")
             if "choices" in meta and v not in meta["choices"]:
-                raise ValueError(f"{name} must be one of {', '.join(map(str, meta['choices']))}")
+                raise FlagError(f"{name} must be one of {', '.join(map(str, meta['choices']))}")
         if isinstance(value, tuple) and not value and not meta.get("empty_ok", False):
-            raise ValueError(f"{name} needs at least one value")
+            raise FlagError(f"{name} needs at least one value")
 
 
 class _OneLineParser(argparse.ArgumentParser):
@@ -116,7 +116,8 @@ def enable_compilation_cache(path: str | None = None) -> None:
 
 
 def run_cli(main: Callable[[Any], dict], config_cls: type, argv: list[str] | None = None) -> None:
-    """Parse flags, set up the compilation cache, run `main`; user errors exit 1 in one line."""
+    """Parse flags, set up the compilation cache, run `main`. A bad flag exits 2 and other
+    user errors (missing data, corrupt files) exit 1, each with one line, no traceback."""
     module = sys.modules.get(main.__module__)
     spec = getattr(module, "__spec__", None)
     prog = f"python -m {spec.name}" if spec is not None else None
@@ -124,6 +125,9 @@ def run_cli(main: Callable[[Any], dict], config_cls: type, argv: list[str] | Non
     enable_compilation_cache()
     try:
         main(config)
+    except FlagError as e:
+        print(f"{prog or 'error'}: error: {e}", file=sys.stderr)
+        raise SystemExit(2) from None
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)
         raise SystemExit(1) from None

@@ -89,3 +89,14 @@ def test_module_cli_help_and_bad_flag():
 def test_config_checks_apply_to_research_callers_too():
     with pytest.raises(ValueError, match="--batch-size"):
         exp.Config(batch_size=0)
+
+
+def test_a_flag_found_bad_later_also_exits_2(tmp_path, capsys):
+    from experiments import perceptron
+    from jaxd2l.experiment import run_cli
+
+    with pytest.raises(SystemExit) as e:  # a margin too wide shows only once data is drawn
+        run_cli(perceptron.main, perceptron.Config, ["--margin", "0.99", "--out", str(tmp_path)])
+    assert e.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert "--margin" in err and len(err.splitlines()) == 1

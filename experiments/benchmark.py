@@ -144,8 +144,7 @@ def table(results: dict) -> str:
 
 def main(config: Config) -> dict:
     with Run("benchmark", config) as run, tempfile.TemporaryDirectory() as tmp:
-        train_np = fm.load_fashion_mnist("train", data_dir=config.data_dir)
-        test_np = fm.load_fashion_mnist("test", data_dir=config.data_dir)
+        train_np, test_np = fm.load_train_test(data_dir=config.data_dir)
         train, test = jax.device_put(train_np), jax.device_put(test_np)
         use_torch = config.torch and importlib.util.find_spec("torch") is not None
         if config.torch and not use_torch:

@@ -64,11 +64,8 @@ def _time(fn, *args) -> float:
 def main(config: Config) -> dict:
     with Run("fashion_mnist", config) as run:
         t0 = time.perf_counter()
-        train = fm.load_fashion_mnist(
-            "train", data_dir=config.data_dir, resize=config.resize, on_device=True
-        )
-        test = fm.load_fashion_mnist(
-            "test", data_dir=config.data_dir, resize=config.resize, on_device=True
+        train, test = fm.load_train_test(
+            data_dir=config.data_dir, resize=config.resize, on_device=True
         )
         jax.block_until_ready((train, test))
         load_seconds = time.perf_counter() - t0

@@ -77,8 +77,7 @@ def vmap_speed(trials, train, val, key) -> dict:
 def main(config: Config) -> dict:
     root = jax.random.key(config.seed)
     with Run("hparam_search", config, config.method) as run:
-        X, y = fm.load_fashion_mnist("train", data_dir=config.data_dir, on_device=True)
-        test = fm.load_fashion_mnist("test", data_dir=config.data_dir, on_device=True)
+        (X, y), test = fm.load_train_test(data_dir=config.data_dir, on_device=True)
         try:
             train, val = hparam.validation_split(jax.random.fold_in(root, 0), X, y, config.val_size)
         except ValueError as e:

@@ -91,8 +91,7 @@ def run_fashion_experiment(
     """Load Fashion-MNIST onto the device, train, write curves.png and predictions.png, and
     finish the run with final train loss/accuracy and test accuracy. `after(run, params)`
     may add figures of the trained params to the record before it is finished."""
-    train = fm.load_fashion_mnist("train", data_dir=config.data_dir, on_device=True)
-    test = fm.load_fashion_mnist("test", data_dir=config.data_dir, on_device=True)
+    train, test = fm.load_train_test(data_dir=config.data_dir, on_device=True)
     train_key = jax.random.fold_in(jax.random.key(config.seed), 2)
     callbacks = [progress.default_progress(config.epochs), run.on_epoch]
     result = train_classifier(

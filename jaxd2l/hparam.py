@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import time
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
@@ -18,6 +17,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxd2l import loop
 from jaxd2l.data.fashion_mnist import scale_images
 from jaxd2l.losses import cross_entropy
 from jaxd2l.metrics import classification_metrics
@@ -86,24 +86,15 @@ def train_group(
             in_axes=(0, None, None),
         )
     )
-    t0 = time.perf_counter()
-    epoch_fn = run_epoch.lower(states, *train, data_key).compile()
-    compile_s = time.perf_counter() - t0
-    epoch_s = []
-    for epoch in range(epochs):
-        t0 = time.perf_counter()
-        states, sums = epoch_fn(states, *train, jax.random.fold_in(data_key, epoch))
-        jax.block_until_ready(states)
-        epoch_s.append(time.perf_counter() - t0)
-    val_means = jax.device_get(summarize(evaluate(states.params, *val)))
-    train_means = jax.device_get(summarize(sums))
+    result = loop.fit(states, run_epoch, train, data_key, epochs)
+    val_means = jax.device_get(summarize(evaluate(result.params, *val)))
     return {
-        "params": states.params,
+        "params": result.params,
         "val_acc": val_means["acc"].tolist(),
         "val_loss": val_means["loss"].tolist(),
-        "train_loss": train_means["loss"].tolist(),
-        "compile_s": compile_s,
-        "epoch_s": epoch_s,
+        "train_loss": result.history[-1]["train_loss"],
+        "compile_s": result.timing["compile_s"],
+        "epoch_s": result.timing["epoch_s"],
     }
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import jax
+import numpy as np
 
 from jaxd2l.train import TrainState, summarize
 
@@ -29,9 +30,10 @@ class FitResult:
         return self.state.params
 
 
-def _host_means(sums, prefix: str) -> dict[str, float]:
+def _host_means(sums, prefix: str) -> dict[str, Any]:
+    """Per-example means as floats (lists of floats, one per trial, for a vmapped step)."""
     means = jax.device_get(summarize(sums))
-    return {f"{prefix}_{k}": float(v) for k, v in means.items() if k != "count"}
+    return {f"{prefix}_{k}": np.asarray(v).tolist() for k, v in means.items() if k != "count"}
 
 
 def fit(

@@ -141,3 +141,10 @@ def test_tfds_builder_keeps_tfds_names(fake_fashion_mnist, tmp_path):
     assert builder.info.splits["train"].num_examples == 300
     assert sorted(builder.info.splits.keys()) == ["test", "train"]
     shutil.rmtree(tmp_path)
+
+
+def test_load_train_test_reads_both_splits(fake_fashion_mnist):
+    folder, arrays = fake_fashion_mnist
+    (X, y), (Xt, yt) = fm.load_train_test(data_dir=folder)
+    np.testing.assert_array_equal(y, arrays["train"][1])
+    np.testing.assert_array_equal(Xt, arrays["test"][0])

@@ -121,6 +121,17 @@ def resize_images(images: np.ndarray | jax.Array, size: int | tuple[int, int]) -
     return jax.jit(lambda x: jax.lax.map(one, x, batch_size=1024))(jnp.asarray(images))
 
 
+def _finish(split, images, labels, resize, on_device, device):
+    if images.shape[1:] != (28, 28, 1) or len(images) != len(labels):
+        raise IdxFormatError(f"cached {split} split has shape {images.shape}: delete the cache")
+    if resize is not None:
+        images = resize_images(images, resize)
+        images = images if on_device else np.asarray(images)
+    if on_device or device is not None:
+        return jax.device_put(images, device), jax.device_put(labels, device)
+    return images, labels
+
+
 def load_fashion_mnist(
     split: str = "train",
     *,
@@ -137,14 +148,20 @@ def load_fashion_mnist(
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
     images, labels = load_all(data_dir, cache_dir)[split]
-    if images.shape[1:] != (28, 28, 1) or len(images) != len(labels):
-        raise IdxFormatError(f"cached {split} split has shape {images.shape}: delete the cache")
-    if resize is not None:
-        images = resize_images(images, resize)
-        images = images if on_device else np.asarray(images)
-    if on_device or device is not None:
-        return jax.device_put(images, device), jax.device_put(labels, device)
-    return images, labels
+    return _finish(split, images, labels, resize, on_device, device)
+
+
+def load_train_test(
+    *,
+    data_dir: str | None = None,
+    cache_dir: str | None = None,
+    resize: int | tuple[int, int] | None = None,
+    on_device: bool = False,
+    device: jax.Device | None = None,
+):
+    """Both splits from one read: ((train_images, train_labels), (test_images, test_labels))."""
+    splits = load_all(data_dir, cache_dir)
+    return tuple(_finish(s, *splits[s], resize, on_device, device) for s in SPLITS)
 
 
 def scale_images(images: jax.Array) -> jax.Array:
@@ -191,8 +208,7 @@ def load_data_fashion_mnist(
     batch_size: int, resize: int | None = None, *, data_dir: str | None = None, seed: int = 0
 ) -> tuple[HostLoader, HostLoader]:
     """d2l's load_data_fashion_mnist: (train_iter, test_iter) host loaders, train shuffled."""
-    train = load_fashion_mnist("train", data_dir=data_dir, resize=resize)
-    test = load_fashion_mnist("test", data_dir=data_dir, resize=resize)
+    train, test = load_train_test(data_dir=data_dir, resize=resize)
     return (
         HostLoader(*train, batch_size, shuffle=True, seed=seed),
         HostLoader(*test, batch_size, shuffle=False),

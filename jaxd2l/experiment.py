@@ -21,9 +21,8 @@ from typing import Any
 
 import jax
 
+from jaxd2l.data.fashion_mnist import cache_home
 from jaxd2l.errors import FlagError, UserError
-
-CACHE_HOME = os.path.join(os.path.expanduser("~"), ".cache", "jaxd2l")
 
 
 def flag(default: Any, help: str, **checks: Any) -> Any:
@@ -110,7 +109,7 @@ def parse_config(
 
 def enable_compilation_cache(path: str | None = None) -> None:
     """JAX's persistent compilation cache, for every compile (entry points only)."""
-    path = path or os.environ.get("JAXD2L_JAX_CACHE", os.path.join(CACHE_HOME, "jax-cache"))
+    path = path or os.environ.get("JAXD2L_JAX_CACHE") or os.path.join(cache_home(), "jax-cache")
     jax.config.update("jax_compilation_cache_dir", path)
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
 

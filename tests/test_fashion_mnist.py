@@ -1,7 +1,6 @@
 import functools
 import http.server
 import os
-import shutil
 import threading
 import time
 
@@ -140,7 +139,6 @@ def test_tfds_builder_keeps_tfds_names(fake_fashion_mnist, tmp_path):
     assert builder.info.features["label"].names[0] == "T-shirt/top"
     assert builder.info.splits["train"].num_examples == 300
     assert sorted(builder.info.splits.keys()) == ["test", "train"]
-    shutil.rmtree(tmp_path)
 
 
 def test_load_train_test_reads_both_splits(fake_fashion_mnist):

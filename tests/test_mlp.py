@@ -8,7 +8,6 @@ from experiments import mlp as mlp_exp
 from jaxd2l.losses import cross_entropy
 from jaxd2l.models import concise, mlp
 from jaxd2l.models.init import SCHEMES, weight
-from jaxd2l.optim import sgd
 from jaxd2l.train import Batch, init_state, make_train_step
 
 
@@ -83,4 +82,3 @@ def test_scratch_mlp_learns_with_hand_written_sgd(fake_fashion_mnist, tmp_path):
         hidden=(32,), epochs=8, batch_size=32, lr=0.3, init="he", data_dir=folder, out=str(tmp_path)
     )
     assert mlp_exp.main(config)["final"]["test_acc"] > 0.9
-    assert sgd(0.1) is not None

@@ -44,6 +44,8 @@ def text_labels(labels: Sequence[int] | np.ndarray) -> list[str]:
 
 
 def cache_home(cache_dir: str | None = None) -> str:
+    """Where jaxd2l keeps prepared data and compiled programs: `cache_dir`, else
+    $JAXD2L_CACHE_DIR, else ~/.cache/jaxd2l."""
     default = os.path.join(os.path.expanduser("~"), ".cache", "jaxd2l")
     return cache_dir or os.environ.get(ENV_CACHE) or default
 

@@ -20,10 +20,10 @@ import jax
 import numpy as np
 
 from jaxd2l import hparam
-from jaxd2l.classification import scratch_loss
 from jaxd2l.data import fashion_mnist as fm
 from jaxd2l.errors import FlagError
 from jaxd2l.experiment import Run, check_config, flag, run_cli
+from jaxd2l.losses import cross_entropy
 from jaxd2l.metrics import classification_metrics
 from jaxd2l.models import mlp
 from jaxd2l.train import make_evaluate, summarize
@@ -104,17 +104,14 @@ def main(config: Config) -> dict:
                 rows.append(row)
                 if best is None or row["val_acc"] > best[0]["val_acc"]:
                     best = (row, jax.tree.map(lambda p, i=i: p[i], out["params"]))
+            _write_csv(rows, run.file("trials.csv"))  # after every group: a failure keeps them
         search_s = time.perf_counter() - t0
         best_row, best_params = best
         evaluate = make_evaluate(
-            mlp.apply, scratch_loss(), classification_metrics, prepare=fm.scale_images
+            mlp.apply, cross_entropy, classification_metrics, prepare=fm.scale_images
         )
         test_acc = float(summarize(evaluate(best_params, *test))["acc"])
 
-        with open(run.file("trials.csv"), "w", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows(rows)
         _plot(rows, run.file("trials.png"))
         largest = max(hparam.group_trials(trials).values(), key=len)
         speed = vmap_speed(largest, train, val, jax.random.fold_in(root, 2))
@@ -127,6 +124,13 @@ def main(config: Config) -> dict:
             f"trials take {speed['ratio']:.2f}x the time of one"
         )
         return run.finish(final, summary)
+
+
+def _write_csv(rows, path):
+    with open(path, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
 
 
 def _plot(rows, path):

@@ -16,6 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from jaxd2l import plot
 from jaxd2l.activations import tanh
 from jaxd2l.experiment import Run, check_config, flag, run_cli
 from jaxd2l.losses import cross_entropy
@@ -61,8 +62,6 @@ def train_xor(config: Config):
 
 
 def main(config: Config) -> dict:
-    from jaxd2l import plot
-
     with Run("xor", config) as run:
         params, losses = train_xor(config)
         labels = (XOR_Y > 0).astype(jnp.int32)

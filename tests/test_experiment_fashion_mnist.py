@@ -34,3 +34,21 @@ def test_missing_data_fails_fast_and_marks_the_run(no_local_data, tmp_path, monk
     assert "apt-get install -y dataset-fashion-mnist" in capsys.readouterr().err
     saved = json.loads((tmp_path / "metrics.json").read_text())
     assert saved["status"] == "failed" and "DataNotFoundError" in saved["error"]
+
+
+def test_corrupt_file_exits_1_naming_it(tmp_path, monkeypatch, capsys):
+    import pytest
+
+    from jaxd2l.experiment import run_cli
+    from tests.conftest import write_fake_fashion_mnist
+
+    folder = tmp_path / "idx"
+    write_fake_fashion_mnist(str(folder), 20, 10)
+    path = folder / "train-labels-idx1-ubyte.gz"
+    path.write_bytes(path.read_bytes()[:-8])
+    monkeypatch.setenv("JAXD2L_CACHE_DIR", str(tmp_path / "cache"))
+    with pytest.raises(SystemExit) as e:
+        run_cli(exp.main, exp.Config, ["--data-dir", str(folder), "--out", str(tmp_path / "o")])
+    assert e.value.code == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert "train-labels-idx1-ubyte.gz" in err[-1] and "corrupt or truncated" in err[-1]

@@ -79,3 +79,20 @@ def test_losses_experiment(tmp_path):
     assert stability["stable_label2"] == {"loss": 2e4, "loss_finite": True, "grad_finite": True}
     assert not stability["naive_label0"]["loss_finite"]
     assert not stability["naive_label2"]["grad_finite"]
+
+
+def test_a_run_that_fails_keeps_the_epochs_it_finished(fake_fashion_mnist, tmp_path, monkeypatch):
+    from jaxd2l import classification
+
+    folder, _ = fake_fashion_mnist
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(classification.plot, "save_curves", broken)
+    config = exp.Config(epochs=2, batch_size=64, data_dir=folder, out=str(tmp_path))
+    with pytest.raises(OSError, match="disk full"):
+        exp.main(config)
+    saved = json.loads((tmp_path / "metrics.json").read_text())
+    assert saved["status"] == "failed" and "disk full" in saved["error"]
+    assert [r["epoch"] for r in saved["history"]] == [1, 2]

@@ -55,12 +55,6 @@ def make_read_epoch(batch_size: int):
     return jax.jit(read_epoch)
 
 
-def _time(fn, *args) -> float:
-    t0 = time.perf_counter()
-    jax.block_until_ready(fn(*args))
-    return time.perf_counter() - t0
-
-
 def main(config: Config) -> dict:
     with Run("fashion_mnist", config) as run:
         t0 = time.perf_counter()
@@ -72,15 +66,18 @@ def main(config: Config) -> dict:
 
         key = jax.random.key(config.seed)
         read_epoch = make_read_epoch(config.batch_size)
-        compile_s = _time(lambda: read_epoch.lower(*train, key).compile())
-        read_seconds = _time(read_epoch, *train, key)
-        loader = fm.HostLoader(*jax.device_get(train), config.batch_size, shuffle=True)
         t0 = time.perf_counter()
-        for _ in loader:
+        compiled = read_epoch.lower(*train, key).compile()
+        compile_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        jax.block_until_ready(compiled(*train, key))
+        read_seconds = time.perf_counter() - t0
+        images, labels = jax.device_get(train)
+        t0 = time.perf_counter()
+        for _ in fm.HostLoader(images, labels, config.batch_size, shuffle=True):
             pass
         host_read_seconds = time.perf_counter() - t0
 
-        images, labels = jax.device_get(train)
         plot.save_image_grid(images[:18], fm.text_labels(labels[:18]), run.file("examples.png"))
         final = {
             "train_examples": int(len(labels)),

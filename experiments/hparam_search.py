@@ -85,7 +85,8 @@ def main(config: Config) -> dict:
         trials = make_trials(config, jax.random.fold_in(root, 1))
         rows, best = [], None
         t0 = time.perf_counter()
-        for (hidden, batch_size), group in hparam.group_trials(trials).items():
+        groups = hparam.group_trials(trials)
+        for (hidden, batch_size), group in groups.items():
             key = jax.random.fold_in(root, 1000 + hidden * 7919 + batch_size)
             out = hparam.train_group(group, train, val, epochs=config.epochs, key=key)
             print(
@@ -113,7 +114,7 @@ def main(config: Config) -> dict:
         test_acc = float(summarize(evaluate(best_params, *test))["acc"])
 
         _plot(rows, run.file("trials.png"))
-        largest = max(hparam.group_trials(trials).values(), key=len)
+        largest = max(groups.values(), key=len)
         speed = vmap_speed(largest, train, val, jax.random.fold_in(root, 2))
         run.record["timing"].update({"search_s": search_s})
         final = {"best": best_row, "best_test_acc": test_acc, "trials": rows, "vmap_speed": speed}

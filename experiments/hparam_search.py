@@ -22,7 +22,7 @@ import numpy as np
 from jaxd2l import hparam
 from jaxd2l.data import fashion_mnist as fm
 from jaxd2l.errors import FlagError
-from jaxd2l.experiment import Run, check_config, flag, run_cli
+from jaxd2l.experiment import Run, TrainingFlags, check_config, flag, run_cli, seed_flag
 from jaxd2l.losses import cross_entropy
 from jaxd2l.metrics import classification_metrics
 from jaxd2l.models import mlp
@@ -30,7 +30,7 @@ from jaxd2l.train import make_evaluate, summarize
 
 
 @dataclasses.dataclass(frozen=True)
-class Config:
+class Config(TrainingFlags):
     method: str = flag("grid", "search method", choices=("grid", "random"))
     model: str = flag(
         "mlp", "mlp (one hidden layer) or softmax (no hidden layer)", choices=("mlp", "softmax")
@@ -42,7 +42,7 @@ class Config:
     batch_sizes: tuple[int, ...] = flag((256,), "batch sizes to try", min=1)
     epochs: int = flag(3, "epochs per trial", min=1)
     val_size: int = flag(10000, "validation examples held out of the training set", min=1)
-    seed: int = flag(0, "root PRNG seed")
+    seed: int = seed_flag()
     data_dir: str | None = flag(None, "folder with the four Fashion-MNIST IDX files")
     out: str | None = flag(None, "output folder (default runs/hparam_search/<method>)")
 

@@ -22,7 +22,15 @@ import optax
 
 from jaxd2l import loop, plot, progress
 from jaxd2l.data.synthetic import TRUE_B, TRUE_W, synthetic_regression
-from jaxd2l.experiment import Run, check_config, flag, run_cli
+from jaxd2l.experiment import (
+    Run,
+    TrainingFlags,
+    check_config,
+    flag,
+    run_cli,
+    seed_flag,
+    training_setup,
+)
 from jaxd2l.losses import squared_loss
 from jaxd2l.models import concise, linear
 from jaxd2l.optim import sgd
@@ -30,12 +38,12 @@ from jaxd2l.train import init_state, make_epoch, make_train_step, with_learning_
 
 
 @dataclasses.dataclass(frozen=True)
-class Config:
+class Config(TrainingFlags):
     impl: str = flag("scratch", "implementation", choices=("scratch", "concise", "closed_form"))
     epochs: int = flag(3, "passes over the data", min=1)
     batch_size: int = flag(10, "examples per minibatch", min=1)
     lr: float = flag(0.03, "learning rate", gt=0)
-    seed: int = flag(0, "root PRNG seed")
+    seed: int = seed_flag()
     num_examples: int = flag(1000, "synthetic examples", min=2)
     noise: float = flag(0.01, "label noise standard deviation", min=0)
     lrs: tuple[float, ...] = flag((), "learning rates to train at once (vmap)", gt=0, empty_ok=True)
@@ -51,15 +59,30 @@ def _train(config, X, y, init_key, train_key, run):
     else:
         params, apply = concise.linear_regression(init_key, X.shape[1])
         tx = optax.sgd(config.lr)
-    run_epoch = make_epoch(make_train_step(apply, squared_loss, tx, jit=False), config.batch_size)
-    callbacks = [progress.EpochPrinter(config.epochs), run.on_epoch]
-    result = loop.fit(
-        init_state(params, tx), run_epoch, (X, y), train_key, config.epochs, callbacks=callbacks
-    )
+    parallel, checkpoint = training_setup(config)
+    step = make_train_step(apply, squared_loss, tx, jit=False)
+    run_epoch = make_epoch(step, config.batch_size, parallel=parallel)
+    callbacks = [run.on_epoch]
+    if run.primary:
+        callbacks.insert(0, progress.EpochPrinter(config.epochs))
+    try:
+        result = loop.fit(
+            init_state(params, tx),
+            run_epoch,
+            (X, y),
+            train_key,
+            config.epochs,
+            callbacks=callbacks,
+            checkpoint=checkpoint,
+        )
+    finally:
+        if checkpoint is not None:
+            checkpoint.close()
+    params = jax.device_get(result.params)
     if config.impl == "concise":  # report in the scratch layout: w [d], b scalar
-        dense = result.params["Dense_0"]
+        dense = params["Dense_0"]
         return {"w": dense["kernel"][:, 0], "b": dense["bias"][0]}, result.timing
-    return result.params, result.timing
+    return params, result.timing
 
 
 def _closed_form(X, y):
@@ -96,7 +119,10 @@ def main(config: Config) -> dict:
     data_key, init_key, train_key = (jax.random.fold_in(root, i) for i in range(3))
     X, y = synthetic_regression(data_key, TRUE_W, TRUE_B, config.num_examples, config.noise)
     with Run("linear_regression", config, config.impl) as run:
-        plot.save_scatter(X[:, 1], y, run.file("scatter.png"), xlabel="feature 2", ylabel="label")
+        if run.primary:
+            plot.save_scatter(
+                X[:, 1], y, run.file("scatter.png"), xlabel="feature 2", ylabel="label"
+            )
         if config.impl == "closed_form":
             params, timing = _closed_form(X, y)
         else:

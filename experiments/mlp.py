@@ -19,14 +19,14 @@ import jax
 import optax
 
 from jaxd2l.classification import optax_loss, run_fashion_experiment, scratch_loss
-from jaxd2l.experiment import Run, check_config, flag, run_cli
+from jaxd2l.experiment import Run, TrainingFlags, check_config, flag, run_cli, seed_flag
 from jaxd2l.models import concise, mlp
 from jaxd2l.models.init import SCHEMES
 from jaxd2l.optim import sgd
 
 
 @dataclasses.dataclass(frozen=True)
-class Config:
+class Config(TrainingFlags):
     impl: str = flag("scratch", "implementation", choices=("scratch", "concise"))
     hidden: tuple[int, ...] = flag((256,), "hidden layer widths, e.g. 256 or 256,128,64", min=1)
     init: str = flag("normal", "weight initialisation", choices=SCHEMES)
@@ -34,7 +34,7 @@ class Config:
     epochs: int = flag(10, "passes over the training set", min=1)
     batch_size: int = flag(256, "examples per minibatch", min=1)
     lr: float = flag(0.1, "learning rate", gt=0)
-    seed: int = flag(0, "root PRNG seed")
+    seed: int = seed_flag()
     data_dir: str | None = flag(None, "folder with the four Fashion-MNIST IDX files")
     out: str | None = flag(None, "output folder (default runs/mlp/<impl>)")
 

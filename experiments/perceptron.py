@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxd2l.errors import FlagError
-from jaxd2l.experiment import Run, check_config, flag, run_cli
+from jaxd2l.experiment import Run, check_config, flag, run_cli, seed_flag
 from jaxd2l.models import perceptron
 
 
@@ -26,7 +26,7 @@ class Config:
     dim: int = flag(2, "input dimension", min=1)
     margin: float = flag(0.1, "minimum distance of a point from the separating plane", gt=0)
     max_epochs: int = flag(1000, "epoch cap", min=1)
-    seed: int = flag(0, "PRNG seed")
+    seed: int = seed_flag("PRNG seed")
     out: str | None = flag(None, "output folder (default runs/perceptron)")
 
     def __post_init__(self):

@@ -19,19 +19,19 @@ import optax
 
 from jaxd2l.classification import optax_loss, run_fashion_experiment, scratch_loss
 from jaxd2l.errors import FlagError
-from jaxd2l.experiment import Run, check_config, flag, run_cli
+from jaxd2l.experiment import Run, TrainingFlags, check_config, flag, run_cli, seed_flag
 from jaxd2l.models import concise, softmax
 from jaxd2l.optim import sgd
 
 
 @dataclasses.dataclass(frozen=True)
-class Config:
+class Config(TrainingFlags):
     impl: str = flag("scratch", "implementation", choices=("scratch", "concise"))
     epochs: int = flag(10, "passes over the training set", min=1)
     batch_size: int = flag(256, "examples per minibatch", min=1)
     lr: float = flag(0.1, "learning rate", gt=0)
     label_smoothing: float = flag(0.0, "soft labels: weight spread over all classes", min=0)
-    seed: int = flag(0, "root PRNG seed")
+    seed: int = seed_flag()
     data_dir: str | None = flag(None, "folder with the four Fashion-MNIST IDX files")
     out: str | None = flag(None, "output folder (default runs/softmax_regression/<impl>)")
 

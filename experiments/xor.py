@@ -18,7 +18,7 @@ import optax
 
 from jaxd2l import plot
 from jaxd2l.activations import tanh
-from jaxd2l.experiment import Run, check_config, flag, run_cli
+from jaxd2l.experiment import Run, check_config, flag, run_cli, seed_flag
 from jaxd2l.losses import cross_entropy
 from jaxd2l.models import mlp
 from jaxd2l.models.init import weight
@@ -31,7 +31,7 @@ class Config:
     hidden: int = flag(8, "hidden units", min=2)
     steps: int = flag(500, "full-batch steps", min=1)
     lr: float = flag(0.1, "Adam learning rate", gt=0)
-    seed: int = flag(0, "PRNG seed")
+    seed: int = seed_flag("PRNG seed")
     out: str | None = flag(None, "output folder (default runs/xor)")
 
     def __post_init__(self):

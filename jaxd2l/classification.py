@@ -15,16 +15,19 @@ import jax
 import numpy as np
 import optax
 
-from jaxd2l import loop, plot, progress
+from jaxd2l import checks, loop, plot, progress
+from jaxd2l.checkpoint import Checkpointer
 from jaxd2l.data import fashion_mnist as fm
-from jaxd2l.experiment import Run
+from jaxd2l.experiment import Run, training_setup
 from jaxd2l.losses import cross_entropy
 from jaxd2l.metrics import classification_metrics
+from jaxd2l.parallel import DataParallel
 from jaxd2l.train import init_state, make_epoch, make_evaluate, make_train_step
 
 
 def optax_loss(label_smoothing: float = 0.0) -> Callable:
     """The concise loss: optax's softmax cross-entropy, with smoothed labels when asked."""
+    checks.fraction(label_smoothing, "label_smoothing")
     if label_smoothing == 0.0:
         return optax.softmax_cross_entropy_with_integer_labels
 
@@ -37,6 +40,7 @@ def optax_loss(label_smoothing: float = 0.0) -> Callable:
 
 def scratch_loss(label_smoothing: float = 0.0) -> Callable:
     """The from-scratch loss: our stable cross-entropy on logits."""
+    checks.fraction(label_smoothing, "label_smoothing")
     return functools.partial(cross_entropy, label_smoothing=label_smoothing)
 
 
@@ -52,17 +56,31 @@ def train_classifier(
     batch_size: int,
     key: jax.Array,
     callbacks: Iterable[loop.EpochCallback] = (),
+    parallel: DataParallel | None = None,
+    checkpoint: Checkpointer | None = None,
 ) -> loop.FitResult:
     """Fit `apply` on uint8 images (scaled to [0, 1] on the device) with `tx` and `loss`.
 
     The test figures use the plain cross-entropy (no label smoothing), as d2l evaluates.
+    `parallel` trains data parallel over its devices; `checkpoint` saves every epoch and
+    resumes (see `loop.fit`).
     """
     step = make_train_step(apply, loss, tx, classification_metrics, jit=False)
-    run_epoch = make_epoch(step, batch_size, prepare=fm.scale_images)
-    evaluate = make_evaluate(apply, cross_entropy, classification_metrics, prepare=fm.scale_images)
+    run_epoch = make_epoch(step, batch_size, prepare=fm.scale_images, parallel=parallel)
+    evaluate = make_evaluate(
+        apply, cross_entropy, classification_metrics, prepare=fm.scale_images, parallel=parallel
+    )
     state = init_state(params, tx)
     return loop.fit(
-        state, run_epoch, train, key, epochs, evaluate=evaluate, test=test, callbacks=callbacks
+        state,
+        run_epoch,
+        train,
+        key,
+        epochs,
+        evaluate=evaluate,
+        test=test,
+        callbacks=callbacks,
+        checkpoint=checkpoint,
     )
 
 
@@ -91,26 +109,39 @@ def run_fashion_experiment(
     """Load Fashion-MNIST onto the device, train, write curves.png and predictions.png, and
     finish the run with final train loss/accuracy and test accuracy. `after(run, params)`
     may add figures of the trained params to the record before it is finished."""
-    train, test = fm.load_train_test(data_dir=config.data_dir, on_device=True)
+    parallel, checkpoint = training_setup(config)
+    train, test = fm.load_train_test(data_dir=config.data_dir, on_device=parallel is None)
     train_key = jax.random.fold_in(jax.random.key(config.seed), 2)
-    callbacks = [progress.default_progress(config.epochs), run.on_epoch]
-    result = train_classifier(
-        params,
-        apply,
-        tx,
-        loss,
-        train,
-        test,
-        epochs=config.epochs,
-        batch_size=config.batch_size,
-        key=train_key,
-        callbacks=callbacks,
-    )
+    callbacks = [run.on_epoch]
+    if run.primary:
+        callbacks.insert(0, progress.default_progress(config.epochs))
+    run.record["devices"] = parallel.num_devices if parallel is not None else 1
+    run.record["processes"] = jax.process_count()
+    try:
+        result = train_classifier(
+            params,
+            apply,
+            tx,
+            loss,
+            train,
+            test,
+            epochs=config.epochs,
+            batch_size=config.batch_size,
+            key=train_key,
+            callbacks=callbacks,
+            parallel=parallel,
+            checkpoint=checkpoint,
+        )
+    finally:
+        if checkpoint is not None:
+            checkpoint.close()
     run.record["timing"].update(result.timing)
-    plot.save_curves(result.history, run.file("curves.png"), config.epochs)
-    save_predictions(apply, result.params, *test, run.file("predictions.png"))
+    params = jax.device_get(result.params)
+    if run.primary:
+        plot.save_curves(result.history, run.file("curves.png"), config.epochs)
+        save_predictions(apply, params, *map(np.asarray, test), run.file("predictions.png"))
     if after is not None:
-        after(run, result.params)
+        after(run, params)
     last = result.history[-1]
     final = {k: last[k] for k in ("train_loss", "train_acc", "test_loss", "test_acc")}
     summary = (
@@ -120,5 +151,5 @@ def run_fashion_experiment(
         f"compile {result.timing['compile_s']:.2f} s"
     )
     record = run.finish(final, summary)
-    record["params"] = result.params  # for research callers; not written to metrics.json
+    record["params"] = params  # for research callers; not written to metrics.json
     return record

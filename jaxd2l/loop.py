@@ -6,6 +6,7 @@ epoch is timed with `block_until_ready`, and only per-epoch figures reach the ho
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -14,9 +15,24 @@ from typing import Any
 import jax
 import numpy as np
 
+from jaxd2l import checks
+from jaxd2l.checkpoint import Checkpointer
+from jaxd2l.errors import UserError
 from jaxd2l.train import TrainState, summarize
 
 EpochCallback = Callable[[dict[str, Any]], None]
+
+
+class DivergedError(UserError):
+    """The training loss became NaN or infinite; `history` holds every epoch run."""
+
+    def __init__(self, epoch: int, last_finite: float | None, history: list[dict[str, Any]]):
+        self.epoch, self.last_finite, self.history = epoch, last_finite, history
+        last = f"{last_finite:.4g}" if last_finite is not None else "none (the first epoch)"
+        super().__init__(
+            f"training diverged at epoch {epoch}: the training loss is not finite (last finite "
+            f"loss: {last}); lower the learning rate"
+        )
 
 
 @dataclass
@@ -36,6 +52,25 @@ def _host_means(sums, prefix: str) -> dict[str, Any]:
     return {f"{prefix}_{k}": np.asarray(v).tolist() for k, v in means.items() if k != "count"}
 
 
+def _check_data(run_epoch: Callable, state: TrainState, data: Any, name: str) -> None:
+    if not isinstance(data, (tuple, list)) or len(data) != 2:
+        raise TypeError(f"{name} must be a pair (X, y), got {type(data).__name__}")
+    X, y = data
+    checks.dataset(X, y, name)
+    prepare, step = run_epoch.prepare, run_epoch.train_step
+    if prepare is None and X.dtype == np.uint8:
+        raise ValueError(
+            f"{name}: X holds uint8 pixels but nothing scales them: pass "
+            "prepare=fashion_mnist.scale_images to make_epoch / make_evaluate"
+        )
+    if getattr(step, "apply", None) is not None:
+        checks.targets_fit_model(step.apply, state.params, X, y, prepare, name)
+
+
+def _is_diverged(loss: Any) -> bool:
+    return isinstance(loss, float) and not math.isfinite(loss)
+
+
 def fit(
     state: TrainState,
     run_epoch: Callable,
@@ -46,30 +81,75 @@ def fit(
     evaluate: Callable | None = None,
     test: tuple[jax.Array, jax.Array] | None = None,
     callbacks: Iterable[EpochCallback] = (),
+    checkpoint: Checkpointer | None = None,
 ) -> FitResult:
     """Train for `epochs` epochs; epoch e shuffles with `fold_in(key, e)`.
 
-    `run_epoch` comes from `train.make_epoch`, `evaluate` from `train.make_evaluate` (run
-    on `test` after every epoch). Each epoch's record (`train_loss`, `train_acc` when the
-    step computes accuracy, `test_*`, `seconds`) goes to every callback as it finishes.
+    `run_epoch` comes from `train.make_epoch` (its `parallel`, if any, places the state and
+    data), `evaluate` from `train.make_evaluate` or any `(params, X, y) -> sums` function
+    (jitted here if it is not), run on `test` after every epoch. Each epoch's record
+    (`train_loss`, `train_acc` when the step computes accuracy, `test_*`, `seconds`) goes to
+    every callback as it finishes.
+
+    The caller's `state` is never donated: fit trains a copy, so one initialisation can
+    start many runs. A training loss that turns NaN or infinite raises `DivergedError`
+    after that epoch's record reached the callbacks (for a vmapped stack of trials,
+    `train_diverged` marks the members and training goes on). With `checkpoint` the run is
+    saved after every epoch and, when the checkpointer resumes, continues from the last
+    saved epoch (its records are replayed to the callbacks first), giving the same numbers
+    as a run never interrupted.
     """
-    if epochs < 1:
-        raise ValueError(f"epochs must be >= 1, got {epochs}")
+    epochs = checks.integer(epochs, "epochs", minimum=1)
+    checks.key(key, "key")
+    if not hasattr(run_epoch, "train_step"):
+        raise TypeError("run_epoch must come from jaxd2l.train.make_epoch(train_step, batch_size)")
+    if (evaluate is None) != (test is None):
+        raise ValueError("evaluate and test go together: pass both (or neither)")
+    _check_data(run_epoch, state, train, "train")
+    if test is not None:
+        _check_data(run_epoch, state, test, "test")
+    if evaluate is not None and not hasattr(evaluate, "lower"):
+        evaluate = jax.jit(evaluate)
+
+    parallel = run_epoch.parallel
+    if parallel is not None:
+        state, train, key = parallel.place_state(state), parallel.place_data(train), key
+        key = parallel.replicate(key)
+        test = parallel.place_data(test) if test is not None else None
+    # A copy the loop owns and donates, never the caller's arrays.
+    state = jax.tree.map(lambda x: x.copy(), state)
     X, y = train
+
+    history: list[dict[str, Any]] = []
+    start = 0
+    restored = checkpoint.restore(state, key) if checkpoint is not None else None
+    if restored is not None:
+        state, start, history = restored
+        print(f"resumed from {checkpoint.directory} after epoch {start}", flush=True)
+        for record in history:
+            for callback in callbacks:
+                callback(record)
+
     t_start = time.perf_counter()
     t0 = time.perf_counter()
     epoch_fn = run_epoch.lower(state, X, y, key).compile()
     eval_fn = evaluate.lower(state.params, *test).compile() if evaluate is not None else None
     compile_s = time.perf_counter() - t0
 
-    history, epoch_s = [], []
-    for epoch in range(epochs):
+    epoch_s = []
+    last_finite = next(
+        (r["train_loss"] for r in reversed(history) if not _is_diverged(r["train_loss"])), None
+    )
+    for epoch in range(start, epochs):
         t0 = time.perf_counter()
         state, sums = epoch_fn(state, X, y, jax.random.fold_in(key, epoch))
         jax.block_until_ready((state, sums))
         seconds = time.perf_counter() - t0
         epoch_s.append(seconds)
         record = {"epoch": epoch + 1, **_host_means(sums, "train"), "seconds": seconds}
+        loss = record["train_loss"]
+        if isinstance(loss, list):
+            record["train_diverged"] = [not math.isfinite(v) for v in loss]
         if eval_fn is not None:
             t0 = time.perf_counter()
             record.update(_host_means(eval_fn(state.params, *test), "test"))
@@ -77,10 +157,15 @@ def fit(
         history.append(record)
         for callback in callbacks:
             callback(record)
+        if _is_diverged(loss):
+            raise DivergedError(epoch + 1, last_finite, history)
+        last_finite = loss if isinstance(loss, float) else last_finite
+        if checkpoint is not None:
+            checkpoint.save(epoch + 1, state, key, history)
     timing = {
         "compile_s": compile_s,
         "epoch_s": epoch_s,
-        "median_epoch_s": sorted(epoch_s)[len(epoch_s) // 2],
+        "median_epoch_s": sorted(epoch_s)[len(epoch_s) // 2] if epoch_s else None,
         "total_s": time.perf_counter() - t_start,
     }
     return FitResult(state, history, timing)

@@ -13,7 +13,9 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from jaxd2l import checks
 from jaxd2l.data.batching import epoch_indices
+from jaxd2l.parallel import DataParallel
 
 Params = Any
 Apply = Callable[[Params, jax.Array], jax.Array]
@@ -33,8 +35,28 @@ class Batch(NamedTuple):
     mask: jax.Array  # [B] bool: False marks padding in the last batch of an epoch
 
 
+def _check_tx(tx: Any, name: str = "tx") -> None:
+    if not isinstance(tx, optax.GradientTransformation):
+        raise TypeError(
+            f"{name} must be an optax.GradientTransformation such as optax.sgd(0.1) or "
+            f"jaxd2l.optim.sgd(0.1), got {type(tx).__name__}"
+        )
+
+
 def init_state(params: Params, tx: optax.GradientTransformation) -> TrainState:
+    _check_tx(tx)
     return TrainState(params, tx.init(params))
+
+
+def _per_example(values: jax.Array, batch_size: int, what: str) -> jax.Array:
+    """Trace-time check (free at run time): one value per example, so the mask can weight
+    them; a scalar would silently count the padding of the last batch."""
+    if values.shape != (batch_size,):
+        raise ValueError(
+            f"{what} must return one value per example (shape [{batch_size}]), got shape "
+            f"{tuple(values.shape)}: drop the final mean/sum (the step averages over the mask)"
+        )
+    return values
 
 
 def batch_sums(
@@ -46,9 +68,12 @@ def batch_sums(
     `summarize` divides by `count` at the end.
     """
     weights = batch.mask.astype(jnp.float32)
-    sums = {"count": weights.sum(), "loss": (loss(y_hat, batch.y) * weights).sum()}
+    B = batch.mask.shape[0]
+    per_example = _per_example(loss(y_hat, batch.y), B, "the loss")
+    sums = {"count": weights.sum(), "loss": (per_example * weights).sum()}
     if metrics is not None:
         for name, values in metrics(y_hat, batch.y).items():
+            values = _per_example(values, B, f"the metric {name!r}")
             sums[name] = (values.astype(jnp.float32) * weights).sum()
     return sums
 
@@ -73,6 +98,11 @@ def make_train_step(
     step is compiled with the state donated; `jit=False` gives the plain function (for
     `jax.vmap`, `lax.scan` bodies and debugging).
     """
+    checks.callable_(apply, "apply")
+    checks.callable_(loss, "loss")
+    _check_tx(tx)
+    if metrics is not None:
+        checks.callable_(metrics, "metrics")
 
     def objective(params, batch):
         y_hat = apply(params, batch.X)
@@ -84,7 +114,9 @@ def make_train_step(
         updates, opt_state = tx.update(grads, state.opt_state, state.params)
         return TrainState(optax.apply_updates(state.params, updates), opt_state), sums
 
-    return jax.jit(train_step, donate_argnums=0) if jit else train_step
+    step = jax.jit(train_step, donate_argnums=0) if jit else train_step
+    step.apply, step.loss, step.metrics = apply, loss, metrics  # for fit's checks of the data
+    return step
 
 
 def _identity(X):
@@ -106,6 +138,7 @@ def make_epoch(
     prepare: Prepare | None = None,
     drop_remainder: bool = False,
     per_batch: bool = False,
+    parallel: DataParallel | None = None,
 ) -> Callable:
     """`run_epoch(state, X, y, key) -> (state, sums)`: one shuffled pass as one `lax.scan`.
 
@@ -116,11 +149,22 @@ def make_epoch(
     so every example counts once, unless `drop_remainder`. `sums` are totals over the
     epoch, or per batch stacked along axis 0 with `per_batch` (learning-rate curves); a
     vmapped `train_step` (trials) adds its trial axis after that.
+
+    `parallel` (`jaxd2l.parallel.DataParallel`) shards each global batch of `batch_size`
+    over its devices, which must divide it; the order of examples is the same on any
+    number of devices. `loop.fit` places the state and data as `parallel` says.
     """
+    checks.callable_(train_step, "train_step")
+    batch_size = checks.integer(batch_size, "batch_size", minimum=1)
+    if parallel is not None:
+        parallel.check_batch_size(batch_size)
+    constrain = parallel.constrain_batches if parallel is not None else _identity
+    run_prepare = prepare
     prepare = prepare or _identity
 
     def run_epoch(state, X, y, key):
         idx, mask = epoch_indices(key, X.shape[0], batch_size, drop_remainder)
+        idx, mask = constrain(idx), constrain(mask)
         gather = _make_gather(X)
 
         def body(state, batch_idx):
@@ -132,7 +176,11 @@ def make_epoch(
             sums = jax.tree.map(lambda s: s.sum(axis=0), sums)
         return state, sums
 
-    return jax.jit(run_epoch, donate_argnums=0)
+    epoch = jax.jit(run_epoch, donate_argnums=0)
+    # What `loop.fit` needs to check and place the data: this came from make_epoch.
+    epoch.train_step, epoch.prepare, epoch.parallel = train_step, run_prepare, parallel
+    epoch.batch_size, epoch.drop_remainder = batch_size, drop_remainder
+    return epoch
 
 
 def make_evaluate(
@@ -142,16 +190,26 @@ def make_evaluate(
     *,
     batch_size: int = 1024,
     prepare: Prepare | None = None,
+    parallel: DataParallel | None = None,
 ) -> Callable:
     """`evaluate(params, X, y) -> sums` over a whole split on the device, exactly.
 
     Every example is counted once (the last batch is masked, not dropped), so accuracy is
-    weighted by example count, not a mean of per-batch accuracies.
+    weighted by example count, not a mean of per-batch accuracies. With `parallel` the
+    batches are sharded over its devices (the batch size rounded up to divide evenly).
     """
+    checks.callable_(apply, "apply")
+    checks.callable_(loss, "loss")
+    batch_size = checks.integer(batch_size, "batch_size", minimum=1)
+    devices = parallel.num_devices if parallel is not None else 1
+    constrain = parallel.constrain_batches if parallel is not None else _identity
     prepare = prepare or _identity
 
     def evaluate(params, X, y):
-        idx, mask = epoch_indices(None, X.shape[0], min(batch_size, X.shape[0]))
+        size = min(batch_size, X.shape[0])
+        size = -(-size // devices) * devices
+        idx, mask = epoch_indices(None, X.shape[0], size)
+        idx, mask = constrain(idx), constrain(mask)
         gather = _make_gather(X)
 
         def body(carry, batch_idx):
@@ -172,8 +230,22 @@ def with_learning_rates(
 
     The learning rate moves into the optimizer state (`optax.inject_hyperparams`), so one
     compiled `vmap(train_step, in_axes=(0, None))` trains every rate on the same batches.
+    `tx_factory` is the optimizer's constructor (`optax.sgd`, `jaxd2l.optim.sgd`), not an
+    instance; `lrs` a non-empty 1-D list of rates.
     """
+    if isinstance(tx_factory, optax.GradientTransformation):
+        raise TypeError(
+            "tx_factory must be an optimizer constructor such as optax.sgd (called with each "
+            "learning rate), not an optimizer instance such as optax.sgd(0.1)"
+        )
+    checks.callable_(tx_factory, "tx_factory")
     lrs = jnp.asarray(lrs, jnp.float32)
+    if lrs.ndim != 1 or lrs.shape[0] == 0:
+        raise ValueError(
+            f"lrs must be a non-empty 1-D list of learning rates, got shape {lrs.shape}"
+        )
+    for i, lr in enumerate(lrs.tolist()):
+        checks.learning_rate(lr, f"lrs[{i}]")
     tx = optax.inject_hyperparams(tx_factory)(learning_rate=lrs[0])
 
     def one(lr):

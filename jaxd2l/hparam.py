@@ -17,7 +17,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxd2l import loop
+from jaxd2l import checks, loop
 from jaxd2l.data.fashion_mnist import scale_images
 from jaxd2l.losses import cross_entropy
 from jaxd2l.metrics import classification_metrics
@@ -45,6 +45,8 @@ def random_trials(
     batch_sizes: Sequence[int],
 ) -> list[Trial]:
     """Learning rates log-uniform in `lr_range`; widths and batch sizes drawn uniformly."""
+    checks.key(key)
+    checks.integer(num_trials, "num_trials", minimum=1)
     k_lr, k_h, k_b = jax.random.split(key, 3)
     lo, hi = math.log(lr_range[0]), math.log(lr_range[1])
     lrs = np.exp(np.asarray(jax.random.uniform(k_lr, (num_trials,), minval=lo, maxval=hi)))
@@ -55,6 +57,8 @@ def random_trials(
 
 def validation_split(key: jax.Array, X: jax.Array, y: jax.Array, num_val: int):
     """(train, val): a random `num_val` examples held out of the training set."""
+    checks.key(key)
+    checks.dataset(X, y, "validation_split")
     if not 0 < num_val < len(y):
         raise ValueError(f"validation size must be in (0, {len(y)}), got {num_val}")
     order = jax.random.permutation(key, len(y))

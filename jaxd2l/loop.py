@@ -63,8 +63,9 @@ def _check_data(run_epoch: Callable, state: TrainState, data: Any, name: str) ->
             f"{name}: X holds uint8 pixels but nothing scales them: pass "
             "prepare=fashion_mnist.scale_images to make_epoch / make_evaluate"
         )
-    if getattr(step, "apply", None) is not None:
-        checks.targets_fit_model(step.apply, state.params, X, y, prepare, name)
+    model = getattr(step, "model", None)
+    if model is not None and model.owner is step:  # not a vmapped wrapper over stacked state
+        checks.targets_fit_model(model.apply, state.params, X, y, prepare, name)
 
 
 def _is_diverged(loss: Any) -> bool:

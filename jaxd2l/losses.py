@@ -9,6 +9,8 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from jaxd2l import checks
+
 
 def _like(y: jax.Array, y_hat: jax.Array) -> jax.Array:
     """y in y_hat's shape when they hold as many values (d2l's y.reshape(y_hat.shape): a [B]
@@ -56,6 +58,13 @@ def cross_entropy(logits: jax.Array, y: jax.Array, label_smoothing: float = 0.0)
     With `label_smoothing` = eps the target is (1 - eps) * onehot(y) + eps / K, the soft labels
     of the chapter's Q&A (eps = 0.1 with K = 10 gives 0.91 for the true class, 0.01 elsewhere).
     """
+    if isinstance(label_smoothing, (int, float)):  # a traced value (vmap) is the caller's
+        checks.fraction(label_smoothing, "label_smoothing")
+    if not jnp.issubdtype(jnp.asarray(y).dtype, jnp.integer):
+        raise TypeError(
+            f"cross_entropy takes integer class ids y, got dtype {jnp.asarray(y).dtype}: "
+            "for one-hot or soft targets use optax.softmax_cross_entropy"
+        )
     logp = log_softmax(logits)
     nll = -jnp.take_along_axis(logp, y[:, None], axis=-1)[:, 0]
     if label_smoothing == 0.0:

@@ -9,9 +9,16 @@ from __future__ import annotations
 import jax
 import optax
 
+from jaxd2l import checks
+
 
 def sgd(learning_rate: float | jax.Array) -> optax.GradientTransformation:
-    """d2l 3.2.4: param <- param - lr * grad, where grad is of the batch-mean loss."""
+    """d2l 3.2.4: param <- param - lr * grad, where grad is of the batch-mean loss.
+
+    A Python learning rate must be finite and > 0; an array (as `optax.inject_hyperparams`
+    passes, one per vmapped trial) is taken as it is."""
+    if not isinstance(learning_rate, jax.Array):
+        checks.learning_rate(learning_rate)
 
     def init(params):
         del params

@@ -16,6 +16,20 @@ def _figure(width: float, height: float):
     return Figure(figsize=(width, height), layout="constrained")
 
 
+def _finite(values, what: str, gaps_ok: bool = False) -> np.ndarray:
+    """Values to draw as floats; refuse non-finite ones (a curve may keep gaps where a run
+    diverged, when `gaps_ok`, but needs some finite point)."""
+    values = np.asarray(values, dtype=float)
+    finite = np.isfinite(values)
+    if (gaps_ok and not finite.any()) or (not gaps_ok and not finite.all()):
+        raise ValueError(
+            f"cannot draw {what}: it holds NaN or infinite values"
+            + (" only" if gaps_ok else "")
+            + " (a diverged run, or an infinite span): lower the learning rate or the span"
+        )
+    return values
+
+
 def _save(fig, path: str | os.PathLike) -> str:
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     fig.savefig(path, dpi=110)
@@ -65,8 +79,8 @@ def save_lines(
     fig = _figure(5.0, 3.4)
     ax = fig.add_subplot()
     for label, ys in curves.items():
-        ys = np.asarray(ys, dtype=float)
-        xs = np.arange(1, len(ys) + 1) if x is None else np.asarray(x)
+        ys = _finite(ys, f"the curve {label!r}", gaps_ok=True)
+        xs = np.arange(1, len(ys) + 1) if x is None else _finite(x, "x")
         ax.plot(xs, ys, label=label)
     if logy:
         ax.set_yscale("log")
@@ -81,11 +95,16 @@ def save_function_panels(
     x, panels: Mapping[str, Mapping[str, Sequence[float]]], path, *, xlabel: str = "x"
 ) -> str:
     """One panel per title, each with labelled curves over x (losses, activations)."""
+    x = _finite(x, "x")
+    panels = {
+        title: {label: _finite(ys, f"{title}: {label}") for label, ys in curves.items()}
+        for title, curves in panels.items()
+    }
     fig = _figure(3.2 * len(panels), 3.0)
     axes = fig.subplots(1, len(panels), squeeze=False)[0]
     for ax, (title, curves) in zip(axes, panels.items(), strict=True):
         for label, ys in curves.items():
-            ax.plot(np.asarray(x), np.asarray(ys), label=label)
+            ax.plot(x, ys, label=label)
         ax.set_title(title)
         ax.set_xlabel(xlabel)
         ax.grid(True, alpha=0.3)

@@ -29,6 +29,13 @@ class TrainState(NamedTuple):
     opt_state: optax.OptState
 
 
+class StepModel(NamedTuple):
+    apply: Apply
+    loss: Loss
+    metrics: Metrics | None
+    owner: Callable
+
+
 class Batch(NamedTuple):
     X: jax.Array  # [B, ...]
     y: jax.Array  # [B] (or [B, ...])
@@ -115,7 +122,9 @@ def make_train_step(
         return TrainState(optax.apply_updates(state.params, updates), opt_state), sums
 
     step = jax.jit(train_step, donate_argnums=0) if jit else train_step
-    step.apply, step.loss, step.metrics = apply, loss, metrics  # for fit's checks of the data
+    # For fit's checks of the data. `jax.vmap(step)` copies these attributes, so `owner`
+    # tells the step itself (unbatched state) from a wrapper of it.
+    step.model = StepModel(apply, loss, metrics, owner=step)
     return step
 
 

@@ -17,6 +17,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxd2l import checks
 from jaxd2l.data import shuffle
 
 
@@ -29,9 +30,9 @@ def num_batches(num_examples: int, batch_size: int, drop_remainder: bool = False
 
 
 def check_batch_size(num_examples: int, batch_size: int, drop_remainder: bool = False) -> None:
-    """Raise a clear ValueError for a batch size that cannot make an epoch."""
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    """Raise a clear ValueError (TypeError for a float) for a batch size that cannot make an
+    epoch."""
+    checks.integer(batch_size, "batch_size", minimum=1)
     if num_examples < 1:
         raise ValueError("the data set is empty: there is nothing to batch")
     if drop_remainder and batch_size > num_examples:

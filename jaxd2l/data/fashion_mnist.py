@@ -39,8 +39,16 @@ ENV_CACHE = "JAXD2L_CACHE_DIR"
 
 
 def text_labels(labels: Sequence[int] | np.ndarray) -> list[str]:
-    """d2l's get_fashion_mnist_labels: class ids to names."""
-    return [LABELS[int(i)] for i in np.asarray(labels).ravel()]
+    """d2l's get_fashion_mnist_labels: class ids 0-9 to names."""
+    ids = np.asarray(labels).ravel()
+    if ids.size and (
+        not np.issubdtype(ids.dtype, np.integer) or ids.min() < 0 or ids.max() >= len(LABELS)
+    ):
+        raise ValueError(
+            f"labels must be integer class ids in 0-{len(LABELS) - 1}, got dtype {ids.dtype} "
+            f"with values in [{ids.min()}, {ids.max()}]"
+        )
+    return [LABELS[int(i)] for i in ids]
 
 
 def cache_home(cache_dir: str | None = None) -> str:
@@ -167,7 +175,15 @@ def load_train_test(
 
 
 def scale_images(images: jax.Array) -> jax.Array:
-    """uint8 pixels to float32 in [0, 1] (torchvision's ToTensor): the `prepare` of training."""
+    """uint8 pixels to float32 in [0, 1] (torchvision's ToTensor): the `prepare` of training.
+
+    Only uint8 is taken: float images are already scaled (scaling twice divides by 255^2)."""
+    dtype = getattr(images, "dtype", None)
+    if dtype != jnp.uint8:
+        raise TypeError(
+            f"scale_images takes uint8 pixels in 0-255, got dtype {dtype}: float images are "
+            "already scaled, so leave out prepare=scale_images (or pass the uint8 images)"
+        )
     return images.astype(jnp.float32) / 255.0
 
 

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 import jax
 import jax.numpy as jnp
 
+from jaxd2l import checks
+
 TRUE_W = (2.0, -3.4)
 TRUE_B = 4.2
 
@@ -19,8 +21,8 @@ def synthetic_regression(
     noise: float = 0.01,
 ) -> tuple[jax.Array, jax.Array]:
     """X ~ N(0, 1) of shape [n, len(w)] and y = Xw + b + N(0, noise^2) of shape [n]."""
-    if num_examples < 1:
-        raise ValueError(f"num_examples must be >= 1, got {num_examples}")
+    checks.key(key)
+    checks.integer(num_examples, "num_examples", minimum=1)
     w = jnp.asarray(w, jnp.float32)
     if w.ndim != 1:
         raise ValueError(f"w must be a vector, got shape {w.shape}")

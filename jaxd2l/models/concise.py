@@ -12,6 +12,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from jaxd2l import checks
 from jaxd2l.models import init as inits
 
 
@@ -42,6 +43,7 @@ class MLP(nn.Module):
 
 def pure(module: nn.Module, key: jax.Array, example: jax.Array):
     """(params, apply) for a Linen module; `example` is a batch of inputs for shapes."""
+    checks.key(key)
     params = module.init(key, example)["params"]
 
     def apply(params, X):
@@ -68,5 +70,7 @@ def mlp(
     activation: Callable = nn.relu,
 ):
     """The concise MLP with any init scheme of `models.init` (as a flax initializer)."""
+    hidden = checks.widths(hidden, "hidden", minimum_count=0)
+    checks.integer(num_outputs, "num_outputs", minimum=1)
     module = MLP(tuple(hidden), num_outputs, activation, inits.flax_initializer(scheme, sigma))
     return pure(module, key, jnp.zeros((1, *input_shape)))

@@ -5,14 +5,24 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from jaxd2l import checks
+
 
 def init(key: jax.Array, num_inputs: int, sigma: float = 0.01) -> dict[str, jax.Array]:
     """w ~ N(0, sigma^2) of shape [d], b = 0 (d2l 3.2.1)."""
+    checks.key(key)
+    checks.integer(num_inputs, "num_inputs", minimum=1)
     return {"w": sigma * jax.random.normal(key, (num_inputs,)), "b": jnp.zeros(())}
 
 
 def apply(params: dict[str, jax.Array], X: jax.Array) -> jax.Array:
     """y_hat = Xw + b: X [B, d] -> [B]."""
+    checks.features(X, ndim=2)
+    if params["w"].shape != (X.shape[1],):
+        raise ValueError(
+            f"params['w'] has shape {params['w'].shape} but X has {X.shape[1]} features: "
+            f"expected w of shape ({X.shape[1]},)"
+        )
     return X @ params["w"] + params["b"]
 
 
@@ -22,6 +32,11 @@ def closed_form(X: jax.Array, y: jax.Array) -> dict[str, jax.Array]:
     Solved by least squares (QR/SVD) rather than an explicit inverse, which is the same
     minimiser and stays accurate when X^T X is badly conditioned.
     """
+    checks.features(X, ndim=2)
+    if getattr(y, "shape", None) != (X.shape[0],):
+        raise ValueError(
+            f"y must have shape ({X.shape[0]},) to match X, got {getattr(y, 'shape', y)}"
+        )
     Xb = jnp.concatenate([X, jnp.ones((X.shape[0], 1), X.dtype)], axis=1)
     wb = jnp.linalg.lstsq(Xb, y)[0]
     return {"w": wb[:-1], "b": wb[-1]}

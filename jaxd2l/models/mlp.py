@@ -6,21 +6,24 @@ the input width to the number of outputs, e.g. (784, 256, 10) or (784, 256, 128,
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
 import jax
 import jax.numpy as jnp
 
+from jaxd2l import checks
 from jaxd2l.activations import relu
 from jaxd2l.models import init as inits
+from jaxd2l.models.softmax import check_layer
 
 
 def init(
     key: jax.Array, sizes: Sequence[int], scheme: str = "normal", sigma: float = 0.01
 ) -> list[dict[str, jax.Array]]:
     """Weights by `scheme` (normal: d2l's randn * 0.01; zeros; xavier; he), biases zero."""
-    if len(sizes) < 2 or min(sizes) < 1:
-        raise ValueError(f"sizes must list >= 2 positive widths (input ... output), got {sizes}")
+    checks.key(key)
+    sizes = checks.widths(sizes, "sizes (input, hidden..., output widths)", minimum_count=2)
     keys = jax.random.split(key, len(sizes) - 1)
     return [
         {"W": inits.weight(k, (m, n), scheme, sigma), "b": jnp.zeros(n)}
@@ -32,6 +35,15 @@ def apply(
     params: list[dict[str, jax.Array]], X: jax.Array, activation: Callable = relu
 ) -> jax.Array:
     """Logits [B, K] for inputs [B, ...]: flatten, then affine + activation per hidden layer."""
+    checks.features(X)
+    if not isinstance(params, (list, tuple)) or not params:
+        raise TypeError(
+            f"params must be a list of layers from mlp.init, got {type(params).__name__}"
+        )
+    checks.callable_(activation, "activation")
+    width = math.prod(X.shape[1:])
+    for i, layer in enumerate(params):
+        width = check_layer(layer, width, f"params[{i}]")
     H = X.reshape(X.shape[0], -1)
     for layer in params[:-1]:
         H = activation(H @ layer["W"] + layer["b"])

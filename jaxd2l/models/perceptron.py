@@ -12,6 +12,9 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
+
+from jaxd2l import checks
 
 
 class PerceptronResult(NamedTuple):
@@ -24,12 +27,26 @@ class PerceptronResult(NamedTuple):
 
 def apply(w: jax.Array, b: jax.Array, X: jax.Array) -> jax.Array:
     """Predicted labels in {-1, +1} (0 counts as -1)."""
+    checks.features(X, "X", ndim=2)
     return jnp.where(X @ w + b > 0, 1, -1)
 
 
-@functools.partial(jax.jit, static_argnames="max_epochs")
 def train(X: jax.Array, y: jax.Array, max_epochs: int = 1000) -> PerceptronResult:
-    """The perceptron algorithm from w = 0, b = 0."""
+    """The perceptron algorithm from w = 0, b = 0; labels y in {-1, +1}."""
+    checks.features(X, "X", ndim=2)
+    checks.dataset(X, y, "perceptron data")
+    labels = np.unique(np.asarray(y))
+    if not set(labels.tolist()) <= {-1, 1}:
+        raise ValueError(
+            f"perceptron labels must be -1 or +1, got values {labels.tolist()[:10]}: map "
+            "{0, 1} labels with 2 * y - 1"
+        )
+    checks.integer(max_epochs, "max_epochs", minimum=1)
+    return _train(X, y, max_epochs)
+
+
+@functools.partial(jax.jit, static_argnames="max_epochs")
+def _train(X: jax.Array, y: jax.Array, max_epochs: int) -> PerceptronResult:
 
     def visit(carry, example):
         w, b, mistakes = carry

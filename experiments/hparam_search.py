@@ -22,10 +22,20 @@ import numpy as np
 from jaxd2l import hparam
 from jaxd2l.data import fashion_mnist as fm
 from jaxd2l.errors import FlagError
-from jaxd2l.experiment import Run, TrainingFlags, check_config, flag, run_cli, seed_flag
+from jaxd2l.experiment import (
+    Run,
+    TrainingFlags,
+    check_config,
+    flag,
+    run_cli,
+    seed_flag,
+    training_setup,
+)
+from jaxd2l.loop import DivergedError
 from jaxd2l.losses import cross_entropy
 from jaxd2l.metrics import classification_metrics
 from jaxd2l.models import mlp
+from jaxd2l.parallel import TrialParallel
 from jaxd2l.train import make_evaluate, summarize
 
 
@@ -61,10 +71,10 @@ def make_trials(config: Config, key) -> list[hparam.Trial]:
     )
 
 
-def vmap_speed(trials, train, val, key) -> dict:
+def vmap_speed(trials, train, val, key, parallel=None) -> dict:
     """Seconds per epoch of a vmapped group against one of its trials alone (compiled)."""
-    group = hparam.train_group(trials, train, val, epochs=2, key=key)
-    alone = hparam.train_group(trials[:1], train, val, epochs=2, key=key)
+    group = hparam.train_group(trials, train, val, epochs=2, key=key, parallel=parallel)
+    alone = hparam.train_group(trials[:1], train, val, epochs=2, key=key, parallel=parallel)
     together, single = min(group["epoch_s"]), min(alone["epoch_s"])
     return {
         "trials": len(trials),
@@ -74,48 +84,89 @@ def vmap_speed(trials, train, val, key) -> dict:
     }
 
 
+def _best_shapes(row: dict):
+    """The structure of the best trial's params, to restore them into."""
+    sizes = (784, row["hidden"], 10) if row["hidden"] else (784, 10)
+    return jax.eval_shape(lambda: mlp.init(jax.random.key(0), sizes))
+
+
+def _resume(checkpoint, root):
+    """(rows, best) saved after the last finished group, or ([], None)."""
+    meta = checkpoint.restore_meta() if checkpoint is not None else None
+    if meta is None:
+        return [], None
+    rows = meta["history"]
+    best_row = max(rows, key=_selection_score)
+    best_params = checkpoint.restore_state(_best_shapes(best_row), root)
+    print(f"resumed from {checkpoint.directory}: {len(rows)} trials done", flush=True)
+    return rows, (best_row, best_params)
+
+
+def _selection_score(row: dict) -> float:
+    """Validation accuracy; a diverged trial (NaN) never wins."""
+    acc = row["val_acc"]
+    return acc if acc is not None and np.isfinite(acc) else -np.inf
+
+
 def main(config: Config) -> dict:
     root = jax.random.key(config.seed)
     with Run("hparam_search", config, config.method) as run:
-        (X, y), test = fm.load_train_test(data_dir=config.data_dir, on_device=True)
+        parallel, checkpoint = training_setup(config)
+        parallel = TrialParallel(parallel.mesh) if parallel is not None else None
+        (X, y), test = fm.load_train_test(data_dir=config.data_dir, on_device=parallel is None)
         try:
             train, val = hparam.validation_split(jax.random.fold_in(root, 0), X, y, config.val_size)
         except ValueError as e:
             raise FlagError(f"--val-size: {e}") from None
         trials = make_trials(config, jax.random.fold_in(root, 1))
-        rows, best = [], None
+        rows, best = _resume(checkpoint, root)
         t0 = time.perf_counter()
         groups = hparam.group_trials(trials)
         for (hidden, batch_size), group in groups.items():
+            if any((r["hidden"], r["batch_size"]) == (hidden, batch_size) for r in rows):
+                continue  # finished before the run was resumed
             key = jax.random.fold_in(root, 1000 + hidden * 7919 + batch_size)
-            out = hparam.train_group(group, train, val, epochs=config.epochs, key=key)
-            print(
-                f"hidden {hidden:>4} batch {batch_size:>4}: {len(group)} trials vmapped, "
-                f"{np.median(out['epoch_s']):.2f} s/epoch, val acc "
-                + " ".join(f"{a:.3f}" for a in out["val_acc"]),
-                flush=True,
+            out = hparam.train_group(
+                group, train, val, epochs=config.epochs, key=key, parallel=parallel
             )
+            if run.primary:
+                print(
+                    f"hidden {hidden:>4} batch {batch_size:>4}: {len(group)} trials vmapped, "
+                    f"{np.median(out['epoch_s']):.2f} s/epoch, val acc "
+                    + " ".join(f"{a:.3f}" for a in out["val_acc"]),
+                    flush=True,
+                )
             for i, trial in enumerate(group):
+                diverged = out["train_diverged"][i]
                 row = {
                     **trial._asdict(),
-                    "val_acc": out["val_acc"][i],
+                    "val_acc": out["val_acc"][i] if not diverged else float("nan"),
                     "val_loss": out["val_loss"][i],
                     "train_loss": out["train_loss"][i],
+                    "diverged": diverged,
                 }
                 rows.append(row)
-                if best is None or row["val_acc"] > best[0]["val_acc"]:
+                if best is None or _selection_score(row) > _selection_score(best[0]):
                     best = (row, jax.tree.map(lambda p, i=i: p[i], out["params"]))
-            _write_csv(rows, run.file("trials.csv"))  # after every group: a failure keeps them
+            if run.primary:  # after every group: a failure keeps them
+                _write_csv(rows, run.file("trials.csv"))
+            if checkpoint is not None:
+                checkpoint.save(len(rows), best[1], root, rows)
+        if checkpoint is not None:
+            checkpoint.close()
         search_s = time.perf_counter() - t0
         best_row, best_params = best
+        if not np.isfinite(_selection_score(best_row)):
+            raise DivergedError(config.epochs, None, rows)
         evaluate = make_evaluate(
             mlp.apply, cross_entropy, classification_metrics, prepare=fm.scale_images
         )
-        test_acc = float(summarize(evaluate(best_params, *test))["acc"])
+        test_acc = float(summarize(evaluate(best_params, *map(jax.numpy.asarray, test)))["acc"])
 
-        _plot(rows, run.file("trials.png"))
+        if run.primary:
+            _plot(rows, run.file("trials.png"))
         largest = max(groups.values(), key=len)
-        speed = vmap_speed(largest, train, val, jax.random.fold_in(root, 2))
+        speed = vmap_speed(largest, train, val, jax.random.fold_in(root, 2), parallel)
         run.record["timing"].update({"search_s": search_s})
         final = {"best": best_row, "best_test_acc": test_acc, "trials": rows, "vmap_speed": speed}
         summary = (

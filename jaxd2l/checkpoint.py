@@ -68,16 +68,15 @@ class Checkpointer:
     def latest_epoch(self) -> int | None:
         return self.manager.latest_step()
 
-    def restore(self, state: Any, key: jax.Array) -> tuple[Any, int, list[dict[str, Any]]] | None:
-        """(state, next epoch index, history) from the latest checkpoint, placed like
-        `state`; None when there is nothing to resume."""
+    def restore_meta(self) -> dict[str, Any] | None:
+        """The latest checkpoint's `next_epoch`, `history` and `flags` (checked against this
+        run's flags); None when not resuming or nothing was saved."""
         step = self.manager.latest_step() if self.resume else None
         if step is None:
             return None
         ocp = self._ocp
-        meta = self.manager.restore(step, args=ocp.args.Composite(meta=ocp.args.JsonRestore()))[
-            "meta"
-        ]
+        args = ocp.args.Composite(meta=ocp.args.JsonRestore())
+        meta = self.manager.restore(step, args=args)["meta"]
         diff = _differences(meta["flags"], self.flags)
         if diff:
             raise CheckpointError(
@@ -85,15 +84,28 @@ class Checkpointer:
                 f"with ({'; '.join(diff)}): rerun with the same flags, or use a new "
                 "--checkpoint-dir"
             )
+        return meta
+
+    def restore_state(self, state: Any, key: jax.Array) -> Any:
+        """The latest saved state, restored into the structure, dtypes and placement of
+        `state` (arrays or `jax.ShapeDtypeStruct`s); the saved key must equal `key`."""
+        ocp = self._ocp
         target = jax.tree.map(ocp.utils.to_shape_dtype_struct, {"state": state, "key": key})
-        restored = self.manager.restore(
-            step, args=ocp.args.Composite(state=ocp.args.StandardRestore(target))
-        )["state"]
+        args = ocp.args.Composite(state=ocp.args.StandardRestore(target))
+        restored = self.manager.restore(self.manager.latest_step(), args=args)["state"]
         if not bool((jax.random.key_data(restored["key"]) == jax.random.key_data(key)).all()):
             raise CheckpointError(
                 f"the checkpoint in {self.directory} was made with another root key (seed)"
             )
-        return restored["state"], int(meta["next_epoch"]), list(meta["history"])
+        return restored["state"]
+
+    def restore(self, state: Any, key: jax.Array) -> tuple[Any, int, list[dict[str, Any]]] | None:
+        """(state, next epoch index, history) from the latest checkpoint, placed like
+        `state`; None when there is nothing to resume."""
+        meta = self.restore_meta()
+        if meta is None:
+            return None
+        return self.restore_state(state, key), int(meta["next_epoch"]), list(meta["history"])
 
     def save(self, next_epoch: int, state: Any, key: jax.Array, history: list[dict]) -> None:
         """Save after an epoch: `next_epoch` is the index of the epoch to run next."""

@@ -23,6 +23,7 @@ from jaxd2l.losses import cross_entropy
 from jaxd2l.metrics import classification_metrics
 from jaxd2l.models import mlp
 from jaxd2l.optim import sgd
+from jaxd2l.parallel import TrialParallel
 from jaxd2l.train import make_epoch, make_evaluate, make_train_step, summarize, with_learning_rates
 
 
@@ -73,17 +74,27 @@ def train_group(
     *,
     epochs: int,
     key: jax.Array,
+    parallel: TrialParallel | None = None,
 ) -> dict[str, Any]:
     """Train trials that differ only in learning rate, all at once; returns their final
-    params (stacked on axis 0), validation figures and timings."""
+    params (stacked on axis 0, as numpy), validation figures and timings.
+
+    With `parallel` the trials axis is sharded over its devices (each device trains its
+    share of the trials on the whole batch); the group is padded with copies of its last
+    trial to divide evenly, and the copies are dropped from the results."""
     hidden, batch_size = trials[0].hidden, trials[0].batch_size
     if any((t.hidden, t.batch_size) != (hidden, batch_size) for t in trials):
         raise ValueError("a group's trials must share hidden width and batch size")
     sizes = (784, hidden, 10) if hidden else (784, 10)
     init_key, data_key = jax.random.split(key)
-    tx, states = with_learning_rates(mlp.init(init_key, sizes), sgd, [t.lr for t in trials])
+    lrs = [t.lr for t in trials]
+    if parallel is not None:
+        lrs += lrs[-1:] * (-len(lrs) % parallel.num_devices)
+    tx, states = with_learning_rates(mlp.init(init_key, sizes), sgd, lrs)
     step = make_train_step(mlp.apply, cross_entropy, tx, classification_metrics, jit=False)
-    run_epoch = make_epoch(jax.vmap(step, in_axes=(0, None)), batch_size, prepare=scale_images)
+    run_epoch = make_epoch(
+        jax.vmap(step, in_axes=(0, None)), batch_size, prepare=scale_images, parallel=parallel
+    )
     evaluate = jax.jit(
         jax.vmap(
             make_evaluate(mlp.apply, cross_entropy, classification_metrics, prepare=scale_images),
@@ -91,12 +102,17 @@ def train_group(
         )
     )
     result = loop.fit(states, run_epoch, train, data_key, epochs)
-    val_means = jax.device_get(summarize(evaluate(result.params, *val)))
+    if parallel is not None:
+        val = parallel.place_data(val)
+    to_host = parallel.to_host if parallel is not None else jax.device_get
+    val_means = to_host(summarize(evaluate(result.params, *val)))
+    n = len(trials)
     return {
-        "params": result.params,
-        "val_acc": val_means["acc"].tolist(),
-        "val_loss": val_means["loss"].tolist(),
-        "train_loss": result.history[-1]["train_loss"],
+        "params": jax.tree.map(lambda p: p[:n], to_host(result.params)),
+        "val_acc": val_means["acc"].tolist()[:n],
+        "val_loss": val_means["loss"].tolist()[:n],
+        "train_loss": result.history[-1]["train_loss"][:n],
+        "train_diverged": result.history[-1]["train_diverged"][:n],
         "compile_s": result.timing["compile_s"],
         "epoch_s": result.timing["epoch_s"],
     }

@@ -46,9 +46,10 @@ class FitResult:
         return self.state.params
 
 
-def _host_means(sums, prefix: str) -> dict[str, Any]:
+def _host_means(sums, prefix: str, parallel=None) -> dict[str, Any]:
     """Per-example means as floats (lists of floats, one per trial, for a vmapped step)."""
-    means = jax.device_get(summarize(sums))
+    means = summarize(sums)
+    means = parallel.to_host(means) if parallel is not None else jax.device_get(means)
     return {f"{prefix}_{k}": np.asarray(v).tolist() for k, v in means.items() if k != "count"}
 
 
@@ -147,13 +148,13 @@ def fit(
         jax.block_until_ready((state, sums))
         seconds = time.perf_counter() - t0
         epoch_s.append(seconds)
-        record = {"epoch": epoch + 1, **_host_means(sums, "train"), "seconds": seconds}
+        record = {"epoch": epoch + 1, **_host_means(sums, "train", parallel), "seconds": seconds}
         loss = record["train_loss"]
         if isinstance(loss, list):
             record["train_diverged"] = [not math.isfinite(v) for v in loss]
         if eval_fn is not None:
             t0 = time.perf_counter()
-            record.update(_host_means(eval_fn(state.params, *test), "test"))
+            record.update(_host_means(eval_fn(state.params, *test), "test", parallel))
             record["eval_seconds"] = time.perf_counter() - t0
         history.append(record)
         for callback in callbacks:

@@ -32,9 +32,11 @@ def make_mesh(num_devices: int | None = None) -> Mesh:
     available = jax.device_count()
     n = available if num_devices is None else num_devices
     if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= available:
+        platform = jax.devices()[0].platform
+        hint = " (on a CPU, --cpu-devices N asks JAX for N devices)" if platform == "cpu" else ""
         raise ValueError(
-            f"devices must be an int in [1, {available}] (the devices JAX sees on "
-            f"{jax.devices()[0].platform}), got {num_devices!r}"
+            f"devices must be an int in [1, {available}]: JAX sees {available} {platform} "
+            f"device(s), got {num_devices!r}{hint}"
         )
     if jax.process_count() > 1 and n % jax.process_count():
         raise ValueError(
@@ -85,6 +87,13 @@ class DataParallel:
 
     def place_state(self, state: Any) -> Any:
         return self.replicate(state)
+
+    def to_host(self, tree: Any) -> Any:
+        """Numpy copies of arrays however they are sharded (across processes too: they are
+        first replicated, so every process gets the whole value)."""
+        if jax.process_count() > 1:
+            tree = jax.jit(lambda t: t, out_shardings=NamedSharding(self.mesh, P()))(tree)
+        return jax.device_get(tree)
 
     def place_data(self, tree: Any) -> Any:
         return self.replicate(tree)

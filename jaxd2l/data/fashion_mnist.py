@@ -72,10 +72,20 @@ def read_with_tfds(source_dir: str | None, tfds_dir: str) -> dict[str, tuple[np.
         data_dir=tfds_dir,
         file_format="array_record",
     )
-    builder.download_and_prepare(
-        file_format="array_record",
-        download_config=tfds.download.DownloadConfig(try_download_gcs=False),
-    )
+    # tfds' progress bars redraw one terminal line with \r: an error printed after them
+    # would be buried, so preparing (seconds, once) shows one line of our own instead.
+    print("preparing Fashion-MNIST with tfds (once; later loads read the cache)", flush=True)
+    from tensorflow_datasets.core.utils import tqdm_utils
+
+    was_active = tqdm_utils._active
+    tfds.display_progress_bar(False)
+    try:
+        builder.download_and_prepare(
+            file_format="array_record",
+            download_config=tfds.download.DownloadConfig(try_download_gcs=False),
+        )
+    finally:
+        tfds.display_progress_bar(was_active)
     splits = {}
     for split, data in builder.as_data_source().items():
         examples = data.__getitems__(range(len(data)))
@@ -105,7 +115,20 @@ def _save_cache(path: str, splits: dict[str, tuple[np.ndarray, ...]]) -> None:
 
 
 def load_all(data_dir: str | None = None, cache_dir: str | None = None):
-    """Both splits as numpy arrays: {"train": (images, labels), "test": (...)}."""
+    """Both splits as numpy arrays: {"train": (images, labels), "test": (...)}.
+
+    In a multi-process run process 0 prepares the cache first and the others read it
+    after, so processes sharing a machine never prepare the same tfds folder at once."""
+    if jax.process_count() == 1:
+        return _load_all(data_dir, cache_dir)
+    from jax.experimental import multihost_utils
+
+    splits = _load_all(data_dir, cache_dir) if jax.process_index() == 0 else None
+    multihost_utils.sync_global_devices("jaxd2l: Fashion-MNIST prepared")
+    return splits if splits is not None else _load_all(data_dir, cache_dir)
+
+
+def _load_all(data_dir: str | None, cache_dir: str | None):
     source_dir = source.find_source(data_dir)
     key = source.fingerprint(source_dir)
     home = cache_home(cache_dir)

@@ -15,7 +15,7 @@ import numpy as np
 import tensorflow_datasets as tfds
 
 from jaxd2l.data import idx
-from jaxd2l.data.fashion_mnist_source import FILES, TFDS_LABELS, verified_files
+from jaxd2l.data.fashion_mnist_source import FILES, TFDS_LABELS, local_files, verified_files
 
 
 class FashionMnist(tfds.core.GeneratorBasedBuilder, skip_registration=True):
@@ -49,7 +49,7 @@ class FashionMnist(tfds.core.GeneratorBasedBuilder, skip_registration=True):
 
     def _split_generators(self, dl_manager):
         if self._source_dir is not None:
-            paths = {name: os.path.join(self._source_dir, file) for name, file in FILES.items()}
+            paths = local_files(self._source_dir)  # .gz files or their decompressed twins
         else:
             urls = {name: f"{self._base_url}/{file}" for name, file in FILES.items()}
             paths = {name: os.fspath(path) for name, path in dl_manager.download(urls).items()}

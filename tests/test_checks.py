@@ -1,0 +1,248 @@
+"""Wrong input never gives wrong numbers: each mistake a research caller makes through the
+public functions raises ValueError/TypeError naming the argument."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from jaxd2l import loop, train
+from jaxd2l.classification import optax_loss, scratch_loss
+from jaxd2l.data import fashion_mnist as fm
+from jaxd2l.data.synthetic import synthetic_regression
+from jaxd2l.losses import cross_entropy, squared_loss
+from jaxd2l.metrics import classification_metrics
+from jaxd2l.models import concise, linear, mlp, perceptron, softmax
+from jaxd2l.optim import sgd
+
+FAST = settings(max_examples=25, deadline=None)
+
+
+def classifier_fit(X, y, *, test=None, evaluate=None, epochs=1, key=None, prepare=None):
+    params = softmax.init(jax.random.key(0), int(np.prod(X.shape[1:])), 10)
+    tx = sgd(0.1)
+    step = train.make_train_step(softmax.apply, cross_entropy, tx, classification_metrics, jit=False)
+    run_epoch = train.make_epoch(step, 8, prepare=prepare)
+    key = jax.random.key(1) if key is None else key
+    return loop.fit(
+        train.init_state(params, tx), run_epoch, (X, y), key, epochs, evaluate=evaluate, test=test
+    )
+
+
+def images(n=32):
+    return np.random.default_rng(0).random((n, 4, 4, 1), dtype=np.float32)
+
+
+@FAST
+@given(n_x=st.integers(1, 40), n_y=st.integers(1, 40))
+def test_x_and_y_of_different_lengths_are_refused(n_x, n_y):
+    if n_x == n_y:
+        return
+    with pytest.raises(ValueError, match=f"X has {n_x} examples but y has {n_y}"):
+        classifier_fit(images(n_x), np.zeros(n_y, np.int32))
+
+
+@FAST
+@given(bad=st.one_of(st.integers(10, 1000), st.integers(-1000, -1)))
+def test_labels_outside_the_classes_are_refused(bad):
+    y = np.zeros(32, np.int32)
+    y[5] = bad
+    with pytest.raises(ValueError, match=r"class ids in \[0, 10\)"):
+        classifier_fit(images(), y)
+
+
+def test_float_one_hot_and_wrong_rank_labels_are_refused():
+    with pytest.raises(TypeError, match="integer class ids"):
+        classifier_fit(images(), np.zeros(32, np.float32))
+    with pytest.raises(ValueError, match="one-hot"):
+        classifier_fit(images(), np.eye(10, dtype=np.int32)[np.zeros(32, int)])
+    with pytest.raises(ValueError, match="same length|one target per example"):
+        classifier_fit(images(), np.zeros((32, 1, 1), np.int32))
+
+
+def test_empty_and_non_finite_data_are_refused():
+    with pytest.raises(ValueError, match="empty"):
+        classifier_fit(images(0), np.zeros(0, np.int32))
+    X = images()
+    X[3, 0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        classifier_fit(X, np.zeros(32, np.int32))
+
+
+def test_uint8_pixels_without_scaling_and_scaling_twice_are_refused():
+    X = (images() * 255).astype(np.uint8)
+    with pytest.raises(ValueError, match="uint8 pixels but nothing scales them"):
+        classifier_fit(X, np.zeros(32, np.int32))
+    with pytest.raises(TypeError, match="already scaled"):
+        fm.scale_images(jnp.asarray(images()))
+    with pytest.raises(TypeError, match="already scaled"):
+        classifier_fit(images(), np.zeros(32, np.int32), prepare=fm.scale_images)
+
+
+@FAST
+@given(rank=st.sampled_from([0, 1]))
+def test_model_inputs_without_a_batch_axis_are_refused(rank):
+    X = jnp.ones((3,) * rank)
+    for model, params in (
+        (softmax, softmax.init(jax.random.key(0), 3, 2)),
+        (mlp, mlp.init(jax.random.key(0), (3, 4, 2))),
+    ):
+        with pytest.raises(ValueError, match="leading batch axis"):
+            model.apply(params, X)
+    with pytest.raises(ValueError, match="rank 2"):
+        linear.apply(linear.init(jax.random.key(0), 3), jnp.ones((2, 3, 1)))
+
+
+def test_params_of_the_wrong_shape_are_refused():
+    with pytest.raises(ValueError, match=r"W \(5, 2\).*inputs of 3 features"):
+        softmax.apply(softmax.init(jax.random.key(0), 5, 2), jnp.ones((4, 3)))
+    with pytest.raises(ValueError, match=r"params\[1\]"):
+        params = mlp.init(jax.random.key(0), (3, 4, 2))
+        params[1]["W"] = jnp.ones((5, 2))
+        mlp.apply(params, jnp.ones((4, 3)))
+    with pytest.raises(ValueError, match="w of shape"):
+        linear.apply(linear.init(jax.random.key(0), 2), jnp.ones((4, 3)))
+
+
+@FAST
+@given(
+    sizes=st.one_of(
+        st.lists(st.integers(-5, 0), min_size=2, max_size=4).map(lambda s: [784, *s]),
+        st.just([784]),
+        st.just([784.0, 10]),
+        st.just("784,10"),
+    )
+)
+def test_bad_widths_are_refused(sizes):
+    with pytest.raises((ValueError, TypeError), match="sizes"):
+        mlp.init(jax.random.key(0), sizes)
+
+
+def test_bad_concise_widths_and_sizes():
+    with pytest.raises((ValueError, TypeError), match="hidden"):
+        concise.mlp(jax.random.key(0), (28, 28, 1), (0,))
+    with pytest.raises(TypeError, match="num_inputs"):
+        linear.init(jax.random.key(0), 2.0)
+
+
+@FAST
+@given(eps=st.one_of(st.floats(1.0, 10.0), st.floats(-10.0, -1e-6)))
+def test_label_smoothing_outside_zero_one_is_refused(eps):
+    for factory in (scratch_loss, optax_loss):
+        with pytest.raises(ValueError, match="label_smoothing"):
+            factory(eps)
+    with pytest.raises(ValueError, match="label_smoothing"):
+        cross_entropy(jnp.zeros((2, 3)), jnp.zeros(2, jnp.int32), label_smoothing=eps)
+
+
+def test_a_loss_or_metric_returning_a_scalar_is_refused():
+    X, y = images(), np.zeros(32, np.int32)
+    tx = sgd(0.1)
+    params = softmax.init(jax.random.key(0), 16, 10)
+
+    def mean_loss(logits, y):
+        return cross_entropy(logits, y).mean()
+
+    for loss, metrics, what in (
+        (mean_loss, None, "the loss"),
+        (cross_entropy, lambda o, y: {"acc": (o.argmax(-1) == y).mean()}, "the metric 'acc'"),
+    ):
+        step = train.make_train_step(softmax.apply, loss, tx, metrics, jit=False)
+        with pytest.raises(ValueError, match=f"{what} must return one value per example"):
+            loop.fit(
+                train.init_state(params, tx),
+                train.make_epoch(step, 8),
+                (X, y),
+                jax.random.key(0),
+                1,
+            )
+
+
+def test_keys_must_be_one_prng_key():
+    X, y = images(), np.zeros(32, np.int32)
+    with pytest.raises(TypeError, match="PRNG key"):
+        classifier_fit(X, y, key=0)
+    with pytest.raises(ValueError, match="one PRNG key"):
+        classifier_fit(X, y, key=jax.random.split(jax.random.key(0), 3))
+    with pytest.raises(TypeError, match="PRNG key"):
+        softmax.init(42)
+    with pytest.raises(TypeError, match="PRNG key"):
+        synthetic_regression(np.zeros(3))
+
+
+@FAST
+@given(value=st.one_of(st.floats(1.0, 500.0), st.booleans(), st.text(max_size=2)))
+def test_floats_where_integers_are_expected(value):
+    step = train.make_train_step(softmax.apply, cross_entropy, sgd(0.1), jit=False)
+    with pytest.raises(TypeError, match="batch_size must be an integer"):
+        train.make_epoch(step, value)
+    with pytest.raises(TypeError, match="epochs must be an integer"):
+        classifier_fit(images(), np.zeros(32, np.int32), epochs=value)
+
+
+def test_with_learning_rates_needs_a_factory_and_a_list():
+    params = softmax.init(jax.random.key(0), 4, 2)
+    with pytest.raises(ValueError, match="non-empty 1-D"):
+        train.with_learning_rates(params, sgd, [])
+    with pytest.raises(ValueError, match="non-empty 1-D"):
+        train.with_learning_rates(params, sgd, 0.1)
+    with pytest.raises(TypeError, match="constructor"):
+        train.with_learning_rates(params, optax.sgd(0.1), [0.1])
+    with pytest.raises(ValueError, match=r"lrs\[1\]"):
+        train.with_learning_rates(params, sgd, [0.1, -1.0])
+
+
+def test_fit_needs_evaluate_with_test_and_an_epoch_from_make_epoch():
+    X, y = images(), np.zeros(32, np.int32)
+    with pytest.raises(ValueError, match="evaluate and test go together"):
+        classifier_fit(X, y, evaluate=lambda p, X, y: {})
+    with pytest.raises(ValueError, match="evaluate and test go together"):
+        classifier_fit(X, y, test=(X, y))
+    tx = sgd(0.1)
+    state = train.init_state(softmax.init(jax.random.key(0), 16, 10), tx)
+    with pytest.raises(TypeError, match="make_epoch"):
+        loop.fit(state, jax.jit(lambda s, X, y, k: (s, {})), (X, y), jax.random.key(0), 1)
+
+
+def test_fit_accepts_a_plain_evaluate_function():
+    X, y = images(), (np.arange(32) % 10).astype(np.int32)
+    evaluate = train.make_evaluate(softmax.apply, cross_entropy, classification_metrics)
+    result = classifier_fit(X, y, test=(X, y), evaluate=evaluate.__wrapped__)
+    assert 0 <= result.history[-1]["test_acc"] <= 1
+
+
+@FAST
+@given(lr=st.sampled_from([0.0, -0.1, float("nan"), float("inf"), -float("inf")]))
+def test_learning_rates_must_be_finite_and_positive(lr):
+    with pytest.raises(ValueError, match="learning_rate must be a finite number > 0"):
+        sgd(lr)
+
+
+def test_perceptron_labels_and_text_labels():
+    X = jnp.asarray([[0.0, 1.0], [1.0, 0.0]])
+    with pytest.raises(ValueError, match="-1 or \\+1"):
+        perceptron.train(X, jnp.asarray([0, 1]))
+    assert int(perceptron.train(X, jnp.asarray([-1, 1])).converged) == 1
+    with pytest.raises(ValueError, match="0-9"):
+        fm.text_labels([3, 10])
+    with pytest.raises(ValueError, match="0-9"):
+        fm.text_labels([-1])
+    assert fm.text_labels([9]) == ["ankle boot"]
+
+
+def test_squared_loss_regression_data_still_trains():
+    """Checks let correct regression data through (float targets, [B] outputs)."""
+    X, y = synthetic_regression(jax.random.key(0), num_examples=64)
+    tx = sgd(0.03)
+    step = train.make_train_step(linear.apply, squared_loss, tx, jit=False)
+    result = loop.fit(
+        train.init_state(linear.init(jax.random.key(1), 2), tx),
+        train.make_epoch(step, 8),
+        (X, y),
+        jax.random.key(2),
+        2,
+    )
+    assert result.history[-1]["train_loss"] < result.history[0]["train_loss"]

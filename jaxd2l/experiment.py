@@ -214,7 +214,7 @@ def run_cli(main: Callable[[Any], dict], config_cls: type, argv: list[str] | Non
     spec = getattr(module, "__spec__", None)
     prog = f"python -m {spec.name}" if spec is not None else None
     config = parse_config(config_cls, argv, getattr(module, "__doc__", None), prog)
-    signal.signal(signal.SIGTERM, _raise_terminated)
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         start_backend(config)
         enable_compilation_cache()
@@ -228,6 +228,8 @@ def run_cli(main: Callable[[Any], dict], config_cls: type, argv: list[str] | Non
     except KeyboardInterrupt:
         print(f"interrupted: {_resume_hint(config)}", file=sys.stderr)
         raise SystemExit(130) from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     if jax.distributed.is_initialized():
         jax.distributed.shutdown()
 

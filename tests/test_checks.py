@@ -24,7 +24,9 @@ FAST = settings(max_examples=25, deadline=None)
 def classifier_fit(X, y, *, test=None, evaluate=None, epochs=1, key=None, prepare=None):
     params = softmax.init(jax.random.key(0), int(np.prod(X.shape[1:])), 10)
     tx = sgd(0.1)
-    step = train.make_train_step(softmax.apply, cross_entropy, tx, classification_metrics, jit=False)
+    step = train.make_train_step(
+        softmax.apply, cross_entropy, tx, classification_metrics, jit=False
+    )
     run_epoch = train.make_epoch(step, 8, prepare=prepare)
     key = jax.random.key(1) if key is None else key
     return loop.fit(

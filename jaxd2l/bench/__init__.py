@@ -1,0 +1,2 @@
+"""Accelerator benchmarks: the device's own limits, models across batch sizes, drivers,
+precision, vmapped trials and devices, as records for bench.json (`experiments.benchmark`)."""

@@ -1,0 +1,286 @@
+"""The benchmark's measurements. Each section returns records (one per measurement) with
+the same fields: section, model, batch_size, driver, dtype, devices, trials, median, min,
+max (seconds per epoch unless `unit` says otherwise), flops and bytes per step, bound."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxd2l import drivers, flops, loop, train
+from jaxd2l.bench.timing import compile_seconds, load_average, seconds, spread
+from jaxd2l.bench.workloads import Workload, data_for
+from jaxd2l.optim import sgd
+from jaxd2l.parallel import data_parallel
+from jaxd2l.precision import mixed
+
+Progress = Callable[[str], None]
+
+
+def record(section: str, workload: Workload, batch_size: int, times: list[float], **extra) -> dict:
+    base = {
+        "section": section,
+        "model": workload.name,
+        "batch_size": batch_size,
+        "driver": "scan",
+        "dtype": "float32",
+        "devices": 1,
+        "trials": 1,
+        "unit": "s/epoch",
+    }
+    return {**base, **spread(times), "loadavg": load_average(), **extra}
+
+
+def bound(step_s: float, flops_: float, bytes_: float, limits: dict) -> str:
+    """What limits a step on the roofline: compute or memory when the step takes at most
+    twice what the larger of the two would need, else per-step overhead (dispatch, loop,
+    gather, small kernels)."""
+    t_compute = flops_ / limits["peak_flops"]
+    t_memory = bytes_ / limits["bandwidth"]
+    if step_s > 2.0 * max(t_compute, t_memory):
+        return "overhead"
+    return "compute" if t_compute >= t_memory else "memory"
+
+
+def _epoch_timing(workload, batch_size, data, repeats, *, tx=None, apply=None, parallel=None):
+    """(compile_s, epoch seconds, final state) of `repeats` scanned epochs."""
+    (X, y), _ = data
+    tx, run_epoch = workload.epoch(batch_size, tx, apply, parallel)
+    state = train.init_state(workload.init(jax.random.key(0)), tx)
+    if parallel is not None:
+        state, (X, y) = parallel.place_state(state), parallel.place_data((X, y))
+    else:
+        X, y = jax.device_put((X, y))
+    key = jax.random.key(1)
+    compiled, compile_s = compile_seconds(run_epoch, state, X, y, key)
+    box = [state]
+
+    def one():
+        box[0], sums = compiled(box[0], X, y, key)
+        return sums
+
+    return compile_s, seconds(one, repeats), box[0]
+
+
+def step_cost(workload: Workload, batch_size: int) -> dict[str, Any]:
+    """FLOPs and bytes of one compiled step, from XLA checked against the hand count."""
+    tx, step = workload.step()
+    state = train.init_state(workload.init(jax.random.key(0)), tx)
+    X = jax.ShapeDtypeStruct((batch_size, 28, 28, 1), jnp.uint8)
+    y = jax.ShapeDtypeStruct((batch_size,), jnp.int32)
+    if not workload.classifier:
+        X = jax.ShapeDtypeStruct((batch_size, workload.sizes[0]), jnp.float32)
+        y = jax.ShapeDtypeStruct((batch_size,), jnp.float32)
+    prepare = workload.prepare or (lambda v: v)
+    batch = train.Batch(X, y, jax.ShapeDtypeStruct((batch_size,), jnp.bool_))
+    compiled = (
+        jax.jit(lambda s, b: step(s, b._replace(X=prepare(b.X)))).lower(state, batch).compile()
+    )
+    return flops.step_cost(compiled, *workload.hand_cost(batch_size))
+
+
+def model_sweep(workloads, batch_sizes, data, repeats, limits, progress: Progress) -> list[dict]:
+    """Every model at every batch size: compile apart, s/epoch, examples/s, steps/s, FLOPs
+    and bytes per step, achieved FLOP/s and its fraction of the matmul rate, the bound."""
+    records = []
+    for w in workloads:
+        split = data_for(w, data)
+        n = len(split[0][1])
+        for b in batch_sizes:
+            progress(f"models: {w.name} batch {b}")
+            compile_s, times, _ = _epoch_timing(w, b, split, repeats)
+            cost = step_cost(w, b)
+            steps = math.ceil(n / b)
+            median = float(np.median(times))
+            achieved = cost["flops"] * steps / median
+            records.append(
+                record(
+                    "models",
+                    w,
+                    b,
+                    times,
+                    compile_s=compile_s,
+                    examples_per_s=n / median,
+                    steps_per_s=steps / median,
+                    flops=cost["flops"],
+                    bytes=cost["bytes"],
+                    cost_source=cost["source"],
+                    achieved_flops_per_s=achieved,
+                    fraction_of_matmul=achieved / limits["peak_flops"],
+                    arithmetic_intensity=cost["flops"] / max(cost["bytes"], 1.0),
+                    bound=bound(median / steps, cost["flops"], cost["bytes"], limits),
+                )
+            )
+    return records
+
+
+def matmuls_alone(workload: Workload, batch_size: int, n: int, repeats: int) -> list[float]:
+    """Seconds of the matmuls of one epoch of `workload` at the step's shapes and nothing
+    else (forward, weight gradients, input gradients past the first layer), scanned."""
+    layers = list(zip(workload.sizes[:-1], workload.sizes[1:], strict=True))
+    steps = math.ceil(n / batch_size)
+    key = jax.random.key(0)
+    Ws = [jax.random.normal(key, (m, k)) for m, k in layers]
+    X = jax.random.normal(key, (batch_size, workload.sizes[0]))
+    dZs = [jax.random.normal(key, (batch_size, k)) for _, k in layers]
+
+    @jax.jit
+    def run(X, Ws, dZs):
+        def body(c, _):
+            H, out = X + c, 0.0
+            for i, W in enumerate(Ws):
+                Hn = H @ W
+                out += (H.T @ dZs[i]).sum() + Hn.sum()
+                if i > 0:
+                    out += (dZs[i] @ W.T).sum()
+                H = Hn
+            return c + 1e-9 * out, None
+
+        return jax.lax.scan(body, 0.0, None, length=steps)[0]
+
+    return seconds(lambda: run(X, Ws, dZs), repeats)
+
+
+def driver_comparison(workloads, batch_size, epochs, data, progress: Progress) -> list[dict]:
+    """The Python loop over a jitted step, the scanned epoch and the whole run (epochs and
+    evaluation in one program), on the same model and data; params compared."""
+    records = []
+    for w in workloads:
+        train_split, test_split = data_for(w, data)
+        tx, run_epoch = w.epoch(batch_size)
+        state = train.init_state(w.init(jax.random.key(0)), tx)
+        key = jax.random.key(1)
+        evaluate = w.evaluate() if test_split is not None else None
+        progress(f"drivers: {w.name}")
+        results = {
+            "python_loop": drivers.fit_python_loop(state, run_epoch, train_split, key, epochs),
+            "scan": loop.fit(
+                state, run_epoch, train_split, key, epochs, evaluate=evaluate, test=test_split
+            ),
+            "whole_run": drivers.fit_whole_run(
+                state, run_epoch, train_split, key, epochs, evaluate=evaluate, test=test_split
+            ),
+        }
+        reference = jax.tree.leaves(results["scan"].params)
+        for name, result in results.items():
+            if name == "scan":  # its evaluation is timed apart: add it, as the whole run has it
+                times = [r["seconds"] + r.get("eval_seconds", 0.0) for r in result.history]
+            else:
+                times = result.timing.get("epoch_s") or [result.timing["run_s"] / epochs]
+            diff = max(
+                float(np.abs(np.asarray(a) - np.asarray(b)).max())
+                for a, b in zip(reference, jax.tree.leaves(result.params), strict=True)
+            )
+            records.append(
+                record(
+                    "drivers",
+                    w,
+                    batch_size,
+                    times,
+                    driver=name,
+                    epochs=epochs,
+                    max_param_diff_vs_scan=diff,
+                    includes_eval=name != "python_loop" and evaluate is not None,
+                )
+            )
+    return records
+
+
+def precision_comparison(workloads, batch_size, epochs, data, progress: Progress) -> list[dict]:
+    """float32 against bfloat16 compute with float32 master params: accuracy and speed."""
+    records = []
+    for w in workloads:
+        train_split, test_split = data_for(w, data)
+        for dtype, apply in (("float32", w.apply), ("bfloat16", mixed(w.apply))):
+            progress(f"precision: {w.name} {dtype}")
+            tx, run_epoch = w.epoch(batch_size, apply=apply)
+            state = train.init_state(w.init(jax.random.key(0)), tx)
+            result = loop.fit(
+                state,
+                run_epoch,
+                train_split,
+                jax.random.key(1),
+                epochs,
+                evaluate=w.evaluate(apply),
+                test=test_split,
+            )
+            last = result.history[-1]
+            records.append(
+                record(
+                    "precision",
+                    w,
+                    batch_size,
+                    result.timing["epoch_s"],
+                    dtype=dtype,
+                    epochs=epochs,
+                    test_acc=last.get("test_acc"),
+                    train_loss=last["train_loss"],
+                    compile_s=result.timing["compile_s"],
+                )
+            )
+    return records
+
+
+def trials_scaling(workloads, counts, batch_size, data, repeats, limits, progress) -> list[dict]:
+    """N trials vmapped in one program against N run one after another (N x one trial's
+    measured epoch): trial-epochs per second and the fraction of the matmul rate used."""
+    records = []
+    for w in workloads:
+        (X, y), _ = data_for(w, data)
+        X, y = jax.device_put((X, y))
+        steps = math.ceil(len(y) / batch_size)
+        step_flops = flops.dense_step_flops(w.sizes, batch_size)["total"]
+        single = None
+        for n in counts:
+            progress(f"trials: {w.name} x{n}")
+            lrs = list(np.geomspace(0.01, 0.5, n))
+            tx, states = train.with_learning_rates(w.init(jax.random.key(0)), sgd, lrs)
+            _, run_epoch = w.epoch(batch_size, tx, vmapped=True)
+            key = jax.random.key(1)
+            compiled, compile_s = compile_seconds(run_epoch, states, X, y, key)
+            box = [states]
+
+            def one(compiled=compiled, box=box, X=X, y=y, key=key):
+                box[0], sums = compiled(box[0], X, y, key)
+                return sums
+
+            times = seconds(one, repeats)
+            median = float(np.median(times))
+            single = median if n == 1 else single
+            records.append(
+                record(
+                    "trials",
+                    w,
+                    batch_size,
+                    times,
+                    trials=n,
+                    driver="vmap",
+                    compile_s=compile_s,
+                    trial_epochs_per_s=n / median,
+                    sequential_trial_epochs_per_s=(1.0 / single) if single else None,
+                    fraction_of_matmul=n * step_flops * steps / median / limits["peak_flops"],
+                    time_at_matmul_rate=n * step_flops * steps / limits["peak_flops"],
+                )
+            )
+    return records
+
+
+def device_scaling(workloads, batch_size, data, repeats, progress: Progress) -> list[dict]:
+    """Data parallel over 1, 2, 4, ... of the devices JAX sees (the same global batch)."""
+    counts = [d for d in (1, 2, 4, 8, 16, 32, 64) if d <= jax.device_count()]
+    records = []
+    for w in workloads:
+        split = data_for(w, data)
+        for d in counts:
+            if batch_size % d:
+                continue
+            progress(f"devices: {w.name} on {d}")
+            parallel = data_parallel(d) if d > 1 else None
+            compile_s, times, _ = _epoch_timing(w, batch_size, split, repeats, parallel=parallel)
+            records.append(record("devices", w, batch_size, times, devices=d, compile_s=compile_s))
+    return records

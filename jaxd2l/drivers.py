@@ -21,7 +21,7 @@ import jax.numpy as jnp
 
 from jaxd2l import checks
 from jaxd2l.data.batching import epoch_indices
-from jaxd2l.loop import FitResult, _check_data, _host_means
+from jaxd2l.loop import FitResult, _check_data, _host_means, place
 from jaxd2l.train import Batch, TrainState, _make_gather
 
 
@@ -35,12 +35,8 @@ def _start(state, run_epoch, train, key, epochs, evaluate, test):
     _check_data(run_epoch, state, train, "train")
     if test is not None:
         _check_data(run_epoch, state, test, "test")
-    parallel = run_epoch.parallel
-    if parallel is not None:
-        state, train = parallel.place_state(state), parallel.place_data(train)
-        key = parallel.replicate(key)
-        test = parallel.place_data(test) if test is not None else None
-    return jax.tree.map(lambda x: x.copy(), state), train, key, epochs, test
+    state, train, key, test = place(run_epoch.parallel, state, train, key, test)
+    return state, train, key, epochs, test
 
 
 def _records(train_sums, test_sums, epochs: int, parallel) -> list[dict]:

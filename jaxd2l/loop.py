@@ -69,6 +69,18 @@ def _check_data(run_epoch: Callable, state: TrainState, data: Any, name: str) ->
         checks.targets_fit_model(model.apply, state.params, X, y, prepare, name)
 
 
+def place(parallel, state, train, key, test):
+    """Everything on the device(s) once: numpy data would otherwise be copied to the device
+    at every epoch. The state is copied so the loop can donate it (the caller keeps theirs)."""
+    if parallel is not None:
+        state, train = parallel.place_state(state), parallel.place_data(train)
+        key = parallel.replicate(key)
+        test = parallel.place_data(test) if test is not None else None
+    else:
+        train, test = jax.device_put((train, test))
+    return jax.tree.map(lambda x: x.copy(), state), train, key, test
+
+
 def _is_diverged(loss: Any) -> bool:
     return isinstance(loss, float) and not math.isfinite(loss)
 
@@ -113,13 +125,8 @@ def fit(
     if evaluate is not None and not hasattr(evaluate, "lower"):
         evaluate = jax.jit(evaluate)
 
+    state, train, key, test = place(run_epoch.parallel, state, train, key, test)
     parallel = run_epoch.parallel
-    if parallel is not None:
-        state, train, key = parallel.place_state(state), parallel.place_data(train), key
-        key = parallel.replicate(key)
-        test = parallel.place_data(test) if test is not None else None
-    # A copy the loop owns and donates, never the caller's arrays.
-    state = jax.tree.map(lambda x: x.copy(), state)
     X, y = train
 
     history: list[dict[str, Any]] = []

@@ -135,7 +135,7 @@ def main(config: Config) -> dict:
             save()
         if "drivers" in config.sections:
             records += sections.driver_comparison(
-                classifiers, config.batch_size, config.epochs, data, _progress
+                classifiers, config.batch_size, config.epochs, data, config.repeats, _progress
             )
             save()
         if "precision" in config.sections:

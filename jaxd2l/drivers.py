@@ -55,6 +55,24 @@ def _records(train_sums, test_sums, epochs: int, parallel) -> list[dict]:
     return history
 
 
+def make_whole_run(run_epoch: Callable, epochs: int, evaluate: Callable | None = None):
+    """The jitted program of `fit_whole_run`: `whole(state, X, y, key, test) -> (state,
+    (train_sums, test_sums))`, sums stacked over epochs, the state donated. For timing
+    or embedding a whole run in a larger program (e.g. `jax.vmap` over seeds)."""
+    epoch_fn = run_epoch.__wrapped__  # the plain epoch, to trace inside the run
+    eval_fn = getattr(evaluate, "__wrapped__", evaluate)
+
+    def whole(state, X, y, key, test):
+        def one_epoch(state, epoch):
+            state, sums = epoch_fn(state, X, y, jax.random.fold_in(key, epoch))
+            test_sums = eval_fn(state.params, *test) if eval_fn is not None else None
+            return state, (sums, test_sums)
+
+        return jax.lax.scan(one_epoch, state, jnp.arange(epochs))
+
+    return jax.jit(whole, donate_argnums=0)
+
+
 def fit_whole_run(
     state: TrainState,
     run_epoch: Callable,
@@ -69,19 +87,8 @@ def fit_whole_run(
     `run_epoch` then `evaluate` on `test`. The history has the same records as `fit`'s,
     without per-epoch seconds (the run is timed as a whole: `timing["run_s"]`)."""
     state, (X, y), key, epochs, test = _start(state, run_epoch, train, key, epochs, evaluate, test)
-    epoch_fn = run_epoch.__wrapped__  # the plain epoch, to trace inside the run
-    eval_fn = getattr(evaluate, "__wrapped__", evaluate)
-
-    def whole(state, X, y, key, test):
-        def one_epoch(state, epoch):
-            state, sums = epoch_fn(state, X, y, jax.random.fold_in(key, epoch))
-            test_sums = eval_fn(state.params, *test) if eval_fn is not None else None
-            return state, (sums, test_sums)
-
-        return jax.lax.scan(one_epoch, state, jax.numpy.arange(epochs))
-
     t0 = time.perf_counter()
-    compiled = jax.jit(whole, donate_argnums=0).lower(state, X, y, key, test).compile()
+    compiled = make_whole_run(run_epoch, epochs, evaluate).lower(state, X, y, key, test).compile()
     compile_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     state, (train_sums, test_sums) = jax.block_until_ready(compiled(state, X, y, key, test))

@@ -1,6 +1,7 @@
 """d2l 4.2-4.3: MLPs on Fashion-MNIST, from scratch and concise, any depth and init scheme.
 
     python -m experiments.mlp --impl scratch|concise [--hidden 256] [--init normal|zeros|xavier|he]
+        [--activation relu|sigmoid|tanh]
         [--epochs 10] [--batch-size 256] [--lr 0.1] [--seed 0] [--out DIR] [--data-dir PATH]
 
 --hidden takes a comma list for deeper nets (256,128,64). The chapter's net is 784-256-10
@@ -18,6 +19,7 @@ import functools
 import jax
 import optax
 
+from jaxd2l.activations import ACTIVATIONS
 from jaxd2l.classification import optax_loss, run_fashion_experiment, scratch_loss
 from jaxd2l.experiment import Run, TrainingFlags, check_config, flag, run_cli, seed_flag
 from jaxd2l.models import concise, mlp
@@ -29,6 +31,7 @@ from jaxd2l.optim import sgd
 class Config(TrainingFlags):
     impl: str = flag("scratch", "implementation", choices=("scratch", "concise"))
     hidden: tuple[int, ...] = flag((256,), "hidden layer widths, e.g. 256 or 256,128,64", min=1)
+    activation: str = flag("relu", "hidden activation", choices=tuple(ACTIVATIONS))
     init: str = flag("normal", "weight initialisation", choices=SCHEMES)
     sigma: float = flag(0.01, "standard deviation of the normal init", gt=0)
     epochs: int = flag(10, "passes over the training set", min=1)
@@ -50,12 +53,14 @@ def main(config: Config) -> dict:
     init_key = jax.random.fold_in(jax.random.key(config.seed), 1)
     sizes = (784, *config.hidden, 10)
     with Run("mlp", config, config.impl) as run:
+        activation = ACTIVATIONS[config.activation]
         if config.impl == "scratch":
-            params = mlp.init(init_key, sizes, config.init, config.sigma)
-            apply, tx, loss = mlp.apply, sgd(config.lr), scratch_loss()
+            model = mlp.model(sizes, activation=activation, scheme=config.init, sigma=config.sigma)
+            params, apply = model.init(init_key), model.apply
+            tx, loss = sgd(config.lr), scratch_loss()
         else:
             params, apply = concise.mlp(
-                init_key, (28, 28, 1), config.hidden, 10, config.init, config.sigma
+                init_key, (28, 28, 1), config.hidden, 10, config.init, config.sigma, activation
             )
             tx, loss = optax.sgd(config.lr), optax_loss()
         run.record["architecture"] = "-".join(map(str, sizes))

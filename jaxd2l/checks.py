@@ -23,7 +23,7 @@ def is_key(key: Any) -> bool:
         return False
     if jax.dtypes.issubdtype(dtype, jax.dtypes.prng_key):
         return True
-    return dtype == np.uint32 and getattr(key, "shape", None) == (2,)
+    return dtype == np.uint32 and getattr(key, "shape", (None,))[-1:] == (2,)
 
 
 def key(value: Any, name: str = "key") -> None:

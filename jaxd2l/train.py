@@ -232,6 +232,24 @@ def make_evaluate(
     return jax.jit(evaluate)
 
 
+def with_seeds(
+    init: Callable[[jax.Array], Params], tx: optax.GradientTransformation, keys: jax.Array
+) -> TrainState:
+    """A TrainState stacked over initialisations, one per key, for an ensemble trained with
+    `jax.vmap(train_step, in_axes=(0, None))` on shared batches (as `with_learning_rates`
+    stacks them over rates). `init(key) -> params`, e.g. `lambda k: mlp.init(k, sizes)`;
+    `keys` from `jax.random.split(key, n)`. The optimizer state is stacked too (optax's
+    `count` is per member), and `fit`'s history then holds one value per member."""
+    _check_tx(tx)
+    checks.callable_(init, "init")
+    if not checks.is_key(keys) or keys.ndim != 1 or keys.shape[0] == 0:
+        raise ValueError(
+            "keys must be a non-empty 1-D array of PRNG keys from jax.random.split(key, n), "
+            f"got {getattr(keys, 'shape', keys)}"
+        )
+    return jax.vmap(lambda k: init_state(init(k), tx))(keys)
+
+
 def with_learning_rates(
     params: Params, tx_factory: Callable[..., optax.GradientTransformation], lrs: jax.Array
 ) -> tuple[optax.GradientTransformation, TrainState]:

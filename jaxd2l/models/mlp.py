@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -48,6 +49,35 @@ def apply(
     for layer in params[:-1]:
         H = activation(H @ layer["W"] + layer["b"])
     return H @ params[-1]["W"] + params[-1]["b"]
+
+
+class Model(NamedTuple):
+    """An MLP as its pair of pure functions, the activation fixed once."""
+
+    init: Callable[[jax.Array], list[dict[str, jax.Array]]]
+    apply: Callable[[list[dict[str, jax.Array]], jax.Array], jax.Array]
+
+
+def model(
+    sizes: Sequence[int],
+    *,
+    activation: Callable = relu,
+    scheme: str = "normal",
+    sigma: float = 0.01,
+) -> Model:
+    """`Model(init(key) -> params, apply(params, X) -> logits)` for layer widths `sizes` with
+    `activation` between layers: pass `model.apply` to both `make_train_step` and
+    `make_evaluate` (no partials to keep in step)."""
+    sizes = checks.widths(sizes, "sizes (input, hidden..., output widths)", minimum_count=2)
+    checks.callable_(activation, "activation")
+
+    def init_fn(key):
+        return init(key, sizes, scheme, sigma)
+
+    def apply_fn(params, X):
+        return apply(params, X, activation)
+
+    return Model(init_fn, apply_fn)
 
 
 def hidden_unit_spread(W: jax.Array) -> dict[str, float]:

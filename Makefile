@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 FASHION_MNIST := /usr/share/datasets/fashion-mnist
 
-.PHONY: setup data run test lint
+.PHONY: setup data browser run test lint docs docs-full
 
 setup: $(VENV)/.installed
 
@@ -24,6 +24,16 @@ data:
 		echo "no apt-get: Fashion-MNIST will be downloaded through tfds on first use"; \
 	fi
 
+# Debian's Chromium, for the test that looks at the built docs pages as a reader would.
+browser:
+	@if command -v chromium >/dev/null 2>&1; then \
+		echo "Chromium found"; \
+	elif command -v apt-get >/dev/null 2>&1; then \
+		$(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium; \
+	else \
+		echo "no apt-get: the browser check of the docs will be skipped"; \
+	fi
+
 run: setup data
 	$(BIN)/python -m experiments.softmax_regression
 
@@ -31,5 +41,13 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: setup data lint
+test: setup data browser lint
 	$(BIN)/python -m pytest
+
+# The docs site, notebooks executed, warnings as errors. JAXD2L_DOCS_QUICK=1 shortens the
+# training runs (a few minutes on 2 cores); docs-full runs the chapters' full settings.
+docs: setup data
+	JAXD2L_DOCS_QUICK=1 $(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html
+
+docs-full: setup data
+	$(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html

@@ -88,7 +88,7 @@ class Checkpointer:
 
     def restore_state(self, state: Any, key: jax.Array) -> Any:
         """The latest saved state, restored into the structure, dtypes and placement of
-        `state` (arrays or `jax.ShapeDtypeStruct`s); the saved key must equal `key`."""
+        `state` (arrays or `jax.ShapeDtypeStruct` leaves); the saved key must equal `key`."""
         ocp = self._ocp
         target = jax.tree.map(ocp.utils.to_shape_dtype_struct, {"state": state, "key": key})
         args = ocp.args.Composite(state=ocp.args.StandardRestore(target))

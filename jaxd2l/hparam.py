@@ -1,7 +1,7 @@
 """Hyperparameter search (d2l 4.2 exercise 2): grid and random trials, trained in groups.
 
 Trials that share shapes (hidden width and batch size) form a group that trains in one
-compiled program: the step is `jax.vmap`ped over learning rates while every trial sees
+compiled program: the step is vmapped (`jax.vmap`) over learning rates while every trial sees
 the same batches, so the data is gathered once per batch for all of them. Selection uses
 a validation split carved from the training set; the test set only reports the winner.
 """

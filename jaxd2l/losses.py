@@ -25,7 +25,7 @@ def squared_loss(y_hat: jax.Array, y: jax.Array) -> jax.Array:
 
 
 def l1_loss(y_hat: jax.Array, y: jax.Array) -> jax.Array:
-    """d2l 3.4 exercise: |y_hat - y|, per example."""
+    """d2l 3.4 exercise: abs(y_hat - y), per example."""
     return jnp.abs(y_hat - _like(y, y_hat))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import sys
 from typing import Any
 
@@ -50,10 +51,13 @@ class Animator:
         self.history.append(record)
         self.figure.clear()
         draw_curves(self.figure.add_subplot(), self.history, self.epochs)
+        png = io.BytesIO()  # a PNG, shown the same with or without matplotlib's inline backend
+        self.figure.savefig(png, format="png", dpi=100)
+        image = display.Image(data=png.getvalue(), format="png")
         if self.display_handle is None:
-            self.display_handle = display.display(self.figure, display_id=True)
+            self.display_handle = display.display(image, display_id=True)
         else:
-            self.display_handle.update(self.figure)
+            self.display_handle.update(image)
 
 
 def default_progress(epochs: int):

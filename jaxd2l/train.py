@@ -253,7 +253,7 @@ def with_seeds(
 def with_learning_rates(
     params: Params, tx_factory: Callable[..., optax.GradientTransformation], lrs: jax.Array
 ) -> tuple[optax.GradientTransformation, TrainState]:
-    """One optimizer and a TrainState stacked over learning rates, for `jax.vmap`ped steps.
+    """One optimizer and a TrainState stacked over learning rates, for steps under `jax.vmap`.
 
     The learning rate moves into the optimizer state (`optax.inject_hyperparams`), so one
     compiled `vmap(train_step, in_axes=(0, None))` trains every rate on the same batches.

@@ -1,9 +1,11 @@
 """Epoch batching: shuffle indices first, then cut them into batches (never the reverse).
 
 Two forms of the same epoch:
+
 - `epoch_indices`: on the device, static shapes, for `lax.scan` (see `train.make_epoch`);
 - `host_batches`: a plain Python iterator of numpy batches, for teaching and debugging,
   like d2l's `data_iter` and DataLoader.
+
 By default every example is used exactly once per epoch. On the device the last partial
 batch is padded to full size and masked (mask False on padding), so shapes stay static
 and nothing recompiles; on the host it is simply smaller. `drop_remainder=True` drops it.

@@ -1,0 +1,115 @@
+"""The docs site: built with Sphinx + MyST-NB (warnings are errors), which executes every
+chapter notebook and the research guide (so each recipe runs as a test); then the pages are
+checked as a reader sees them: plots present, no broken links, rendered in a browser."""
+
+import html.parser
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import urllib.parse
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTERS = sorted(p.stem for p in (ROOT / "docs" / "chapters").glob("*.md"))
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    out = tmp_path_factory.mktemp("docs") / "html"
+    env = {**os.environ, "JAXD2L_DOCS_QUICK": "1"}
+    build = subprocess.run(
+        [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html",
+         str(ROOT / "docs"), str(out)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=280,
+    )  # fmt: skip
+    assert build.returncode == 0, (build.stdout + build.stderr)[-5000:]
+    return out
+
+
+class Page(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.links, self.images, self.ids = [], [], set()
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if "id" in attrs:
+            self.ids.add(attrs["id"])
+        if tag == "a" and attrs.get("href"):
+            self.links.append(attrs["href"])
+        if tag == "img" and attrs.get("src"):
+            self.images.append(attrs["src"])
+
+
+def parse(path: Path) -> Page:
+    page = Page()
+    page.feed(path.read_text())
+    return page
+
+
+def test_every_chapter_page_shows_its_executed_plots(site):
+    assert len(CHAPTERS) == 7
+    for chapter in CHAPTERS:
+        path = site / "chapters" / f"{chapter}.html"
+        images = [src for src in parse(path).images if src.endswith(".png")]
+        assert images, f"{chapter}: no plot on the page"
+        for src in images:
+            image = (path.parent / urllib.parse.unquote(src)).resolve()
+            assert image.stat().st_size > 1000, f"{chapter}: {src} is missing or empty"
+
+
+def test_no_broken_links(site):
+    pages = {p.resolve(): parse(p) for p in site.rglob("*.html")}
+    broken = []
+    for path, page in pages.items():
+        for href in page.links:
+            url = urllib.parse.urlsplit(href)
+            if url.scheme or href.startswith("mailto:"):
+                continue  # external: not reachable from here, and not ours to check
+            target = (path.parent / urllib.parse.unquote(url.path)).resolve() if url.path else path
+            if not target.exists():
+                broken.append(f"{path.name}: {href}")
+            elif url.fragment and target in pages and url.fragment not in pages[target].ids:
+                broken.append(f"{path.name}: {href} (no such anchor)")
+    assert not broken, broken[:20]
+
+
+def test_api_reference_covers_the_public_functions(site):
+    ids = parse(site / "api.html").ids
+    for name in ("jaxd2l.train.make_train_step", "jaxd2l.loop.fit", "jaxd2l.train.with_seeds",
+                 "jaxd2l.drivers.fit_whole_run", "jaxd2l.parallel.make_mesh",
+                 "jaxd2l.checkpoint.Checkpointer", "jaxd2l.models.mlp.model"):  # fmt: skip
+        assert name in ids, name
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no Chromium (make test installs Debian's)")
+@pytest.mark.parametrize("page", ["chapters/softmax_regression.html", "api.html"])
+def test_pages_render_in_a_headless_browser(site, page, tmp_path):
+    profile = tempfile.mkdtemp()
+    url = (site / page).as_uri()
+    shot = tmp_path / "page.png"
+    for extra in (["--dump-dom"], ["--window-size=1200,2400", f"--screenshot={shot}"]):
+        run = subprocess.run(
+            [CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *extra, url],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert run.returncode == 0, run.stderr[-2000:]
+        if extra == ["--dump-dom"]:
+            dom = Page()
+            dom.feed(run.stdout)
+            assert dom.links, "the browser saw no page"
+            if page.startswith("chapters/"):
+                rendered = [s for s in dom.images if s.endswith(".png")]
+                assert rendered and all(
+                    ((site / page).parent / urllib.parse.unquote(s)).exists() for s in rendered
+                )
+    assert shot.stat().st_size > 10000  # a real screenshot, not an empty page

@@ -21,11 +21,12 @@ def test_animator_redraws_one_display_in_a_notebook(monkeypatch):
     shown = []
 
     class Handle:
-        def update(self, fig):
-            shown.append("update")
+        def update(self, image):
+            shown.append(("update", image))
 
     display = types.SimpleNamespace(
-        display=lambda fig, display_id: shown.append("display") or Handle()
+        display=lambda image, display_id: shown.append(("display", image)) or Handle(),
+        Image=lambda data, format: (format, data),
     )
     shell = types.SimpleNamespace(config={"IPKernelApp": {}})
     fake = types.ModuleType("IPython")
@@ -39,7 +40,9 @@ def test_animator_redraws_one_display_in_a_notebook(monkeypatch):
     assert isinstance(animator, progress.Animator)
     animator(dict(RECORD, epoch=1))
     animator(RECORD)
-    assert shown == ["display", "update"]
+    assert [kind for kind, _ in shown] == ["display", "update"]
+    for _, (fmt, data) in shown:  # the figure as PNG bytes, whatever matplotlib's backend
+        assert fmt == "png" and data.startswith(b"\x89PNG")
 
 
 def test_not_a_notebook_by_default(monkeypatch):

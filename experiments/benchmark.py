@@ -36,7 +36,7 @@ import numpy as np
 from jaxd2l.bench import limits as device_limits
 from jaxd2l.bench import reference, report, sections
 from jaxd2l.bench.workloads import WORKLOADS, load_data
-from jaxd2l.experiment import Run, check_config, flag, run_cli
+from jaxd2l.experiment import Run, check_config, device_info, flag, run_cli
 
 SECTIONS = ("limits", "models", "drivers", "precision", "trials", "devices", "reference")
 
@@ -92,7 +92,7 @@ def _progress(message: str) -> None:
 def main(config: Config) -> dict:
     config = config.effective()
     with Run("benchmark", config) as run:
-        device = device_limits.device_description()
+        device = device_info()
         run.record["device"] = device
         print(
             f"benchmark on {device['device_count']} x {device['device_kind']} "

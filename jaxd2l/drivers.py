@@ -19,24 +19,9 @@ from collections.abc import Callable
 import jax
 import jax.numpy as jnp
 
-from jaxd2l import checks
 from jaxd2l.data.batching import epoch_indices
-from jaxd2l.loop import FitResult, _check_data, _host_means, place
+from jaxd2l.loop import FitResult, _host_means, start_run
 from jaxd2l.train import Batch, TrainState, _make_gather
-
-
-def _start(state, run_epoch, train, key, epochs, evaluate, test):
-    epochs = checks.integer(epochs, "epochs", minimum=1)
-    checks.key(key, "key")
-    if not hasattr(run_epoch, "train_step"):
-        raise TypeError("run_epoch must come from jaxd2l.train.make_epoch(train_step, batch_size)")
-    if (evaluate is None) != (test is None):
-        raise ValueError("evaluate and test go together: pass both (or neither)")
-    _check_data(run_epoch, state, train, "train")
-    if test is not None:
-        _check_data(run_epoch, state, test, "test")
-    state, train, key, test = place(run_epoch.parallel, state, train, key, test)
-    return state, train, key, epochs, test
 
 
 def _records(train_sums, test_sums, epochs: int, parallel) -> list[dict]:
@@ -86,7 +71,9 @@ def fit_whole_run(
     """`loop.fit` as one compiled program: a scan over epochs, each the scanned epoch of
     `run_epoch` then `evaluate` on `test`. The history has the same records as `fit`'s,
     without per-epoch seconds (the run is timed as a whole: `timing["run_s"]`)."""
-    state, (X, y), key, epochs, test = _start(state, run_epoch, train, key, epochs, evaluate, test)
+    state, (X, y), key, epochs, test = start_run(
+        state, run_epoch, train, key, epochs, evaluate, test
+    )
     t0 = time.perf_counter()
     compiled = make_whole_run(run_epoch, epochs, evaluate).lower(state, X, y, key, test).compile()
     compile_s = time.perf_counter() - t0
@@ -108,7 +95,7 @@ def fit_python_loop(
     """`loop.fit` with the epoch unrolled on the host: the batch order comes from the same
     `epoch_indices` on the device, then a jitted step is called once per batch (gather,
     prepare and step in one program). For teaching and debugging; single device."""
-    state, (X, y), key, epochs, _ = _start(state, run_epoch, train, key, epochs, None, None)
+    state, (X, y), key, epochs, _ = start_run(state, run_epoch, train, key, epochs, None, None)
     if run_epoch.parallel is not None:
         raise ValueError("fit_python_loop runs on one device: use loop.fit for data parallel")
     step_fn, prepare = run_epoch.train_step, run_epoch.prepare or (lambda X: X)

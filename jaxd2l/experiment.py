@@ -271,12 +271,15 @@ def training_setup(config: TrainingFlags, run_flags: dict[str, Any] | None = Non
 
 
 def device_info() -> dict[str, Any]:
+    """The platform, device kind and count, processes, and jax/jaxlib versions."""
     d = jax.devices()[0]
     return {
         "platform": d.platform,
         "device_kind": d.device_kind,
         "device_count": jax.device_count(),
+        "process_count": jax.process_count(),
         "jax_version": jax.__version__,
+        "jaxlib_version": getattr(jax.lib, "__version__", None),
     }
 
 

@@ -69,6 +69,23 @@ def _check_data(run_epoch: Callable, state: TrainState, data: Any, name: str) ->
         checks.targets_fit_model(model.apply, state.params, X, y, prepare, name)
 
 
+def start_run(state, run_epoch, train, key, epochs, evaluate, test):
+    """What every driver does first: check the arguments once (naming the one at fault),
+    then place the state (a copy the driver may donate), data and key on the device(s).
+    Returns (state, train, key, epochs, test)."""
+    epochs = checks.integer(epochs, "epochs", minimum=1)
+    checks.key(key, "key")
+    if not hasattr(run_epoch, "train_step"):
+        raise TypeError("run_epoch must come from jaxd2l.train.make_epoch(train_step, batch_size)")
+    if (evaluate is None) != (test is None):
+        raise ValueError("evaluate and test go together: pass both (or neither)")
+    _check_data(run_epoch, state, train, "train")
+    if test is not None:
+        _check_data(run_epoch, state, test, "test")
+    state, train, key, test = place(run_epoch.parallel, state, train, key, test)
+    return state, train, key, epochs, test
+
+
 def place(parallel, state, train, key, test):
     """Everything on the device(s) once: numpy data would otherwise be copied to the device
     at every epoch. The state is copied so the loop can donate it (the caller keeps theirs)."""
@@ -113,21 +130,12 @@ def fit(
     saved epoch (its records are replayed to the callbacks first), giving the same numbers
     as a run never interrupted.
     """
-    epochs = checks.integer(epochs, "epochs", minimum=1)
-    checks.key(key, "key")
-    if not hasattr(run_epoch, "train_step"):
-        raise TypeError("run_epoch must come from jaxd2l.train.make_epoch(train_step, batch_size)")
-    if (evaluate is None) != (test is None):
-        raise ValueError("evaluate and test go together: pass both (or neither)")
-    _check_data(run_epoch, state, train, "train")
-    if test is not None:
-        _check_data(run_epoch, state, test, "test")
+    state, (X, y), key, epochs, test = start_run(
+        state, run_epoch, train, key, epochs, evaluate, test
+    )
     if evaluate is not None and not hasattr(evaluate, "lower"):
         evaluate = jax.jit(evaluate)
-
-    state, train, key, test = place(run_epoch.parallel, state, train, key, test)
     parallel = run_epoch.parallel
-    X, y = train
 
     history: list[dict[str, Any]] = []
     start = 0

@@ -13,18 +13,6 @@ import numpy as np
 from jaxd2l.bench.timing import seconds, spread
 
 
-def device_description() -> dict[str, Any]:
-    d = jax.devices()[0]
-    return {
-        "platform": d.platform,
-        "device_kind": d.device_kind,
-        "device_count": jax.device_count(),
-        "process_count": jax.process_count(),
-        "jax_version": jax.__version__,
-        "jaxlib_version": jax.lib.__version__ if hasattr(jax.lib, "__version__") else None,
-    }
-
-
 def matmul_rate(n: int, repeats: int, precision: str, dtype=jnp.float32) -> dict[str, Any]:
     """FLOP/s of an n x n x n matmul (2 n^3 FLOPs) at a `jax.lax.Precision` name."""
     a = jax.random.normal(jax.random.key(0), (n, n), dtype)

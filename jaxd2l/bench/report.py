@@ -111,6 +111,16 @@ def markdown(device: dict, limits: dict | None, records: list[dict], notes: list
     return "\n\n".join(parts) + "\n"
 
 
+def _finish(ax, xlabel: str, ylabel: str, xbase: float = 10) -> None:
+    """Log-log axes with labels, a light grid and a small legend."""
+    ax.set_xscale("log", base=xbase)
+    ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+
+
 def plot_throughput(records: list[dict], limits: dict, path: str) -> str:
     """examples/s against batch size per model; dashed: the examples/s that the matmul rate
     would allow for that model's FLOPs per example."""
@@ -125,12 +135,7 @@ def plot_throughput(records: list[dict], limits: dict, path: str) -> str:
         (line,) = ax.plot(b, [r["examples_per_s"] for r in rs], "o-", label=model)
         per_example = np.array([r["flops"] / r["batch_size"] for r in rs])
         ax.plot(b, limits["peak_flops"] / per_example, "--", color=line.get_color(), alpha=0.6)
-    ax.set_xscale("log", base=2)
-    ax.set_yscale("log")
-    ax.set_xlabel("batch size")
-    ax.set_ylabel("examples / s (dashed: matmul-rate limit)")
-    ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=8)
+    _finish(ax, "batch size", "examples / s (dashed: matmul-rate limit)", xbase=2)
     return _save(fig, path)
 
 
@@ -150,12 +155,7 @@ def plot_roofline(records: list[dict], limits: dict, path: str) -> str:
             "o",
             label=model,
         )
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("arithmetic intensity (FLOPs / byte)")
-    ax.set_ylabel("achieved FLOP/s")
-    ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=8)
+    _finish(ax, "arithmetic intensity (FLOPs / byte)", "achieved FLOP/s")
     return _save(fig, path)
 
 
@@ -170,12 +170,7 @@ def plot_trials(records: list[dict], path: str) -> str:
         (line,) = ax.plot(n, [r["trial_epochs_per_s"] for r in rs], "o-", label=f"{model} vmap")
         seq = rs[0]["sequential_trial_epochs_per_s"]
         ax.plot(n, [seq] * len(n), "--", color=line.get_color(), label=f"{model} sequential")
-    ax.set_xscale("log", base=2)
-    ax.set_yscale("log")
-    ax.set_xlabel("trials")
-    ax.set_ylabel("trial-epochs / s")
-    ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=8)
+    _finish(ax, "trials", "trial-epochs / s", xbase=2)
     return _save(fig, path)
 
 

@@ -13,7 +13,7 @@ Sections (all by default, on whatever devices JAX sees; nothing assumes a platfo
   against a hand count), achieved FLOP/s, its fraction of the matmul rate and the bound;
 - drivers: Python loop over a jitted step, scanned epochs, the whole run in one program;
 - precision: float32 against bfloat16 compute with float32 master parameters;
-- trials: N vmapped trials against N sequential (softmax up to 64, MLP up to 16);
+- trials: N vmapped trials against N sequential, softmax and MLP;
 - devices: data parallel over 1, 2, 4, ... devices (--cpu-devices N on a CPU shows only that
   the path works: N host devices share the same cores);
 - reference: jaxd2l against d2l's PyTorch code over --seeds seeds (skipped without torch).
@@ -52,9 +52,7 @@ class Config:
     batch_size: int = flag(256, "batch size of the drivers, precision, trials, devices", min=1)
     repeats: int = flag(3, "timed epochs per measurement", min=1)
     epochs: int = flag(3, "epochs of the drivers and precision runs", min=1)
-    trials: tuple[int, ...] = flag(
-        (1, 2, 4, 8, 16, 32, 64), "trial counts (MLP stops at 16)", min=1
-    )
+    trials: tuple[int, ...] = flag((1, 2, 4, 8, 16, 32, 64), "vmapped trial counts", min=1)
     seeds: int = flag(3, "reference: seeds per model and framework", min=1)
     reference_epochs: int = flag(10, "reference: epochs per run", min=1)
     lr: float = flag(0.1, "learning rate", gt=0)
@@ -144,11 +142,9 @@ def main(config: Config) -> dict:
             )
             save()
         if "trials" in config.sections:
-            for w in classifiers:
-                counts = [n for n in config.trials if w.name == "softmax" or n <= 16]
-                records += sections.trials_scaling(
-                    [w], counts, config.batch_size, data, config.repeats, roof, _progress
-                )
+            records += sections.trials_scaling(
+                classifiers, config.trials, config.batch_size, data, config.repeats, roof, _progress
+            )
             save()
         if "devices" in config.sections:
             records += sections.device_scaling(

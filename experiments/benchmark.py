@@ -36,7 +36,7 @@ import numpy as np
 from jaxd2l.bench import limits as device_limits
 from jaxd2l.bench import reference, report, sections
 from jaxd2l.bench.workloads import WORKLOADS, load_data
-from jaxd2l.experiment import Run, check_config, device_info, flag, run_cli
+from jaxd2l.experiment import Run, check_config, device_info, flag, run_cli, write_json
 
 SECTIONS = ("limits", "models", "drivers", "precision", "trials", "devices", "reference")
 
@@ -104,15 +104,19 @@ def main(config: Config) -> dict:
                 f"{device['device_count']} CPU devices share the same cores: the "
                 "devices section shows that the sharded path works, not a speedup"
             )
-        records, limits, paths = [], None, {}
+        records, limits = [], None
 
-        def save():
+        def save():  # after every section: a run that fails keeps what it measured
             run.record.update(records=records, limits=limits, notes=notes)
             run.write()
+            if run.primary:
+                bench = {"device": device, "limits": limits, "notes": notes, "records": records}
+                write_json(run.file("bench.json"), bench)
 
-        quick_models = [WORKLOADS[m] for m in config.models]
+        sweep_models = [WORKLOADS[m] for m in config.models]
+        # drivers, precision, trials and devices: softmax and the MLP (--quick: softmax)
         classifiers = [
-            WORKLOADS[m] for m in ("softmax", "mlp") if m in config.models or not config.quick
+            WORKLOADS[m] for m in ("softmax", "mlp") if not config.quick or m in config.models
         ]
         if "limits" in config.sections:
             _progress("limits")
@@ -128,7 +132,7 @@ def main(config: Config) -> dict:
         roof = _roof(limits)
         if "models" in config.sections:
             records += sections.model_sweep(
-                quick_models, config.batch_sizes, data, config.repeats, roof, _progress
+                sweep_models, config.batch_sizes, data, config.repeats, roof, _progress
             )
             save()
         if "drivers" in config.sections:
@@ -154,7 +158,7 @@ def main(config: Config) -> dict:
         if "reference" in config.sections:
             run.record["reference"] = _reference(config, data, notes)
             save()
-        paths.update(_figures(run, records, roof))
+        paths = _figures(run, records, roof)
         markdown = report.markdown(device, limits, records, notes + _headlines(limits, records))
         if "reference" in run.record:
             markdown += "\n## reference\n\n" + reference.table(run.record["reference"]) + "\n"
@@ -162,12 +166,10 @@ def main(config: Config) -> dict:
             with open(run.file("bench.md"), "w") as fh:
                 fh.write(markdown)
         print(markdown)
+        save()
         final = {"records": len(records), "figures": sorted(paths)}
-        return run.finish(
-            final,
-            f"benchmark: wrote {run.file('bench.json')} and bench.md",
-            bench_json=_write_bench_json(run, device, limits, records, notes),
-        )
+        summary = f"benchmark: wrote {run.file('bench.json')} and bench.md"
+        return run.finish(final, summary, bench_json=run.file("bench.json"))
 
 
 def _roof(limits: dict | None) -> dict:
@@ -183,17 +185,19 @@ def _roof(limits: dict | None) -> dict:
 def _headlines(limits, records) -> list[str]:
     """The figures the issue asks for on this CPU, computed from this run."""
     lines = []
-    mlp256 = [
+    batch = limits["mlp_matmuls_alone"]["batch_size"] if limits else None
+    mlp_rows = [
         r
         for r in records
-        if r["section"] == "models" and r["model"] == "mlp" and r["batch_size"] == 256
+        if r["section"] == "models" and r["model"] == "mlp" and r["batch_size"] == batch
     ]
-    if limits and mlp256:
+    if limits and mlp_rows:
         alone = limits["mlp_matmuls_alone"]["median"]
+        row = mlp_rows[0]  # the sweep's row at the batch size the matmuls were timed at
         lines.append(
-            f"MLP 784-256-10 at batch 256: epoch {mlp256[0]['median']:.3f} s = "
-            f"{mlp256[0]['median'] / alone:.2f}x its own matmuls timed alone "
-            f"({alone:.3f} s); {mlp256[0]['fraction_of_matmul']:.0%} of the matmul rate"
+            f"MLP 784-256-10 at batch {batch}: epoch {row['median']:.3f} s = "
+            f"{row['median'] / alone:.2f}x its own matmuls timed alone "
+            f"({alone:.3f} s); {row['fraction_of_matmul']:.0%} of the matmul rate"
         )
     trials8 = [
         r
@@ -232,15 +236,6 @@ def _figures(run: Run, records: list[dict], roof: dict) -> dict[str, str]:
     if trials:
         paths["trials"] = report.plot_trials(trials, run.file("trials.png"))
     return paths
-
-
-def _write_bench_json(run: Run, device, limits, records, notes) -> str:
-    from jaxd2l.experiment import write_json
-
-    path = run.file("bench.json")
-    if run.primary:
-        write_json(path, {"device": device, "limits": limits, "notes": notes, "records": records})
-    return path
 
 
 def _reference(config: Config, data: dict, notes: list[str]) -> dict:

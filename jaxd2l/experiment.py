@@ -244,7 +244,7 @@ def _resume_hint(config: Any) -> str:
     return "metrics.json keeps the finished epochs (--checkpoint-dir DIR makes a run resumable)"
 
 
-def training_setup(config: TrainingFlags, run_flags: dict[str, Any] | None = None):
+def training_setup(config: TrainingFlags):
     """(parallel, checkpointer) for a training experiment from the shared flags.
 
     parallel is None on one device in one process (the chapters' path, unchanged), else a
@@ -263,7 +263,7 @@ def training_setup(config: TrainingFlags, run_flags: dict[str, Any] | None = Non
             raise FlagError(str(e)) from None
     checkpointer = None
     if config.checkpoint_dir:
-        flags = run_flags if run_flags is not None else dataclasses.asdict(config)
+        flags = dataclasses.asdict(config)
         identity = {k: v for k, v in flags.items() if k not in _NOT_RUN_IDENTITY}
         identity["devices"] = parallel.num_devices if parallel is not None else 1
         checkpointer = Checkpointer(config.checkpoint_dir, flags=identity, resume=config.resume)

@@ -58,16 +58,17 @@ def check_batch_divides(batch_size: int, num_devices: int, name: str = "batch_si
         )
 
 
-def _replicate_leaf(x: Any, sharding: NamedSharding) -> jax.Array:
+def _place_leaf(x: Any, sharding: NamedSharding) -> jax.Array:
+    """One leaf laid out as `sharding` (PRNG keys through their raw data)."""
     if jax.dtypes.issubdtype(getattr(x, "dtype", np.float32), jax.dtypes.prng_key):
-        impl = jax.random.key_impl(x)
-        return jax.random.wrap_key_data(
-            _replicate_leaf(jax.random.key_data(x), sharding), impl=impl
-        )
+        data = _place_leaf(jax.random.key_data(x), sharding)
+        return jax.random.wrap_key_data(data, impl=jax.random.key_impl(x))
     if jax.process_count() == 1:
         return jax.device_put(x, sharding)
-    # Across processes a global array is built from each process's (identical) copy.
-    return jax.make_array_from_process_local_data(sharding, np.asarray(jax.device_get(x)))
+    # Across processes a global array is built from each process's (identical) copy, every
+    # device taking its slice of it.
+    full = np.asarray(jax.device_get(x))
+    return jax.make_array_from_callback(full.shape, sharding, lambda index: full[index])
 
 
 @dataclasses.dataclass(frozen=True)
@@ -83,7 +84,7 @@ class DataParallel:
     def replicate(self, tree: Any) -> Any:
         """Every leaf on every device of the mesh (PRNG keys included)."""
         sharding = NamedSharding(self.mesh, P())
-        return jax.tree.map(lambda x: _replicate_leaf(x, sharding), tree)
+        return jax.tree.map(lambda x: _place_leaf(x, sharding), tree)
 
     def place_state(self, state: Any) -> Any:
         return self.replicate(state)
@@ -116,21 +117,11 @@ class TrialParallel(DataParallel):
         n = leaves[0].shape[0]
         if n % self.num_devices:
             raise ValueError(
-                f"{n} trials do not divide over {self.num_devices} devices: pad the group "
-                "(hparam.pad_trials) or use fewer devices"
+                f"{n} trials do not divide over {self.num_devices} devices: pad the stack with "
+                "copies of a trial (hparam.train_group does) or use fewer devices"
             )
         sharding = NamedSharding(self.mesh, P(AXIS))
-        if jax.process_count() == 1:
-            return jax.device_put(state, sharding)
-
-        def put(x):
-            if jax.dtypes.issubdtype(x.dtype, jax.dtypes.prng_key):
-                data = put(jax.random.key_data(x))
-                return jax.random.wrap_key_data(data, impl=jax.random.key_impl(x))
-            full = np.asarray(jax.device_get(x))
-            return jax.make_array_from_callback(full.shape, sharding, lambda idx: full[idx])
-
-        return jax.tree.map(put, state)
+        return jax.tree.map(lambda x: _place_leaf(x, sharding), state)
 
     def constrain_batches(self, x: jax.Array) -> jax.Array:
         return x

@@ -48,7 +48,7 @@ def bound(step_s: float, flops_: float, bytes_: float, limits: dict) -> str:
 
 
 def _epoch_timing(workload, batch_size, data, repeats, *, tx=None, apply=None, parallel=None):
-    """(compile_s, epoch seconds, final state) of `repeats` scanned epochs."""
+    """(compile_s, epoch seconds) of `repeats` scanned epochs."""
     (X, y), _ = data
     tx, run_epoch = workload.epoch(batch_size, tx, apply, parallel)
     state = train.init_state(workload.init(jax.random.key(0)), tx)
@@ -64,7 +64,7 @@ def _epoch_timing(workload, batch_size, data, repeats, *, tx=None, apply=None, p
         box[0], sums = compiled(box[0], X, y, key)
         return sums
 
-    return compile_s, seconds(one, repeats), box[0]
+    return compile_s, seconds(one, repeats)
 
 
 def step_cost(workload: Workload, batch_size: int) -> dict[str, Any]:
@@ -93,7 +93,7 @@ def model_sweep(workloads, batch_sizes, data, repeats, limits, progress: Progres
         n = len(split[0][1])
         for b in batch_sizes:
             progress(f"models: {w.name} batch {b}")
-            compile_s, times, _ = _epoch_timing(w, b, split, repeats)
+            compile_s, times = _epoch_timing(w, b, split, repeats)
             cost = step_cost(w, b)
             steps = math.ceil(n / b)
             median = float(np.median(times))
@@ -120,8 +120,9 @@ def model_sweep(workloads, batch_sizes, data, repeats, limits, progress: Progres
 
 
 def matmuls_alone(workload: Workload, batch_size: int, n: int, repeats: int) -> list[float]:
-    """Seconds of the matmuls of one epoch of `workload` at the step's shapes and nothing
-    else (forward, weight gradients, input gradients past the first layer), scanned."""
+    """Seconds of the matmuls of one epoch of `workload` at the step's shapes (forward,
+    weight gradients, input gradients past the first layer), scanned; each product is
+    summed into the carry only so that XLA cannot drop it."""
     layers = list(zip(workload.sizes[:-1], workload.sizes[1:], strict=True))
     steps = math.ceil(n / batch_size)
     key = jax.random.key(0)
@@ -147,17 +148,22 @@ def matmuls_alone(workload: Workload, batch_size: int, n: int, repeats: int) -> 
 
 
 def _warm_whole_run(run_epoch, evaluate, state, train_split, test, key, epochs, repeats):
-    """Seconds per epoch of the whole-run program, compiled once and timed warm over
-    `repeats` runs (a program's first run pays one-off start-up costs, as does the scanned
-    driver's first epoch, which its median leaves out)."""
+    """(seconds per epoch, trained params) of the whole-run program, compiled once and
+    timed warm over `repeats` runs from the same state (a program's first run pays one-off
+    start-up costs, as does the scanned driver's first epoch, which its median leaves out)."""
     program = drivers.make_whole_run(run_epoch, epochs, evaluate)
     X, y = jax.device_put(train_split)
     test = jax.device_put(test)
     compiled = program.lower(state, X, y, key, test).compile()
-    runs = seconds(
-        lambda: compiled(jax.tree.map(lambda a: a.copy(), state), X, y, key, test), repeats
-    )
-    return [t / epochs for t in runs]
+    last = []
+
+    def one_run():
+        trained, sums = compiled(jax.tree.map(lambda a: a.copy(), state), X, y, key, test)
+        last[:] = [trained.params]
+        return sums
+
+    runs = seconds(one_run, repeats)
+    return [t / epochs for t in runs], last[0]
 
 
 def driver_comparison(workloads, batch_size, epochs, data, repeats, progress) -> list[dict]:
@@ -171,29 +177,28 @@ def driver_comparison(workloads, batch_size, epochs, data, repeats, progress) ->
         key = jax.random.key(1)
         evaluate = w.evaluate() if test_split is not None else None
         progress(f"drivers: {w.name}")
-        results = {
-            "python_loop": drivers.fit_python_loop(state, run_epoch, train_split, key, epochs),
-            "scan": loop.fit(
-                state, run_epoch, train_split, key, epochs, evaluate=evaluate, test=test_split
-            ),
-            "whole_run": drivers.fit_whole_run(
-                state, run_epoch, train_split, key, epochs, evaluate=evaluate, test=test_split
-            ),
-        }
-        whole_s = _warm_whole_run(
+        python = drivers.fit_python_loop(state, run_epoch, train_split, key, epochs)
+        scan = loop.fit(
+            state, run_epoch, train_split, key, epochs, evaluate=evaluate, test=test_split
+        )
+        whole_s, whole_params = _warm_whole_run(
             run_epoch, evaluate, state, train_split, test_split, key, epochs, repeats
         )
-        reference = jax.tree.leaves(results["scan"].params)
-        for name, result in results.items():
-            if name == "scan":  # its evaluation is timed apart: add it, as the whole run has it
-                times = [r["seconds"] + r.get("eval_seconds", 0.0) for r in result.history]
-            elif name == "whole_run":
-                times = whole_s
-            else:
-                times = result.timing["epoch_s"]
+        # (times, params): scan's evaluation is timed apart, so it is added back in, as the
+        # whole run has it inside.
+        results = {
+            "python_loop": (python.timing["epoch_s"], python.params),
+            "scan": (
+                [r["seconds"] + r.get("eval_seconds", 0.0) for r in scan.history],
+                scan.params,
+            ),
+            "whole_run": (whole_s, whole_params),
+        }
+        reference = jax.tree.leaves(scan.params)
+        for name, (times, params) in results.items():
             diff = max(
                 float(np.abs(np.asarray(a) - np.asarray(b)).max())
-                for a, b in zip(reference, jax.tree.leaves(result.params), strict=True)
+                for a, b in zip(reference, jax.tree.leaves(params), strict=True)
             )
             records.append(
                 record(
@@ -300,6 +305,6 @@ def device_scaling(workloads, batch_size, data, repeats, progress: Progress) -> 
                 continue
             progress(f"devices: {w.name} on {d}")
             parallel = data_parallel(d) if d > 1 else None
-            compile_s, times, _ = _epoch_timing(w, batch_size, split, repeats, parallel=parallel)
+            compile_s, times = _epoch_timing(w, batch_size, split, repeats, parallel=parallel)
             records.append(record("devices", w, batch_size, times, devices=d, compile_s=compile_s))
     return records

@@ -120,40 +120,42 @@ def main(config: Config) -> dict:
             raise FlagError(f"--val-size: {e}") from None
         trials = make_trials(config, jax.random.fold_in(root, 1))
         rows, best = _resume(checkpoint, root)
-        t0 = time.perf_counter()
-        groups = hparam.group_trials(trials)
-        for (hidden, batch_size), group in groups.items():
-            if any((r["hidden"], r["batch_size"]) == (hidden, batch_size) for r in rows):
-                continue  # finished before the run was resumed
-            key = jax.random.fold_in(root, 1000 + hidden * 7919 + batch_size)
-            out = hparam.train_group(
-                group, train, val, epochs=config.epochs, key=key, parallel=parallel
-            )
-            if run.primary:
-                print(
-                    f"hidden {hidden:>4} batch {batch_size:>4}: {len(group)} trials vmapped, "
-                    f"{np.median(out['epoch_s']):.2f} s/epoch, val acc "
-                    + " ".join(f"{a:.3f}" for a in out["val_acc"]),
-                    flush=True,
+        try:
+            t0 = time.perf_counter()
+            groups = hparam.group_trials(trials)
+            for (hidden, batch_size), group in groups.items():
+                if any((r["hidden"], r["batch_size"]) == (hidden, batch_size) for r in rows):
+                    continue  # finished before the run was resumed
+                key = jax.random.fold_in(root, 1000 + hidden * 7919 + batch_size)
+                out = hparam.train_group(
+                    group, train, val, epochs=config.epochs, key=key, parallel=parallel
                 )
-            for i, trial in enumerate(group):
-                diverged = out["train_diverged"][i]
-                row = {
-                    **trial._asdict(),
-                    "val_acc": out["val_acc"][i] if not diverged else float("nan"),
-                    "val_loss": out["val_loss"][i],
-                    "train_loss": out["train_loss"][i],
-                    "diverged": diverged,
-                }
-                rows.append(row)
-                if best is None or _selection_score(row) > _selection_score(best[0]):
-                    best = (row, jax.tree.map(lambda p, i=i: p[i], out["params"]))
-            if run.primary:  # after every group: a failure keeps them
-                _write_csv(rows, run.file("trials.csv"))
+                if run.primary:
+                    print(
+                        f"hidden {hidden:>4} batch {batch_size:>4}: {len(group)} trials vmapped, "
+                        f"{np.median(out['epoch_s']):.2f} s/epoch, val acc "
+                        + " ".join(f"{a:.3f}" for a in out["val_acc"]),
+                        flush=True,
+                    )
+                for i, trial in enumerate(group):
+                    diverged = out["train_diverged"][i]
+                    row = {
+                        **trial._asdict(),
+                        "val_acc": out["val_acc"][i] if not diverged else float("nan"),
+                        "val_loss": out["val_loss"][i],
+                        "train_loss": out["train_loss"][i],
+                        "diverged": diverged,
+                    }
+                    rows.append(row)
+                    if best is None or _selection_score(row) > _selection_score(best[0]):
+                        best = (row, jax.tree.map(lambda p, i=i: p[i], out["params"]))
+                if run.primary:  # after every group: a failure keeps them
+                    _write_csv(rows, run.file("trials.csv"))
+                if checkpoint is not None:
+                    checkpoint.save(len(rows), best[1], root, rows)
+        finally:
             if checkpoint is not None:
-                checkpoint.save(len(rows), best[1], root, rows)
-        if checkpoint is not None:
-            checkpoint.close()
+                checkpoint.close()
         search_s = time.perf_counter() - t0
         best_row, best_params = best
         if not np.isfinite(_selection_score(best_row)):

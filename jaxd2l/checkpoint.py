@@ -9,8 +9,12 @@ NamedTuple states come back as NamedTuples and typed keys bit for bit.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 import jax
@@ -29,6 +33,34 @@ def _differences(saved: dict[str, Any], now: dict[str, Any]) -> list[str]:
         for k in keys
         if saved.get(k) != now.get(k)
     ]
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM until the block is done, then deliver the first one.
+
+    orbax writes with an event loop and worker threads: a KeyboardInterrupt raised inside
+    them leaves a half-made checkpoint, never-awaited coroutines and threads still running
+    at exit (which can abort the interpreter). Held, a stop lands between epochs instead,
+    and the checkpoint it leaves is whole. Only the main thread can hold signals; elsewhere
+    this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[int] = []
+
+    def hold(signum, frame):
+        held.append(signum)
+
+    previous = {s: signal.signal(s, hold) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler if handler is not None else signal.SIG_DFL)
+        if held:
+            signal.raise_signal(held[0])
 
 
 class Checkpointer:
@@ -55,7 +87,8 @@ class Checkpointer:
             options = ocp.CheckpointManagerOptions(
                 max_to_keep=keep, enable_async_checkpointing=False, create=True
             )
-            self.manager = ocp.CheckpointManager(self.directory, options=options)
+            with _signals_held():
+                self.manager = ocp.CheckpointManager(self.directory, options=options)
         except OSError as e:
             raise CheckpointError(f"cannot use --checkpoint-dir {directory}: {e}") from None
         latest = self.manager.latest_step()
@@ -76,7 +109,8 @@ class Checkpointer:
             return None
         ocp = self._ocp
         args = ocp.args.Composite(meta=ocp.args.JsonRestore())
-        meta = self.manager.restore(step, args=args)["meta"]
+        with _signals_held():
+            meta = self.manager.restore(step, args=args)["meta"]
         diff = _differences(meta["flags"], self.flags)
         if diff:
             raise CheckpointError(
@@ -92,7 +126,8 @@ class Checkpointer:
         ocp = self._ocp
         target = jax.tree.map(ocp.utils.to_shape_dtype_struct, {"state": state, "key": key})
         args = ocp.args.Composite(state=ocp.args.StandardRestore(target))
-        restored = self.manager.restore(self.manager.latest_step(), args=args)["state"]
+        with _signals_held():
+            restored = self.manager.restore(self.manager.latest_step(), args=args)["state"]
         if not bool((jax.random.key_data(restored["key"]) == jax.random.key_data(key)).all()):
             raise CheckpointError(
                 f"the checkpoint in {self.directory} was made with another root key (seed)"
@@ -108,16 +143,25 @@ class Checkpointer:
         return self.restore_state(state, key), int(meta["next_epoch"]), list(meta["history"])
 
     def save(self, next_epoch: int, state: Any, key: jax.Array, history: list[dict]) -> None:
-        """Save after an epoch: `next_epoch` is the index of the epoch to run next."""
+        """Save after an epoch: `next_epoch` is the index of the epoch to run next. A Ctrl-C
+        or SIGTERM that comes during the save is held until the save is whole."""
         ocp = self._ocp
         meta = {"next_epoch": next_epoch, "history": history, "flags": self.flags}
-        self.manager.save(
-            next_epoch,
-            args=ocp.args.Composite(
-                state=ocp.args.StandardSave({"state": state, "key": key}),
-                meta=ocp.args.JsonSave(meta),
-            ),
-        )
+        with _signals_held():
+            self.manager.save(
+                next_epoch,
+                args=ocp.args.Composite(
+                    state=ocp.args.StandardSave({"state": state, "key": key}),
+                    meta=ocp.args.JsonSave(meta),
+                ),
+            )
 
     def close(self) -> None:
-        self.manager.close()
+        with _signals_held():
+            self.manager.close()
+
+    def __enter__(self) -> Checkpointer:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()

@@ -120,6 +120,39 @@ def uninterrupted(fake_fashion_mnist, tmp_path_factory):
     return record, _final_state(tmp / "ckpt")
 
 
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_stop_during_a_save_waits_for_the_whole_checkpoint(sig, tmp_path):
+    # a KeyboardInterrupt inside orbax's event loop left half a checkpoint, never-awaited
+    # coroutines and threads that could abort the interpreter at exit
+    state = train.init_state(softmax.init(jax.random.key(0)), sgd(0.1))
+    key = jax.random.key(1)
+    received = []
+    previous = signal.signal(sig, lambda signum, frame: received.append(signum))
+    try:
+        with Checkpointer(str(tmp_path), flags={}) as checkpointer:
+            original = checkpointer.manager.save
+
+            def save_stopped_midway(*args, **kwargs):
+                os.kill(os.getpid(), sig)  # arrives while orbax writes
+                time.sleep(0.05)
+                assert received == [], "the signal reached the handler during the save"
+                return original(*args, **kwargs)
+
+            checkpointer.manager.save = save_stopped_midway
+            checkpointer.save(1, state, key, [])
+            assert received == [sig], "held, then delivered once the save was whole"
+            assert checkpointer.latest_epoch() == 1
+        assert signal.getsignal(sig) is not None and received == [sig]
+    finally:
+        signal.signal(sig, previous)
+    resumed = Checkpointer(str(tmp_path), flags={}, resume=True)
+    for a, b in zip(
+        jax.tree.leaves(resumed.restore_state(state, key)), jax.tree.leaves(state), strict=True
+    ):
+        np.testing.assert_array_equal(a, b)
+    resumed.close()
+
+
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT, signal.SIGTERM])
 def test_a_killed_run_resumes_exactly(sig, fake_fashion_mnist, uninterrupted, tmp_path):
     folder, _ = fake_fashion_mnist

@@ -159,7 +159,13 @@ def main(config: Config) -> dict:
         search_s = time.perf_counter() - t0
         best_row, best_params = best
         if not np.isfinite(_selection_score(best_row)):
-            raise DivergedError(config.epochs, None, rows)
+            raise DivergedError(
+                config.epochs,
+                None,
+                rows,
+                f"every trial diverged ({len(rows)} of {len(rows)}: the training loss is not "
+                "finite); lower the learning rates (--lrs, --lr-range)",
+            )
         evaluate = make_evaluate(
             mlp.apply, cross_entropy, classification_metrics, prepare=fm.scale_images
         )

@@ -24,14 +24,22 @@ EpochCallback = Callable[[dict[str, Any]], None]
 
 
 class DivergedError(UserError):
-    """The training loss became NaN or infinite; `history` holds every epoch run."""
+    """The training loss became NaN or infinite; `history` holds every epoch run (or, from
+    a search, every trial). `message` replaces the one-run wording."""
 
-    def __init__(self, epoch: int, last_finite: float | None, history: list[dict[str, Any]]):
+    def __init__(
+        self,
+        epoch: int,
+        last_finite: float | None,
+        history: list[dict[str, Any]],
+        message: str | None = None,
+    ):
         self.epoch, self.last_finite, self.history = epoch, last_finite, history
         last = f"{last_finite:.4g}" if last_finite is not None else "none (the first epoch)"
         super().__init__(
-            f"training diverged at epoch {epoch}: the training loss is not finite (last finite "
-            f"loss: {last}); lower the learning rate"
+            message
+            or f"training diverged at epoch {epoch}: the training loss is not finite (last "
+            f"finite loss: {last}); lower the learning rate"
         )
 
 

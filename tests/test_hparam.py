@@ -1,3 +1,5 @@
+import json
+
 import jax
 import numpy as np
 import pytest
@@ -5,6 +7,7 @@ import pytest
 from experiments import hparam_search as exp
 from jaxd2l import hparam
 from jaxd2l.data import fashion_mnist as fm
+from jaxd2l.loop import DivergedError
 
 
 def test_grid_and_random_trials(key):
@@ -75,3 +78,14 @@ def test_bad_validation_size_names_the_flag(fake_fashion_mnist, tmp_path):
     folder, _ = fake_fashion_mnist
     with pytest.raises(ValueError, match="--val-size"):
         exp.main(exp.Config(val_size=10**6, data_dir=folder, out=str(tmp_path)))
+
+
+def test_a_search_where_every_trial_diverged_says_so(fake_fashion_mnist, tmp_path):
+    folder, _ = fake_fashion_mnist
+    config = exp.Config(
+        lrs=(1e30,), hidden=(8,), epochs=2, val_size=50, data_dir=folder, out=str(tmp_path)
+    )
+    with pytest.raises(DivergedError, match=r"every trial diverged \(1 of 1.*--lrs"):
+        exp.main(config)
+    assert json.loads((tmp_path / "metrics.json").read_text())["status"] == "diverged"
+    assert (tmp_path / "trials.csv").read_text().count("\n") == 2  # header + the trial

@@ -12,6 +12,7 @@ DIR/metrics.json (default runs/hparam_search/<method>), DIR/trials.csv and DIR/t
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
 import time
@@ -119,8 +120,8 @@ def main(config: Config) -> dict:
         except ValueError as e:
             raise FlagError(f"--val-size: {e}") from None
         trials = make_trials(config, jax.random.fold_in(root, 1))
-        rows, best = _resume(checkpoint, root)
-        try:
+        with checkpoint or contextlib.nullcontext():
+            rows, best = _resume(checkpoint, root)
             t0 = time.perf_counter()
             groups = hparam.group_trials(trials)
             for (hidden, batch_size), group in groups.items():
@@ -153,9 +154,6 @@ def main(config: Config) -> dict:
                     _write_csv(rows, run.file("trials.csv"))
                 if checkpoint is not None:
                     checkpoint.save(len(rows), best[1], root, rows)
-        finally:
-            if checkpoint is not None:
-                checkpoint.close()
         search_s = time.perf_counter() - t0
         best_row, best_params = best
         if not np.isfinite(_selection_score(best_row)):

@@ -12,6 +12,7 @@ Writes DIR/metrics.json (default runs/linear_regression/<impl>), DIR/scatter.png
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import time
 
@@ -65,7 +66,7 @@ def _train(config, X, y, init_key, train_key, run):
     callbacks = [run.on_epoch]
     if run.primary:
         callbacks.insert(0, progress.EpochPrinter(config.epochs))
-    try:
+    with checkpoint or contextlib.nullcontext():
         result = loop.fit(
             init_state(params, tx),
             run_epoch,
@@ -75,9 +76,6 @@ def _train(config, X, y, init_key, train_key, run):
             callbacks=callbacks,
             checkpoint=checkpoint,
         )
-    finally:
-        if checkpoint is not None:
-            checkpoint.close()
     params = jax.device_get(result.params)
     if config.impl == "concise":  # report in the scratch layout: w [d], b scalar
         dense = params["Dense_0"]

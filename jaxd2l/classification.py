@@ -7,6 +7,7 @@ Data stays on the device as uint8; each epoch is one compiled scan; the per-epoc
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -117,7 +118,7 @@ def run_fashion_experiment(
         callbacks.insert(0, progress.default_progress(config.epochs))
     run.record["devices"] = parallel.num_devices if parallel is not None else 1
     run.record["processes"] = jax.process_count()
-    try:
+    with checkpoint or contextlib.nullcontext():
         result = train_classifier(
             params,
             apply,
@@ -132,9 +133,6 @@ def run_fashion_experiment(
             parallel=parallel,
             checkpoint=checkpoint,
         )
-    finally:
-        if checkpoint is not None:
-            checkpoint.close()
     run.record["timing"].update(result.timing)
     params = jax.device_get(result.params)
     if run.primary:

@@ -52,11 +52,7 @@ def _epoch_timing(workload, batch_size, data, repeats, *, tx=None, apply=None, p
     (X, y), _ = data
     tx, run_epoch = workload.epoch(batch_size, tx, apply, parallel)
     state = train.init_state(workload.init(jax.random.key(0)), tx)
-    if parallel is not None:
-        state, (X, y) = parallel.place_state(state), parallel.place_data((X, y))
-    else:
-        X, y = jax.device_put((X, y))
-    key = jax.random.key(1)
+    state, (X, y), key, _ = loop.place(parallel, state, (X, y), jax.random.key(1), None)
     compiled, compile_s = compile_seconds(run_epoch, state, X, y, key)
     box = [state]
 

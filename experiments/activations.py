@@ -16,16 +16,12 @@ import numpy as np
 
 from jaxd2l import plot
 from jaxd2l.activations import ACTIVATIONS, derivative, relu, sigmoid, tanh
-from jaxd2l.experiment import Run, check_config, flag, run_cli
+from jaxd2l.experiment import ExperimentConfig, Run, flag, run_cli
 
 
 @dataclasses.dataclass(frozen=True)
-class Config:
+class Config(ExperimentConfig):
     span: float = flag(8.0, "plot x in [-span, span]", gt=0)
-    out: str | None = flag(None, "output folder (default runs/activations)")
-
-    def __post_init__(self):
-        check_config(self)
 
 
 CLOSED_FORMS = {

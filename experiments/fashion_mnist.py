@@ -22,19 +22,13 @@ import numpy as np
 from jaxd2l import plot
 from jaxd2l.data import fashion_mnist as fm
 from jaxd2l.data.batching import epoch_indices
-from jaxd2l.experiment import Run, check_config, flag, run_cli, seed_flag
+from jaxd2l.experiment import DataFlags, Run, SeedFlags, flag, run_cli
 
 
 @dataclasses.dataclass(frozen=True)
-class Config:
-    data_dir: str | None = flag(None, "folder with the four IDX files (default: see README)")
+class Config(DataFlags, SeedFlags):
     resize: int | None = flag(None, "resize images to N x N with jax.image", min=1)
     batch_size: int = flag(256, "examples per batch for the read-time figure", min=1)
-    seed: int = seed_flag("PRNG seed of the shuffled epoch")
-    out: str | None = flag(None, "output folder (default runs/fashion_mnist)")
-
-    def __post_init__(self):
-        check_config(self)
 
 
 def make_read_epoch(batch_size: int):

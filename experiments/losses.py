@@ -19,7 +19,7 @@ import jax.numpy as jnp
 
 from jaxd2l import plot
 from jaxd2l.activations import derivative
-from jaxd2l.experiment import Run, check_config, flag, run_cli
+from jaxd2l.experiment import ExperimentConfig, Run, flag, run_cli
 from jaxd2l.losses import (
     cross_entropy,
     huber_loss,
@@ -30,13 +30,9 @@ from jaxd2l.losses import (
 
 
 @dataclasses.dataclass(frozen=True)
-class Config:
+class Config(ExperimentConfig):
     delta: float = flag(1.0, "Huber's threshold between squared and linear", gt=0)
     span: float = flag(3.0, "plot residuals in [-span, span]", gt=0)
-    out: str | None = flag(None, "output folder (default runs/losses)")
-
-    def __post_init__(self):
-        check_config(self)
 
 
 def loss_functions(delta: float):

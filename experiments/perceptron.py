@@ -16,26 +16,21 @@ import jax
 import jax.numpy as jnp
 
 from jaxd2l.errors import FlagError
-from jaxd2l.experiment import Run, check_config, flag, run_cli, seed_flag
+from jaxd2l.experiment import Run, SeedFlags, flag, run_cli
 from jaxd2l.models import perceptron
 
 
 @dataclasses.dataclass(frozen=True)
-class Config:
+class Config(SeedFlags):
     num_examples: int = flag(200, "separable points", min=1)
     dim: int = flag(2, "input dimension", min=1)
     margin: float = flag(0.1, "minimum distance of a point from the separating plane", gt=0)
     max_epochs: int = flag(1000, "epoch cap", min=1)
-    seed: int = seed_flag("PRNG seed")
-    out: str | None = flag(None, "output folder (default runs/perceptron)")
-
-    def __post_init__(self):
-        check_config(self)
 
 
 def _fit(X, y, max_epochs):
     result = perceptron.train(X, y, max_epochs)
-    acc = float(jnp.mean(perceptron.apply(result.w, result.b, X) == y))
+    acc = float(jnp.mean(perceptron.apply(result.params, X) == y))
     return result, {
         "updates": int(result.updates),
         "epochs": int(result.epochs),

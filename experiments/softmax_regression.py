@@ -14,43 +14,37 @@ from __future__ import annotations
 
 import dataclasses
 
-import jax
 import optax
 
-from jaxd2l.classification import optax_loss, run_fashion_experiment, scratch_loss
-from jaxd2l.errors import FlagError
-from jaxd2l.experiment import Run, TrainingFlags, check_config, flag, run_cli, seed_flag
+from jaxd2l.classification import optax_loss, scratch_loss
+from jaxd2l.experiment import DataFlags, Run, TrainingFlags, flag, run_classifier, run_cli
 from jaxd2l.models import concise, softmax
 from jaxd2l.optim import sgd
 
 
 @dataclasses.dataclass(frozen=True)
-class Config(TrainingFlags):
+class Config(TrainingFlags, DataFlags):
     impl: str = flag("scratch", "implementation", choices=("scratch", "concise"))
     epochs: int = flag(10, "passes over the training set", min=1)
     batch_size: int = flag(256, "examples per minibatch", min=1)
     lr: float = flag(0.1, "learning rate", gt=0)
-    label_smoothing: float = flag(0.0, "soft labels: weight spread over all classes", min=0)
-    seed: int = seed_flag()
-    data_dir: str | None = flag(None, "folder with the four Fashion-MNIST IDX files")
-    out: str | None = flag(None, "output folder (default runs/softmax_regression/<impl>)")
+    label_smoothing: float = flag(0.0, "soft labels: weight spread over all classes", min=0, lt=1)
 
-    def __post_init__(self):
-        check_config(self)
-        if self.label_smoothing >= 1:
-            raise FlagError(f"--label-smoothing must be < 1, got {self.label_smoothing}")
+
+IMPLS = {  # impl -> (model, optimizer, loss) from the config
+    "scratch": lambda c: (softmax.model(), sgd(c.lr), scratch_loss(c.label_smoothing)),
+    "concise": lambda c: (
+        concise.softmax_regression((28, 28, 1)),
+        optax.sgd(c.lr),
+        optax_loss(c.label_smoothing),
+    ),
+}
 
 
 def main(config: Config) -> dict:
-    init_key = jax.random.fold_in(jax.random.key(config.seed), 1)
+    model, tx, loss = IMPLS[config.impl](config)
     with Run("softmax_regression", config, config.impl) as run:
-        if config.impl == "scratch":
-            params, apply = softmax.init(init_key), softmax.apply
-            tx, loss = sgd(config.lr), scratch_loss(config.label_smoothing)
-        else:
-            params, apply = concise.softmax_regression(init_key, (28, 28, 1))
-            tx, loss = optax.sgd(config.lr), optax_loss(config.label_smoothing)
-        return run_fashion_experiment(run, config, params, apply, tx, loss)
+        return run_classifier(run, config, model, tx, loss)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ import optax
 
 from jaxd2l import plot
 from jaxd2l.activations import tanh
-from jaxd2l.experiment import Run, check_config, flag, run_cli, seed_flag
+from jaxd2l.experiment import Run, SeedFlags, flag, run_cli
 from jaxd2l.losses import cross_entropy
 from jaxd2l.models import mlp
 from jaxd2l.models.init import weight
@@ -27,15 +27,10 @@ from jaxd2l.train import Batch, init_state, make_train_step
 
 
 @dataclasses.dataclass(frozen=True)
-class Config:
+class Config(SeedFlags):
     hidden: int = flag(8, "hidden units", min=2)
     steps: int = flag(500, "full-batch steps", min=1)
     lr: float = flag(0.1, "Adam learning rate", gt=0)
-    seed: int = seed_flag("PRNG seed")
-    out: str | None = flag(None, "output folder (default runs/xor)")
-
-    def __post_init__(self):
-        check_config(self)
 
 
 def apply(params, X):
@@ -50,7 +45,7 @@ def train_xor(config: Config):
         {"W": weight(keys[1], (config.hidden, 2), "xavier"), "b": jnp.zeros(2)},
     ]
     tx = optax.adam(config.lr)
-    step = make_train_step(apply, cross_entropy, tx, jit=False)
+    step = make_train_step(apply, cross_entropy, tx)
     batch = Batch(XOR_X, (XOR_Y > 0).astype(jnp.int32), jnp.ones(4, bool))
 
     @jax.jit

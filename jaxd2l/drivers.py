@@ -6,9 +6,12 @@
 - `fit_python_loop`: a Python loop calling a jitted step once per batch, for teaching and
   debugging (each step's inputs can be inspected; every step is a dispatch).
 
-All three draw epoch e's order from `fold_in(key, e)` and cut it the same way, so they train
-to the same parameters (tests/test_drivers.py). Neither takes callbacks or checkpoints: a
-whole run has no host in the loop, and the Python loop is for looking, not for long runs.
+All three draw epoch e's order from `keys.epoch_key(key, e)` and cut it the same way, so
+they train to the same parameters (tests/test_drivers.py). Neither takes callbacks or
+checkpoints: a whole run has no host in the loop, and the Python loop is for looking, not
+for long runs. `make_train` is a whole run as a pure function of a root key (purejaxrl's
+shape): `jax.jit(jax.vmap(train, in_axes=(0, None, None, None)))(keys, X, y, test)` trains
+many seeds in one program.
 """
 
 from __future__ import annotations
@@ -18,10 +21,15 @@ from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
+import optax
 
+from jaxd2l import checks
 from jaxd2l.data.batching import epoch_indices
-from jaxd2l.loop import FitResult, _host_means, start_run
-from jaxd2l.train import Batch, TrainState, _make_gather
+from jaxd2l.epoch import Epoch, RunEpoch, make_gather
+from jaxd2l.keys import batch_key, epoch_key, run_keys
+from jaxd2l.loop import FitResult, _host_means, parallel_of, start_run
+from jaxd2l.models import Params
+from jaxd2l.train import Batch, TrainState, init_state
 
 
 def _records(train_sums, test_sums, epochs: int, parallel) -> list[dict]:
@@ -40,17 +48,17 @@ def _records(train_sums, test_sums, epochs: int, parallel) -> list[dict]:
     return history
 
 
-def make_whole_run(run_epoch: Callable, epochs: int, evaluate: Callable | None = None):
-    """The jitted program of `fit_whole_run`: `whole(state, X, y, key, test) -> (state,
-    (train_sums, test_sums))`, sums stacked over epochs, the state donated. For timing
-    or embedding a whole run in a larger program (e.g. `jax.vmap` over seeds)."""
-    epoch_fn = run_epoch.__wrapped__  # the plain epoch, to trace inside the run
-    eval_fn = getattr(evaluate, "__wrapped__", evaluate)
+def make_whole_run(run_epoch: Epoch | RunEpoch, epochs: int, evaluate: Callable | None = None):
+    """The program of `fit_whole_run`, jitted: `whole(state, X, y, key, test) -> (state,
+    (train_sums, test_sums))`, sums stacked over epochs, the state donated. For timing or
+    embedding a whole run in a larger program."""
+    epochs = checks.integer(epochs, "epochs", minimum=1)
+    epoch_fn = run_epoch.run if isinstance(run_epoch, Epoch) else run_epoch
 
     def whole(state, X, y, key, test):
         def one_epoch(state, epoch):
-            state, sums = epoch_fn(state, X, y, jax.random.fold_in(key, epoch))
-            test_sums = eval_fn(state.params, *test) if eval_fn is not None else None
+            state, sums = epoch_fn(state, X, y, epoch_key(key, epoch))
+            test_sums = evaluate(state.params, *test) if evaluate is not None else None
             return state, (sums, test_sums)
 
         return jax.lax.scan(one_epoch, state, jnp.arange(epochs))
@@ -58,9 +66,36 @@ def make_whole_run(run_epoch: Callable, epochs: int, evaluate: Callable | None =
     return jax.jit(whole, donate_argnums=0)
 
 
+def make_train(
+    init: Callable[[jax.Array], Params],
+    tx: optax.GradientTransformation,
+    run_epoch: Epoch | RunEpoch,
+    epochs: int,
+    evaluate: Callable | None = None,
+) -> Callable:
+    """A whole run as a pure function of its root key: `train(key, X, y, test=None) ->
+    (state, (train_sums, test_sums))`, params from `init(keys.init)`, epochs shuffled from
+    `keys.train` (`jaxd2l.keys.run_keys`), as a CLI run with that seed draws them. Not
+    jitted: `jax.jit(train)` for one run, `jax.jit(jax.vmap(train, in_axes=(0, None, None,
+    None)))(keys, X, y, test)` for one run per key in one program. The data are arguments,
+    never closed over (closed-over arrays become compile-time constants); `summarize` turns
+    the sums into means."""
+    checks.callable_(init, "init")
+    whole = make_whole_run(run_epoch, epochs, evaluate)
+
+    def train(key, X, y, test=None):
+        if evaluate is not None and test is None:
+            raise ValueError("this run evaluates after every epoch: pass test=(X_test, y_test)")
+        keys = run_keys(key)
+        state = init_state(init(keys.init), tx)
+        return whole(state, X, y, keys.train, test)
+
+    return train
+
+
 def fit_whole_run(
     state: TrainState,
-    run_epoch: Callable,
+    run_epoch: Epoch | RunEpoch,
     train: tuple[jax.Array, jax.Array],
     key: jax.Array,
     epochs: int,
@@ -80,14 +115,14 @@ def fit_whole_run(
     t0 = time.perf_counter()
     state, (train_sums, test_sums) = jax.block_until_ready(compiled(state, X, y, key, test))
     run_s = time.perf_counter() - t0
-    history = _records(train_sums, test_sums, epochs, run_epoch.parallel)
+    history = _records(train_sums, test_sums, epochs, parallel_of(run_epoch))
     timing = {"compile_s": compile_s, "run_s": run_s, "epoch_s_mean": run_s / epochs}
     return FitResult(state, history, timing)
 
 
 def fit_python_loop(
     state: TrainState,
-    run_epoch: Callable,
+    run_epoch: Epoch,
     train: tuple[jax.Array, jax.Array],
     key: jax.Array,
     epochs: int,
@@ -95,22 +130,29 @@ def fit_python_loop(
     """`loop.fit` with the epoch unrolled on the host: the batch order comes from the same
     `epoch_indices` on the device, then a jitted step is called once per batch (gather,
     prepare and step in one program). For teaching and debugging; single device."""
+    if not isinstance(run_epoch, Epoch):
+        raise TypeError(
+            "fit_python_loop needs an Epoch from make_epoch (it calls the epoch's step once "
+            f"per batch), got {type(run_epoch).__name__}"
+        )
     state, (X, y), key, epochs, _ = start_run(state, run_epoch, train, key, epochs, None, None)
     if run_epoch.parallel is not None:
         raise ValueError("fit_python_loop runs on one device: use loop.fit for data parallel")
-    step_fn, prepare = run_epoch.train_step, run_epoch.prepare or (lambda X: X)
+    step_fn, prepare = run_epoch.step, run_epoch.prepare or (lambda X: X)
     batch_size, drop = run_epoch.batch_size, run_epoch.drop_remainder
     order = jax.jit(lambda k: epoch_indices(k, X.shape[0], batch_size, drop))
 
-    def raw_step(state, X, y, i, m):
-        return step_fn(state, Batch(prepare(_make_gather(X)(i)), y[i], m))
+    def raw_step(state, X, y, i, m, e_key, b):
+        batch = Batch(prepare(make_gather(X)(i)), y[i], m, batch_key(e_key, b))
+        return step_fn(state, batch)
 
     @jax.jit
-    def step(state, total, X, y, i, m):  # the epoch's running sums stay on the device
-        state, sums = raw_step(state, X, y, i, m)
+    def step(state, total, X, y, i, m, e_key, b):  # the epoch's sums stay on the device
+        state, sums = raw_step(state, X, y, i, m, e_key, b)
         return state, jax.tree.map(jnp.add, total, sums)
 
     one_batch = [jax.ShapeDtypeStruct((batch_size,), t) for t in (jnp.int32, jnp.bool_)]
+    one_batch += [key, jax.ShapeDtypeStruct((), jnp.int32)]
     sums_shape = jax.eval_shape(raw_step, state, X, y, *one_batch)[1]
     zeros = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), sums_shape)
     t0 = time.perf_counter()  # compile ahead, so the first epoch times training only
@@ -121,10 +163,11 @@ def fit_python_loop(
     t_start = time.perf_counter()
     for epoch in range(epochs):
         t0 = time.perf_counter()
-        idx, mask = order(jax.random.fold_in(key, epoch))
+        e_key = epoch_key(key, epoch)
+        idx, mask = order(e_key)
         total = zeros
         for b in range(idx.shape[0]):
-            state, total = step(state, total, X, y, idx[b], mask[b])
+            state, total = step(state, total, X, y, idx[b], mask[b], e_key, jnp.int32(b))
         jax.block_until_ready((state, total))
         epoch_s.append(time.perf_counter() - t0)
         history.append({"epoch": epoch + 1, **_host_means(total, "train"), "seconds": epoch_s[-1]})

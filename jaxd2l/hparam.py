@@ -19,12 +19,14 @@ import numpy as np
 
 from jaxd2l import checks, loop
 from jaxd2l.data.fashion_mnist import scale_images
+from jaxd2l.epoch import make_epoch, make_evaluate
 from jaxd2l.losses import cross_entropy
 from jaxd2l.metrics import classification_metrics
 from jaxd2l.models import mlp
 from jaxd2l.optim import sgd
 from jaxd2l.parallel import TrialParallel
-from jaxd2l.train import make_epoch, make_evaluate, make_train_step, summarize, with_learning_rates
+from jaxd2l.stack import with_learning_rates
+from jaxd2l.train import make_train_step, summarize
 
 
 class Trial(NamedTuple):
@@ -91,7 +93,7 @@ def train_group(
     if parallel is not None:
         lrs += lrs[-1:] * (-len(lrs) % parallel.num_devices)
     tx, states = with_learning_rates(mlp.init(init_key, sizes), sgd, lrs)
-    step = make_train_step(mlp.apply, cross_entropy, tx, classification_metrics, jit=False)
+    step = make_train_step(mlp.apply, cross_entropy, tx, classification_metrics)
     run_epoch = make_epoch(
         jax.vmap(step, in_axes=(0, None)), batch_size, prepare=scale_images, parallel=parallel
     )
@@ -124,3 +126,22 @@ def group_trials(trials: Sequence[Trial]) -> dict[tuple[int, int], list[Trial]]:
     for t in trials:
         groups.setdefault((t.hidden, t.batch_size), []).append(t)
     return groups
+
+
+def test_accuracy(params: Any, test: tuple[Any, Any]) -> float:
+    """One trial's accuracy on a split of uint8 images (the chosen trial, on the test set)."""
+    evaluate = make_evaluate(mlp.apply, cross_entropy, classification_metrics, prepare=scale_images)
+    return float(summarize(evaluate(params, *map(jnp.asarray, test)))["acc"])
+
+
+def vmap_speed(trials, train, val, key, parallel=None) -> dict[str, Any]:
+    """Seconds per epoch of a vmapped group against one of its trials alone (compiled)."""
+    group = train_group(trials, train, val, epochs=2, key=key, parallel=parallel)
+    alone = train_group(trials[:1], train, val, epochs=2, key=key, parallel=parallel)
+    together, single = min(group["epoch_s"]), min(alone["epoch_s"])
+    return {
+        "trials": len(trials),
+        "vmapped_epoch_s": together,
+        "single_epoch_s": single,
+        "ratio": together / single,
+    }

@@ -17,8 +17,10 @@ import numpy as np
 
 from jaxd2l import checks
 from jaxd2l.checkpoint import Checkpointer
+from jaxd2l.epoch import Epoch, RunEpoch
 from jaxd2l.errors import UserError
-from jaxd2l.train import TrainState, summarize
+from jaxd2l.keys import epoch_key
+from jaxd2l.train import TrainState, TrainStep, summarize
 
 EpochCallback = Callable[[dict[str, Any]], None]
 
@@ -61,20 +63,30 @@ def _host_means(sums, prefix: str, parallel=None) -> dict[str, Any]:
     return {f"{prefix}_{k}": np.asarray(v).tolist() for k, v in means.items() if k != "count"}
 
 
-def _check_data(run_epoch: Callable, state: TrainState, data: Any, name: str) -> None:
+def _check_data(run_epoch: RunEpoch, state: TrainState, data: Any, name: str) -> None:
     if not isinstance(data, (tuple, list)) or len(data) != 2:
         raise TypeError(f"{name} must be a pair (X, y), got {type(data).__name__}")
     X, y = data
     checks.dataset(X, y, name)
-    prepare, step = run_epoch.prepare, run_epoch.train_step
-    if prepare is None and X.dtype == np.uint8:
+    if not isinstance(run_epoch, Epoch):
+        return  # a hand-written epoch: it knows its data
+    if run_epoch.prepare is None and X.dtype == np.uint8:
         raise ValueError(
             f"{name}: X holds uint8 pixels but nothing scales them: pass "
             "prepare=fashion_mnist.scale_images to make_epoch / make_evaluate"
         )
-    model = getattr(step, "model", None)
-    if model is not None and model.owner is step:  # not a vmapped wrapper over stacked state
-        checks.targets_fit_model(model.apply, state.params, X, y, prepare, name)
+    if isinstance(run_epoch.step, TrainStep):  # not a vmapped step over stacked states
+        checks.targets_fit_model(run_epoch.step.apply, state.params, X, y, run_epoch.prepare, name)
+
+
+def parallel_of(run_epoch: RunEpoch):
+    """The `DataParallel` an `Epoch` trains with; None for one device or a plain function."""
+    return run_epoch.parallel if isinstance(run_epoch, Epoch) else None
+
+
+def compiled_epoch(run_epoch: RunEpoch):
+    """Something with `.lower`: an Epoch, a jitted function, or the function jitted here."""
+    return run_epoch if hasattr(run_epoch, "lower") else jax.jit(run_epoch, donate_argnums=0)
 
 
 def start_run(state, run_epoch, train, key, epochs, evaluate, test):
@@ -83,14 +95,15 @@ def start_run(state, run_epoch, train, key, epochs, evaluate, test):
     Returns (state, train, key, epochs, test)."""
     epochs = checks.integer(epochs, "epochs", minimum=1)
     checks.key(key, "key")
-    if not hasattr(run_epoch, "train_step"):
-        raise TypeError("run_epoch must come from jaxd2l.train.make_epoch(train_step, batch_size)")
+    checks.callable_(run_epoch, "run_epoch")
     if (evaluate is None) != (test is None):
         raise ValueError("evaluate and test go together: pass both (or neither)")
+    if evaluate is not None:
+        checks.callable_(evaluate, "evaluate")
     _check_data(run_epoch, state, train, "train")
     if test is not None:
         _check_data(run_epoch, state, test, "test")
-    state, train, key, test = place(run_epoch.parallel, state, train, key, test)
+    state, train, key, test = place(parallel_of(run_epoch), state, train, key, test)
     return state, train, key, epochs, test
 
 
@@ -112,7 +125,7 @@ def _is_diverged(loss: Any) -> bool:
 
 def fit(
     state: TrainState,
-    run_epoch: Callable,
+    run_epoch: Epoch | RunEpoch,
     train: tuple[jax.Array, jax.Array],
     key: jax.Array,
     epochs: int,
@@ -122,13 +135,14 @@ def fit(
     callbacks: Iterable[EpochCallback] = (),
     checkpoint: Checkpointer | None = None,
 ) -> FitResult:
-    """Train for `epochs` epochs; epoch e shuffles with `fold_in(key, e)`.
+    """Train for `epochs` epochs; epoch e runs with `keys.epoch_key(key, e)`.
 
-    `run_epoch` comes from `train.make_epoch` (its `parallel`, if any, places the state and
-    data), `evaluate` from `train.make_evaluate` or any `(params, X, y) -> sums` function
-    (jitted here if it is not), run on `test` after every epoch. Each epoch's record
-    (`train_loss`, `train_acc` when the step computes accuracy, `test_*`, `seconds`) goes to
-    every callback as it finishes.
+    `run_epoch` is an `Epoch` from `make_epoch` (its `parallel`, if any, places the state
+    and data) or any `run_epoch(state, X, y, key) -> (state, sums)` function whose sums
+    hold `count` and `loss` (jitted here if it is not); `evaluate` from `make_evaluate`
+    or any `(params, X, y) -> sums` function (jitted here if it is not), run on `test`
+    after every epoch. Each epoch's record (`train_loss`, `train_acc` when the step computes
+    accuracy, `test_*`, `seconds`) goes to every callback as it finishes.
 
     The caller's `state` is never donated: fit trains a copy, so one initialisation can
     start many runs. A training loss that turns NaN or infinite raises `DivergedError`
@@ -143,7 +157,7 @@ def fit(
     )
     if evaluate is not None and not hasattr(evaluate, "lower"):
         evaluate = jax.jit(evaluate)
-    parallel = run_epoch.parallel
+    parallel = parallel_of(run_epoch)
 
     history: list[dict[str, Any]] = []
     start = 0
@@ -157,7 +171,7 @@ def fit(
 
     t_start = time.perf_counter()
     t0 = time.perf_counter()
-    epoch_fn = run_epoch.lower(state, X, y, key).compile()
+    epoch_fn = compiled_epoch(run_epoch).lower(state, X, y, key).compile()
     eval_fn = evaluate.lower(state.params, *test).compile() if evaluate is not None else None
     compile_s = time.perf_counter() - t0
 
@@ -167,7 +181,7 @@ def fit(
     )
     for epoch in range(start, epochs):
         t0 = time.perf_counter()
-        state, sums = epoch_fn(state, X, y, jax.random.fold_in(key, epoch))
+        state, sums = epoch_fn(state, X, y, epoch_key(key, epoch))
         jax.block_until_ready((state, sums))
         seconds = time.perf_counter() - t0
         epoch_s.append(seconds)

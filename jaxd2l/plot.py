@@ -160,3 +160,20 @@ def save_heatmap(values, path, *, extent, points=None, point_labels=None) -> str
             vmax=1,
         )
     return _save(fig, path)
+
+
+def save_trials(rows: Sequence[Mapping[str, Any]], path) -> str:
+    """A search's validation accuracy against learning rate, one line per (hidden, batch)."""
+    curves: dict[str, list[Mapping[str, Any]]] = {}
+    for r in sorted(rows, key=lambda r: r["lr"]):
+        curves.setdefault(f"hidden {r['hidden']}, batch {r['batch_size']}", []).append(r)
+    fig = _figure(5, 3.4)
+    ax = fig.add_subplot()
+    for label, rs in curves.items():
+        ax.plot([r["lr"] for r in rs], [r["val_acc"] for r in rs], "o-", label=label)
+    ax.set_xscale("log")
+    ax.set_xlabel("learning rate")
+    ax.set_ylabel("validation accuracy")
+    ax.grid(True, alpha=0.3)
+    ax.legend()
+    return _save(fig, path)

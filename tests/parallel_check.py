@@ -1,5 +1,6 @@
-"""Run by tests/test_parallel.py in a process with 4 CPU devices (JAX_NUM_CPU_DEVICES=4):
-the same training on 1 device and on 4, printed as JSON for the test to compare."""
+"""Run by tests/test_parallel.py in a process with 4 CPU devices (JAX_PLATFORMS=cpu,
+JAX_NUM_CPU_DEVICES=4): the same training on 1 device and on 4, printed as JSON for the test
+to compare."""
 
 import json
 import sys
@@ -16,13 +17,9 @@ from jaxd2l.parallel import TrialParallel, data_parallel
 
 
 def classifier(model, train, test, parallel):
-    key = jax.random.key(0)
-    if model == "softmax":
-        params, apply = softmax.init(key), softmax.apply
-    else:
-        params, apply = mlp.init(key, (784, 64, 10)), mlp.apply
+    model = softmax.model() if model == "softmax" else mlp.model((784, 64, 10))
     result = train_classifier(
-        params, apply, sgd(0.1), scratch_loss(), train, test,
+        model, sgd(0.1), scratch_loss(), train, test,
         epochs=3, batch_size=64, key=jax.random.key(1), parallel=parallel,
     )  # fmt: skip
     return jax.device_get(result.params), result.history

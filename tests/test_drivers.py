@@ -7,6 +7,7 @@ import pytest
 
 from jaxd2l import drivers, loop, train
 from jaxd2l.data import fashion_mnist as fm
+from jaxd2l.epoch import make_epoch, make_evaluate
 from jaxd2l.losses import cross_entropy
 from jaxd2l.metrics import classification_metrics
 from jaxd2l.models import mlp
@@ -17,9 +18,9 @@ def setup(fake_fashion_mnist):
     _, arrays = fake_fashion_mnist
     tx = sgd(0.1)
     state = train.init_state(mlp.init(jax.random.key(0), (784, 16, 10)), tx)
-    step = train.make_train_step(mlp.apply, cross_entropy, tx, classification_metrics, jit=False)
-    run_epoch = train.make_epoch(step, 64, prepare=fm.scale_images)  # 300 = 4 x 64 + 44 padded
-    evaluate = train.make_evaluate(
+    step = train.make_train_step(mlp.apply, cross_entropy, tx, classification_metrics)
+    run_epoch = make_epoch(step, 64, prepare=fm.scale_images)  # 300 = 4 x 64 + 44 padded
+    evaluate = make_evaluate(
         mlp.apply, cross_entropy, classification_metrics, prepare=fm.scale_images
     )
     return state, run_epoch, arrays["train"], arrays["test"], evaluate

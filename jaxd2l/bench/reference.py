@@ -3,25 +3,24 @@ same data, same machine, several seeds; torch runs in a child process without JA
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import statistics
 import subprocess
 import sys
-from typing import Any
+import tempfile
 
 import jax
 import numpy as np
 
 from jaxd2l.classification import scratch_loss, train_classifier
-from jaxd2l.models import mlp, softmax
+from jaxd2l.models import Model, mlp, softmax
 from jaxd2l.optim import sgd
 
 
-def jax_model(model: str, key):
-    if model == "softmax":
-        return softmax.init(key), softmax.apply
-    return mlp.init(key, (784, 256, 10)), mlp.apply
+def jax_model(model: str) -> Model:
+    return softmax.model() if model == "softmax" else mlp.model((784, 256, 10))
 
 
 def summarize_runs(histories: list[list[dict]], compile_s: list[float] | None = None) -> dict:
@@ -40,21 +39,14 @@ def summarize_runs(histories: list[list[dict]], compile_s: list[float] | None = 
     return out
 
 
-def run_jax(model: str, config: Any, train, test) -> dict:
+def run_jax(model: str, train, test, *, seeds: int, epochs: int, batch_size: int, lr: float):
+    """jaxd2l's scratch model over seeds 0..seeds-1, keys as a CLI run with that seed."""
     histories, compiles = [], []
-    for seed in range(config.seeds):
-        params, apply = jax_model(model, jax.random.fold_in(jax.random.key(seed), 1))
+    for seed in range(seeds):
         result = train_classifier(
-            params,
-            apply,
-            sgd(config.lr),
-            scratch_loss(),
-            train,
-            test,
-            epochs=config.epochs,
-            batch_size=config.batch_size,
-            key=jax.random.fold_in(jax.random.key(seed), 2),
-        )
+            jax_model(model), sgd(lr), scratch_loss(), train, test,
+            epochs=epochs, batch_size=batch_size, key=jax.random.key(seed),
+        )  # fmt: skip
         histories.append(result.history)
         compiles.append(result.timing["compile_s"])
     return summarize_runs(histories, compiles)
@@ -66,10 +58,20 @@ def save_for_torch(path: str, train, test) -> None:
     )
 
 
-def run_torch(model: str, config: Any, data_path: str, tmp: str) -> tuple[dict, dict]:
+def run_torch(
+    model: str,
+    data_path: str,
+    tmp: str,
+    *,
+    seeds: int,
+    epochs: int,
+    batch_size: int,
+    lr: float,
+    workers: int,
+) -> tuple[dict, dict]:
     """d2l's PyTorch code in a child process without JAX; (summary, torch info)."""
     histories = []
-    for seed in range(config.seeds):
+    for seed in range(seeds):
         out = os.path.join(tmp, f"{model}-{seed}.json")
         cmd = [
             sys.executable,
@@ -78,15 +80,15 @@ def run_torch(model: str, config: Any, data_path: str, tmp: str) -> tuple[dict, 
             data_path,
             model,
             "--epochs",
-            str(config.epochs),
+            str(epochs),
             "--batch-size",
-            str(config.batch_size),
+            str(batch_size),
             "--lr",
-            str(config.lr),
+            str(lr),
             "--seed",
             str(seed),
             "--workers",
-            str(config.torch_workers),
+            str(workers),
             "--out",
             out,
         ]
@@ -95,6 +97,30 @@ def run_torch(model: str, config: Any, data_path: str, tmp: str) -> tuple[dict, 
             result = json.load(fh)
         histories.append(result["history"])
     return summarize_runs(histories), {"version": result["torch"], "threads": result["threads"]}
+
+
+def compare(
+    data: dict, notes: list[str], *, torch: bool, workers: int, progress, **settings
+) -> dict:
+    """jaxd2l and, when `torch` is asked for and installed, d2l's PyTorch code on the same
+    data; `settings` are seeds, epochs, batch_size and lr. A missing torch adds a note."""
+    train_np, test_np = data["fashion"]
+    train, test = jax.device_put(train_np), jax.device_put(test_np)
+    use_torch = torch and importlib.util.find_spec("torch") is not None
+    if torch and not use_torch:
+        notes.append("torch is not installed: PyTorch reference rows skipped (pip install torch)")
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        data_path = os.path.join(tmp, "fashion_mnist.npz")
+        if use_torch:
+            save_for_torch(data_path, train_np, test_np)
+        for model in ("softmax", "mlp"):
+            progress(f"reference: {model}")
+            results[model] = {"jaxd2l": run_jax(model, train, test, **settings)}
+            if use_torch:
+                summary, _ = run_torch(model, data_path, tmp, workers=workers, **settings)
+                results[model]["d2l PyTorch"] = summary
+    return results
 
 
 def table(results: dict) -> str:

@@ -10,14 +10,16 @@ from typing import Any
 import jax
 import numpy as np
 
-from jaxd2l import flops, train
+from jaxd2l import flops
 from jaxd2l.data import fashion_mnist as fm
 from jaxd2l.data.synthetic import TRUE_B, TRUE_W, synthetic_regression
+from jaxd2l.epoch import make_epoch, make_evaluate
 from jaxd2l.errors import DataNotFoundError
 from jaxd2l.losses import cross_entropy, squared_loss
 from jaxd2l.metrics import classification_metrics
 from jaxd2l.models import linear, mlp
 from jaxd2l.optim import sgd
+from jaxd2l.train import make_train_step
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,17 +61,17 @@ class Workload:
     def step(self, tx=None, apply: Callable | None = None):
         tx = tx or sgd(0.1)
         apply = apply or self.apply
-        return tx, train.make_train_step(apply, self.loss, tx, self.metrics, jit=False)
+        return tx, make_train_step(apply, self.loss, tx, self.metrics)
 
     def epoch(self, batch_size: int, tx=None, apply=None, parallel=None, vmapped=False):
         tx, step = self.step(tx, apply)
         if vmapped:
             step = jax.vmap(step, in_axes=(0, None))
-        run_epoch = train.make_epoch(step, batch_size, prepare=self.prepare, parallel=parallel)
+        run_epoch = make_epoch(step, batch_size, prepare=self.prepare, parallel=parallel)
         return tx, run_epoch
 
     def evaluate(self, apply=None, parallel=None):
-        return train.make_evaluate(
+        return make_evaluate(
             apply or self.apply, self.loss, self.metrics, prepare=self.prepare, parallel=parallel
         )
 

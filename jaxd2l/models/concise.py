@@ -1,18 +1,19 @@
-"""Concise models (d2l 3.5, 3.7, 4.3) as flax Linen modules, returned as (params, apply).
+"""Concise models (d2l 3.5, 3.7, 4.3) as flax Linen modules, returned as `Model`s.
 
-Research code never sees a module object: `pure(module, key, example)` gives the params
-pytree and a pure `apply(params, X)`, the same contract as the from-scratch models.
+Research code never sees a module object: `pure(module, input_shape)` gives a
+`Model(init, apply)`, the same contract as the from-scratch models.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Sequence
 
 import flax.linen as nn
-import jax
 import jax.numpy as jnp
 
 from jaxd2l import checks
+from jaxd2l.models import Model
 from jaxd2l.models import init as inits
 
 
@@ -41,36 +42,51 @@ class MLP(nn.Module):
         return nn.Dense(self.num_outputs, kernel_init=self.kernel_init)(X)
 
 
-def pure(module: nn.Module, key: jax.Array, example: jax.Array):
-    """(params, apply) for a Linen module; `example` is a batch of inputs for shapes."""
-    checks.key(key)
-    params = module.init(key, example)["params"]
+def pure(module: nn.Module, input_shape: Sequence[int]) -> Model:
+    """`Model(init, apply)` for a Linen module taking inputs of `input_shape` (one example,
+    no batch axis). `apply(params, X, *, key=None)` passes `key` as the module's "dropout"
+    stream and `deterministic=key is None` to modules that take it (flax's convention), so
+    evaluation never drops units."""
+    example = jnp.zeros((1, *input_shape))
+    takes_deterministic = "deterministic" in inspect.signature(module.__call__).parameters
 
-    def apply(params, X):
-        return module.apply({"params": params}, X)
+    def init(key):
+        checks.key(key)
+        if takes_deterministic:
+            return module.init(key, example, deterministic=True)["params"]
+        return module.init(key, example)["params"]
 
-    return params, apply
+    def apply(params, X, *, key=None):
+        if not takes_deterministic:
+            return module.apply({"params": params}, X)
+        rngs = {"dropout": key} if key is not None else None
+        return module.apply({"params": params}, X, deterministic=key is None, rngs=rngs)
+
+    return Model(init, apply)
 
 
-def linear_regression(key: jax.Array, num_inputs: int):
-    return pure(LinearRegression(), key, jnp.zeros((1, num_inputs)))
+def linear_regression(num_inputs: int) -> Model:
+    """d2l 3.5's concise linear regression."""
+    checks.integer(num_inputs, "num_inputs", minimum=1)
+    return pure(LinearRegression(), (num_inputs,))
 
 
-def softmax_regression(key: jax.Array, input_shape: Sequence[int], num_outputs: int = 10):
-    return pure(MLP((), num_outputs), key, jnp.zeros((1, *input_shape)))
+def softmax_regression(input_shape: Sequence[int] = (28, 28, 1), num_outputs: int = 10) -> Model:
+    """d2l 3.7's concise softmax regression (flatten + Dense)."""
+    checks.integer(num_outputs, "num_outputs", minimum=1)
+    return pure(MLP((), num_outputs), tuple(input_shape))
 
 
 def mlp(
-    key: jax.Array,
     input_shape: Sequence[int],
     hidden: Sequence[int],
     num_outputs: int = 10,
     scheme: str = "normal",
     sigma: float = 0.01,
     activation: Callable = nn.relu,
-):
+) -> Model:
     """The concise MLP with any init scheme of `models.init` (as a flax initializer)."""
     hidden = checks.widths(hidden, "hidden", minimum_count=0)
     checks.integer(num_outputs, "num_outputs", minimum=1)
     module = MLP(tuple(hidden), num_outputs, activation, inits.flax_initializer(scheme, sigma))
-    return pure(module, key, jnp.zeros((1, *input_shape)))
+    return pure(module, tuple(input_shape))

@@ -6,6 +6,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxd2l import checks
+from jaxd2l.models import Model
 
 
 def init(key: jax.Array, num_inputs: int, sigma: float = 0.01) -> dict[str, jax.Array]:
@@ -15,8 +16,8 @@ def init(key: jax.Array, num_inputs: int, sigma: float = 0.01) -> dict[str, jax.
     return {"w": sigma * jax.random.normal(key, (num_inputs,)), "b": jnp.zeros(())}
 
 
-def apply(params: dict[str, jax.Array], X: jax.Array) -> jax.Array:
-    """y_hat = Xw + b: X [B, d] -> [B]."""
+def apply(params: dict[str, jax.Array], X: jax.Array, *, key: jax.Array | None = None) -> jax.Array:
+    """y_hat = Xw + b: X [B, d] -> [B] (`key` is unused: no randomness)."""
     checks.features(X, ndim=2)
     if params["w"].shape != (X.shape[1],):
         raise ValueError(
@@ -24,6 +25,12 @@ def apply(params: dict[str, jax.Array], X: jax.Array) -> jax.Array:
             f"expected w of shape ({X.shape[1]},)"
         )
     return X @ params["w"] + params["b"]
+
+
+def model(num_inputs: int, sigma: float = 0.01) -> Model:
+    """`Model(init(key), apply)` of d2l 3.2's linear regression with `num_inputs` features."""
+    checks.integer(num_inputs, "num_inputs", minimum=1)
+    return Model(lambda key: init(key, num_inputs, sigma), apply)
 
 
 def closed_form(X: jax.Array, y: jax.Array) -> dict[str, jax.Array]:

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 
 from jaxd2l import checks
 from jaxd2l.activations import relu
+from jaxd2l.models import Model
 from jaxd2l.models import init as inits
 from jaxd2l.models.softmax import check_layer
 
@@ -33,9 +33,14 @@ def init(
 
 
 def apply(
-    params: list[dict[str, jax.Array]], X: jax.Array, activation: Callable = relu
+    params: list[dict[str, jax.Array]],
+    X: jax.Array,
+    activation: Callable = relu,
+    *,
+    key: jax.Array | None = None,
 ) -> jax.Array:
-    """Logits [B, K] for inputs [B, ...]: flatten, then affine + activation per hidden layer."""
+    """Logits [B, K] for inputs [B, ...]: flatten, then affine + activation per hidden layer.
+    `key` is unused (no randomness)."""
     checks.features(X)
     if not isinstance(params, (list, tuple)) or not params:
         raise TypeError(
@@ -51,13 +56,6 @@ def apply(
     return H @ params[-1]["W"] + params[-1]["b"]
 
 
-class Model(NamedTuple):
-    """An MLP as its pair of pure functions, the activation fixed once."""
-
-    init: Callable[[jax.Array], list[dict[str, jax.Array]]]
-    apply: Callable[[list[dict[str, jax.Array]], jax.Array], jax.Array]
-
-
 def model(
     sizes: Sequence[int],
     *,
@@ -65,17 +63,17 @@ def model(
     scheme: str = "normal",
     sigma: float = 0.01,
 ) -> Model:
-    """`Model(init(key) -> params, apply(params, X) -> logits)` for layer widths `sizes` with
-    `activation` between layers: pass `model.apply` to both `make_train_step` and
-    `make_evaluate` (no partials to keep in step)."""
+    """`Model(init(key) -> params, apply(params, X, *, key=None) -> logits)` for layer widths
+    `sizes` with `activation` between layers, fixed once: pass `model.apply` to both
+    `make_train_step` and `make_evaluate`."""
     sizes = checks.widths(sizes, "sizes (input, hidden..., output widths)", minimum_count=2)
     checks.callable_(activation, "activation")
 
     def init_fn(key):
         return init(key, sizes, scheme, sigma)
 
-    def apply_fn(params, X):
-        return apply(params, X, activation)
+    def apply_fn(params, X, *, key=None):
+        return apply(params, X, activation, key=key)
 
     return Model(init_fn, apply_fn)
 

@@ -15,20 +15,32 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxd2l import checks
+from jaxd2l.models import Model
 
 
 class PerceptronResult(NamedTuple):
-    w: jax.Array  # [d]
-    b: jax.Array  # []
+    params: dict[str, jax.Array]  # {"w": [d], "b": []}
     updates: jax.Array  # total number of mistakes corrected
     epochs: jax.Array  # epochs run
     converged: jax.Array  # bool: the last epoch made no mistake
 
 
-def apply(w: jax.Array, b: jax.Array, X: jax.Array) -> jax.Array:
-    """Predicted labels in {-1, +1} (0 counts as -1)."""
+def init(key: jax.Array | None, num_inputs: int) -> dict[str, jax.Array]:
+    """w = 0, b = 0: the algorithm's start (`key` is unused: nothing is random)."""
+    checks.integer(num_inputs, "num_inputs", minimum=1)
+    return {"w": jnp.zeros(num_inputs), "b": jnp.zeros(())}
+
+
+def apply(params: dict[str, jax.Array], X: jax.Array, *, key: jax.Array | None = None):
+    """Predicted labels in {-1, +1} (0 counts as -1) for X [B, d]."""
     checks.features(X, "X", ndim=2)
-    return jnp.where(X @ w + b > 0, 1, -1)
+    return jnp.where(X @ params["w"] + params["b"] > 0, 1, -1)
+
+
+def model(num_inputs: int) -> Model:
+    """`Model(init, apply)` of the perceptron; it trains with `train`, not by gradients."""
+    checks.integer(num_inputs, "num_inputs", minimum=1)
+    return Model(lambda key: init(key, num_inputs), apply)
 
 
 def train(X: jax.Array, y: jax.Array, max_epochs: int = 1000) -> PerceptronResult:
@@ -64,14 +76,15 @@ def _train(X: jax.Array, y: jax.Array, max_epochs: int) -> PerceptronResult:
     def keep_going(state):
         return (~state[4]) & (state[3] < max_epochs)
 
-    init = (
+    start = (
         jnp.zeros(X.shape[1], X.dtype),
         jnp.zeros((), X.dtype),
         jnp.int32(0),
         jnp.int32(0),
         jnp.bool_(False),
     )
-    return PerceptronResult(*jax.lax.while_loop(keep_going, epoch, init))
+    w, b, updates, epochs, converged = jax.lax.while_loop(keep_going, epoch, start)
+    return PerceptronResult({"w": w, "b": b}, updates, epochs, converged)
 
 
 def separable_data(

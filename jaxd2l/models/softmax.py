@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxd2l import checks
+from jaxd2l.models import Model
 
 
 def init(
@@ -38,8 +39,16 @@ def check_layer(layer: dict[str, jax.Array], fan_in: int, name: str) -> int:
     return W[1]
 
 
-def apply(params: dict[str, jax.Array], X: jax.Array) -> jax.Array:
-    """Logits [B, K] for inputs [B, ...] (flattened); softmax lives in the loss."""
+def apply(params: dict[str, jax.Array], X: jax.Array, *, key: jax.Array | None = None) -> jax.Array:
+    """Logits [B, K] for inputs [B, ...] (flattened); softmax lives in the loss. `key` is
+    unused (no randomness)."""
     checks.features(X)
     check_layer(params, math.prod(X.shape[1:]), "params")
     return X.reshape(X.shape[0], -1) @ params["W"] + params["b"]
+
+
+def model(num_inputs: int = 784, num_outputs: int = 10, sigma: float = 0.01) -> Model:
+    """`Model(init(key), apply)` of d2l 3.6's softmax regression."""
+    checks.integer(num_inputs, "num_inputs", minimum=1)
+    checks.integer(num_outputs, "num_outputs", minimum=1)
+    return Model(lambda key: init(key, num_inputs, num_outputs, sigma), apply)

@@ -1,26 +1,28 @@
 import functools
+import gzip
 import http.server
 import os
+import shutil
 import threading
 import time
 
+import jax
 import numpy as np
 import pytest
 
 from jaxd2l.data import fashion_mnist as fm
 from jaxd2l.data import fashion_mnist_source as source
 from jaxd2l.errors import DataNotFoundError
+from jaxd2l.experiment import run_cli
 from tests.conftest import write_fake_fashion_mnist
 
 
-def test_tfds_builder_round_trip_keeps_file_order(fake_fashion_mnist):
-    folder, arrays = fake_fashion_mnist
-    for split in ("train", "test"):
-        images, labels = fm.load_fashion_mnist(split, data_dir=folder)
-        assert images.dtype == np.uint8 and images.shape == arrays[split][0].shape
-        assert labels.dtype == np.int32
-        np.testing.assert_array_equal(images, arrays[split][0])
-        np.testing.assert_array_equal(labels, arrays[split][1])
+def decompressed_copy(folder, target):
+    os.makedirs(target)
+    for name in os.listdir(folder):
+        with gzip.open(os.path.join(folder, name)) as src:
+            with open(os.path.join(target, name.removesuffix(".gz")), "wb") as dst:
+                shutil.copyfileobj(src, dst)
 
 
 def test_second_load_comes_from_the_cache(fake_fashion_mnist, monkeypatch):
@@ -104,7 +106,6 @@ def test_text_labels_and_resize(fake_fashion_mnist):
 
 
 def test_on_device_and_host_loader(fake_fashion_mnist):
-    import jax
 
     folder, _ = fake_fashion_mnist
     X, y = fm.load_fashion_mnist("train", data_dir=folder, on_device=True)
@@ -129,20 +130,39 @@ def test_real_debian_fashion_mnist():
     assert train_labels[:3].tolist() == [9, 0, 0]  # the file's order
 
 
-def test_tfds_builder_keeps_tfds_names(fake_fashion_mnist, tmp_path):
-    from jaxd2l.data.tfds_builder import FashionMnist
-
-    folder, _ = fake_fashion_mnist
-    builder = FashionMnist(source_dir=folder, data_dir=str(tmp_path), file_format="array_record")
-    builder.download_and_prepare(file_format="array_record")
-    assert builder.name == "fashion_mnist"
-    assert builder.info.features["label"].names[0] == "T-shirt/top"
-    assert builder.info.splits["train"].num_examples == 300
-    assert sorted(builder.info.splits.keys()) == ["test", "train"]
-
-
 def test_load_train_test_reads_both_splits(fake_fashion_mnist):
     folder, arrays = fake_fashion_mnist
     (X, y), (Xt, yt) = fm.load_train_test(data_dir=folder)
     np.testing.assert_array_equal(y, arrays["train"][1])
     np.testing.assert_array_equal(Xt, arrays["test"][0])
+
+
+def test_a_folder_of_decompressed_idx_files_loads(fake_fashion_mnist, tmp_path):
+    from jaxd2l.data import fashion_mnist as fm
+
+    folder, arrays = fake_fashion_mnist
+    decompressed_copy(folder, tmp_path / "raw")
+    (images, labels), _ = fm.load_train_test(data_dir=str(tmp_path / "raw"))
+    np.testing.assert_array_equal(images, arrays["train"][0])
+    np.testing.assert_array_equal(labels, arrays["train"][1])
+
+
+def test_a_truncated_decompressed_file_is_one_line_naming_it(
+    fake_fashion_mnist, tmp_path, capsys, monkeypatch
+):
+    from experiments import fashion_mnist
+
+    folder, _ = fake_fashion_mnist
+    decompressed_copy(folder, tmp_path / "raw")
+    path = tmp_path / "raw" / "train-images-idx3-ubyte"
+    path.write_bytes(path.read_bytes()[:5000])
+    monkeypatch.setenv("JAXD2L_CACHE_DIR", str(tmp_path / "cache"))
+    with pytest.raises(SystemExit) as e:
+        run_cli(
+            fashion_mnist.main,
+            fashion_mnist.Config,
+            ["--data-dir", str(tmp_path / "raw"), "--out", str(tmp_path / "out")],
+        )
+    assert e.value.code == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(path) in err[0] and "truncated" in err[0]

@@ -2,10 +2,7 @@ import io
 import sys
 import types
 
-import numpy as np
-import pytest
-
-from jaxd2l import plot, progress
+from jaxd2l import progress
 
 RECORD = {"epoch": 2, "train_loss": 0.5, "train_acc": 0.8, "test_acc": 0.79, "seconds": 0.1}
 
@@ -48,10 +45,3 @@ def test_animator_redraws_one_display_in_a_notebook(monkeypatch):
 def test_not_a_notebook_by_default(monkeypatch):
     monkeypatch.delitem(sys.modules, "IPython", raising=False)
     assert isinstance(progress.default_progress(3), progress.EpochPrinter)
-
-
-def test_image_grid_rejects_bad_shapes(tmp_path):
-    plot.save_image_grid(np.zeros((3, 8, 8, 1)), ["a", "b", "c"], tmp_path / "ok.png")
-    assert (tmp_path / "ok.png").stat().st_size > 0
-    with pytest.raises(ValueError, match=r"\[N, H, W\]"):
-        plot.save_image_grid(np.zeros((3, 8)), ["a"], tmp_path / "bad.png")

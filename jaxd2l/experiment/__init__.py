@@ -1,0 +1,53 @@
+"""The experiment layer: what `experiments.NAME` modules are built from, kept apart from the
+library (whose modules take plain arguments, never a Config).
+
+- `flags`: typed flags from a frozen Config dataclass (`ExperimentConfig`, `DataFlags`,
+  `TrainingFlags`), checked once;
+- `cli`: `run_cli(main, Config)`: parse, start the backend, one-line errors, exit codes;
+- `record`: `Run`, the metrics.json of a run, written after every epoch;
+- `runner`: the one training runner (placement, checkpoints, progress, record).
+"""
+
+from jaxd2l.experiment.cli import enable_compilation_cache, run_cli, start_backend
+from jaxd2l.experiment.flags import (
+    DataFlags,
+    ExperimentConfig,
+    SeedFlags,
+    TrainingFlags,
+    build_parser,
+    check_config,
+    flag,
+    parse_config,
+)
+from jaxd2l.experiment.record import (
+    Run,
+    device_info,
+    jsonable,
+    output_dir,
+    write_csv,
+    write_json,
+)
+from jaxd2l.experiment.runner import fit_and_record, run_classifier, training_setup
+
+__all__ = [
+    "DataFlags",
+    "ExperimentConfig",
+    "Run",
+    "SeedFlags",
+    "TrainingFlags",
+    "build_parser",
+    "check_config",
+    "device_info",
+    "enable_compilation_cache",
+    "fit_and_record",
+    "flag",
+    "jsonable",
+    "output_dir",
+    "parse_config",
+    "run_classifier",
+    "run_cli",
+    "start_backend",
+    "training_setup",
+    "write_csv",
+    "write_json",
+]

@@ -1,0 +1,90 @@
+"""The command line runner: parse flags, start the backend, run `main`, one-line errors.
+
+Every `experiments.NAME` module ends with `run_cli(main, Config)`. A bad flag exits 2; other
+user errors (missing data, corrupt files, an unwritable --out, a diverged run) exit 1, each
+with one line, no traceback; Ctrl-C or SIGTERM exits 130 saying how to resume.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import jax
+
+from jaxd2l.data.fashion_mnist import cache_home
+from jaxd2l.errors import FlagError, UserError
+from jaxd2l.experiment.flags import parse_config
+
+
+def enable_compilation_cache(path: str | None = None) -> None:
+    """JAX's persistent compilation cache, for every compile (entry points only)."""
+    path = path or os.environ.get("JAXD2L_JAX_CACHE") or os.path.join(cache_home(), "jax-cache")
+    jax.config.update("jax_compilation_cache_dir", path)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+
+
+def start_backend(config: Any) -> None:
+    """Before anything touches a device: the number of CPU devices and, for multi-process
+    runs, `jax.distributed.initialize` (explicit flags, or JAX's cluster detection)."""
+    if getattr(config, "cpu_devices", None):
+        jax.config.update("jax_num_cpu_devices", config.cpu_devices)
+    if getattr(config, "coordinator", None) or getattr(config, "distributed", False):
+        # Local launches set short timeouts (jaxd2l.launch); JAX's defaults are minutes.
+        timeouts = {
+            "initialization_timeout": int(os.environ.get("JAXD2L_INIT_TIMEOUT", 300)),
+            "heartbeat_timeout_seconds": int(os.environ.get("JAXD2L_HEARTBEAT_TIMEOUT", 100)),
+        }
+        if config.coordinator:
+            jax.distributed.initialize(
+                config.coordinator, config.num_processes, config.process_id, **timeouts
+            )
+        else:
+            jax.distributed.initialize(**timeouts)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C: the run stops, keeps what it saved and says so."""
+
+
+def _raise_terminated(signum, frame):
+    raise Terminated()
+
+
+def run_cli(main: Callable[[Any], dict], config_cls: type, argv: list[str] | None = None) -> None:
+    """Parse flags, start the backend, set up the compilation cache, run `main`."""
+    module = sys.modules.get(main.__module__)
+    spec = getattr(module, "__spec__", None)
+    prog = f"python -m {spec.name}" if spec is not None else None
+    config = parse_config(config_cls, argv, getattr(module, "__doc__", None), prog)
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        start_backend(config)
+        enable_compilation_cache()
+        main(config)
+    except FlagError as e:
+        print(f"{prog or 'error'}: error: {e}", file=sys.stderr)
+        raise SystemExit(2) from None
+    except UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        raise SystemExit(1) from None
+    except KeyboardInterrupt:
+        print(f"interrupted: {_resume_hint(config)}", file=sys.stderr)
+        raise SystemExit(130) from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    if jax.distributed.is_initialized():
+        jax.distributed.shutdown()
+
+
+def _resume_hint(config: Any) -> str:
+    folder = getattr(config, "checkpoint_dir", None)
+    if folder:
+        return (
+            f"every finished epoch is saved in {folder}; rerun the same command with --resume "
+            "to continue"
+        )
+    return "metrics.json keeps the finished epochs (--checkpoint-dir DIR makes a run resumable)"

@@ -1,0 +1,194 @@
+"""Typed flags from a frozen Config dataclass, checked once, with one-line errors.
+
+An experiment's `Config` subclasses `ExperimentConfig` (the `out` every experiment has),
+plus `SeedFlags` (a root seed), `DataFlags` (Fashion-MNIST's folder) and `TrainingFlags`
+(a seed, devices, checkpoints, processes) where it uses them. Fields are declared with
+`flag(default, help, **checks)`; the base `__post_init__` checks every field once, then
+calls `check()` for rules across fields. A bad value is a `FlagError` naming the flag.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import math
+import types
+import typing
+from typing import Any
+
+from jaxd2l.errors import FlagError
+
+
+def flag(default: Any, help: str, **checks: Any) -> Any:
+    """A Config field with help text and checks: `min` (>=), `max` (<=), `gt` (>), `lt` (<),
+    `choices`, `empty_ok` (for a tuple). Float values must also be finite."""
+    return dataclasses.field(default=default, metadata={"help": help, **checks})
+
+
+@dataclasses.dataclass(frozen=True)
+class ExperimentConfig:
+    """What every experiment has: its output folder."""
+
+    out: str | None = flag(None, "output folder (None: runs/<experiment>[/<impl>])")
+
+    def __post_init__(self):
+        check_config(self)
+        self.check()
+
+    def check(self) -> None:
+        """Rules across flags, for a Config to add (raise FlagError)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class SeedFlags(ExperimentConfig):
+    """The root seed of an experiment that draws random numbers (`jaxd2l.keys.run_keys`)."""
+
+    seed: int = flag(0, "root PRNG seed", min=-(2**63), max=2**63 - 1)
+
+
+@dataclasses.dataclass(frozen=True)
+class DataFlags(ExperimentConfig):
+    """Where Fashion-MNIST is read from."""
+
+    data_dir: str | None = flag(None, "folder with the four Fashion-MNIST IDX files")
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainingFlags(SeedFlags):
+    """Flags every training experiment shares, defined once (they come last in --help)."""
+
+    devices: int | None = flag(
+        None, "devices to train on, data parallel (default: every device JAX sees)", min=1
+    )
+    cpu_devices: int | None = flag(
+        None, "ask JAX for this many CPU devices, to try --devices on a CPU", min=1
+    )
+    checkpoint_dir: str | None = flag(None, "save the run here after every epoch (orbax)")
+    resume: bool = flag(False, "continue the run saved in --checkpoint-dir")
+    coordinator: str | None = flag(None, "multi-process: HOST:PORT of process 0")
+    num_processes: int | None = flag(None, "multi-process: how many processes", min=1)
+    process_id: int | None = flag(None, "multi-process: this process's rank, from 0", min=0)
+    distributed: bool = flag(
+        False, "multi-process: let JAX find the cluster (SLURM, Open MPI, TPU pods)"
+    )
+
+    def check(self) -> None:
+        if self.resume and not self.checkpoint_dir:
+            raise FlagError("--resume needs --checkpoint-dir (the folder the run was saved in)")
+        explicit = (self.coordinator, self.num_processes, self.process_id)
+        if any(v is not None for v in explicit) and any(v is None for v in explicit):
+            raise FlagError(
+                "--coordinator, --num-processes and --process-id go together (or use --distributed)"
+            )
+        if self.num_processes is not None and self.process_id >= self.num_processes:
+            raise FlagError(
+                f"--process-id must be < --num-processes {self.num_processes}, "
+                f"got {self.process_id}"
+            )
+        if self.coordinator is not None:
+            host, _, port = self.coordinator.rpartition(":")
+            if not host or not port.isdigit():
+                raise FlagError(f"--coordinator must be HOST:PORT, got {self.coordinator!r}")
+
+
+# Flags that say where or how a run executes, not what it computes: a resumed run may
+# change them (a new launch gets a new coordinator port).
+NOT_RUN_IDENTITY = frozenset(
+    {"out", "checkpoint_dir", "resume", "coordinator", "process_id", "distributed"}
+    | {"cpu_devices", "devices", "data_dir"}
+)
+# --help lists an experiment's own flags first, then seed/out/data, then the training flags.
+_COMMON = {f.name for cls in (SeedFlags, DataFlags) for f in dataclasses.fields(cls)}
+_TRAINING = {f.name for f in dataclasses.fields(TrainingFlags)} - _COMMON
+
+
+def _help_order(field: dataclasses.Field) -> int:
+    return 2 if field.name in _TRAINING else 1 if field.name in _COMMON else 0
+
+
+def flag_name(field_name: str) -> str:
+    return "--" + field_name.replace("_", "-")
+
+
+def check_config(config: Any) -> None:
+    """Raise FlagError (a ValueError) naming the flag (`--batch-size must be >= 1, got 0`)."""
+    for f in dataclasses.fields(config):
+        value, meta, name = getattr(config, f.name), f.metadata, flag_name(f.name)
+        values = value if isinstance(value, tuple) else (value,)
+        for v in values:
+            if v is None:
+                continue
+            if isinstance(v, float) and not math.isfinite(v):
+                raise FlagError(f"{name} must be a finite number, got {v}")
+            if "min" in meta and not v >= meta["min"]:
+                raise FlagError(f"{name} must be >= {meta['min']}, got {v}")
+            if "max" in meta and not v <= meta["max"]:
+                raise FlagError(f"{name} must be <= {meta['max']}, got {v}")
+            if "gt" in meta and not v > meta["gt"]:
+                raise FlagError(f"{name} must be > {meta['gt']}, got {v}")
+            if "lt" in meta and not v < meta["lt"]:
+                raise FlagError(f"{name} must be < {meta['lt']}, got {v}")
+            if "choices" in meta and v not in meta["choices"]:
+                raise FlagError(f"{name} must be one of {', '.join(map(str, meta['choices']))}")
+        if isinstance(value, tuple) and not value and not meta.get("empty_ok", False):
+            raise FlagError(f"{name} needs at least one value")
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    def error(self, message: str) -> typing.NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _parse_list(item_type):
+    def parse(text: str) -> tuple:
+        try:
+            return tuple(item_type(v) for v in text.split(",") if v.strip())
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected a comma list of {item_type.__name__}, got {text!r}"
+            ) from None
+
+    return parse
+
+
+def build_parser(
+    config_cls: type, description: str | None, prog: str | None = None
+) -> argparse.ArgumentParser:
+    """An argparse parser with one typed flag per Config field, the shared ones last."""
+    parser = _OneLineParser(
+        prog=prog, description=description, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    hints = typing.get_type_hints(config_cls)
+    fields = sorted(dataclasses.fields(config_cls), key=_help_order)
+    for f in fields:
+        kind, help_text = hints[f.name], f.metadata.get("help", "")
+        args = typing.get_args(kind)
+        if typing.get_origin(kind) in (typing.Union, types.UnionType):  # X | None
+            kind = next(a for a in args if a is not type(None))
+            args = typing.get_args(kind)
+        opts: dict[str, Any] = {"default": f.default, "help": f"{help_text} (default: %(default)s)"}
+        if kind is bool:
+            opts["action"] = argparse.BooleanOptionalAction
+        elif typing.get_origin(kind) is tuple:
+            opts["type"] = _parse_list(args[0])
+            opts["metavar"] = "A,B,..."
+        else:
+            opts["type"] = kind
+            if "choices" in f.metadata:
+                opts["choices"] = f.metadata["choices"]
+        parser.add_argument(flag_name(f.name), dest=f.name, **opts)
+    return parser
+
+
+def parse_config(
+    config_cls: type,
+    argv: list[str] | None = None,
+    description: str | None = None,
+    prog: str | None = None,
+):
+    parser = build_parser(config_cls, description, prog)
+    namespace = parser.parse_args(argv)
+    try:
+        return config_cls(**vars(namespace))
+    except ValueError as e:
+        parser.error(str(e))

@@ -1,0 +1,107 @@
+"""A hyperparameter search as a loop over groups of trials, resumable group by group.
+
+Each group (trials sharing shapes) trains as one vmapped program (`hparam.train_group`).
+After every group the rows so far and the best trial's parameters can be saved
+(`checkpoint`), so a killed search resumes after its last finished group with the same
+rows as a search never interrupted. A diverged trial never wins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
+
+import jax
+import numpy as np
+
+from jaxd2l import hparam
+from jaxd2l.checkpoint import Checkpointer
+from jaxd2l.keys import RunKeys
+from jaxd2l.loop import DivergedError
+from jaxd2l.models import mlp
+from jaxd2l.parallel import TrialParallel
+
+Row = dict[str, Any]
+
+
+class SearchResult(NamedTuple):
+    rows: list[Row]  # one per trial: its hyperparameters, val_acc, val_loss, train_loss, diverged
+    best: Row
+    best_params: Any
+    groups: dict[tuple[int, int], list[hparam.Trial]]
+
+
+def selection_score(row: Row) -> float:
+    """Validation accuracy; a diverged trial (NaN) never wins."""
+    acc = row["val_acc"]
+    return acc if acc is not None and np.isfinite(acc) else -np.inf
+
+
+def params_shapes(hidden: int) -> Any:
+    """The structure of a trial's params (784-hidden-10, or 784-10 for hidden 0)."""
+    sizes = (784, hidden, 10) if hidden else (784, 10)
+    return jax.eval_shape(lambda: mlp.init(jax.random.key(0), sizes))
+
+
+def _restore(checkpoint: Checkpointer | None, root: jax.Array):
+    """(rows, (best row, best params)) saved after the last finished group, or ([], None)."""
+    meta = checkpoint.restore_meta() if checkpoint is not None else None
+    if meta is None:
+        return [], None
+    rows = meta["history"]
+    best_row = max(rows, key=selection_score)
+    best_params = checkpoint.restore_state(params_shapes(best_row["hidden"]), root)
+    print(f"resumed from {checkpoint.directory}: {len(rows)} trials done", flush=True)
+    return rows, (best_row, best_params)
+
+
+def run_search(
+    trials: Sequence[hparam.Trial],
+    train: tuple[Any, Any],
+    val: tuple[Any, Any],
+    *,
+    epochs: int,
+    keys: RunKeys,
+    parallel: TrialParallel | None = None,
+    checkpoint: Checkpointer | None = None,
+    on_group: Callable[[list[Row], dict[str, Any]], None] | None = None,
+) -> SearchResult:
+    """Train every group of `trials` (group (hidden, batch) from `keys.group_key(hidden,
+    batch)`), select on `val`. `on_group(rows, out)` sees the rows after each group and
+    that group's `train_group` output (it is not called for groups restored from
+    `checkpoint`). Raises `DivergedError` when every trial diverged."""
+    rows, best = _restore(checkpoint, keys.root)
+    groups = hparam.group_trials(trials)
+    for (hidden, batch_size), group in groups.items():
+        if any((r["hidden"], r["batch_size"]) == (hidden, batch_size) for r in rows):
+            continue  # finished before the search was resumed
+        out = hparam.train_group(
+            group, train, val, epochs=epochs, key=keys.group_key(hidden, batch_size),
+            parallel=parallel,
+        )  # fmt: skip
+        for i, trial in enumerate(group):
+            diverged = out["train_diverged"][i]
+            row = {
+                **trial._asdict(),
+                "val_acc": out["val_acc"][i] if not diverged else float("nan"),
+                "val_loss": out["val_loss"][i],
+                "train_loss": out["train_loss"][i],
+                "diverged": diverged,
+            }
+            rows.append(row)
+            if best is None or selection_score(row) > selection_score(best[0]):
+                best = (row, jax.tree.map(lambda p, i=i: p[i], out["params"]))
+        if on_group is not None:
+            on_group(rows, out)
+        if checkpoint is not None:
+            checkpoint.save(len(rows), best[1], keys.root, rows)
+    best_row, best_params = best
+    if not np.isfinite(selection_score(best_row)):
+        raise DivergedError(
+            epochs,
+            None,
+            rows,
+            f"every trial diverged ({len(rows)} of {len(rows)}: the training loss is not "
+            "finite); lower the learning rates (--lrs, --lr-range)",
+        )
+    return SearchResult(rows, best_row, best_params, groups)

@@ -1,0 +1,130 @@
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import jax
+import numpy as np
+import pytest
+
+from jaxd2l import train
+from jaxd2l.checkpoint import Checkpointer
+from jaxd2l.experiment import run_cli
+from jaxd2l.models import softmax
+from jaxd2l.optim import sgd
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _command(folder, out, ckpt, *extra):
+    return [
+        sys.executable, "-m", "experiments.softmax_regression", "--data-dir", folder,
+        "--epochs", "30", "--batch-size", "32", "--out", str(out),
+        "--checkpoint-dir", str(ckpt), *extra,
+    ]  # fmt: skip
+
+
+def _final_state(ckpt_dir, lr=0.1, seed=0):
+    target = train.init_state(softmax.init(jax.random.key(0)), sgd(lr))
+    key = jax.random.fold_in(jax.random.key(seed), 2)
+    checkpointer = Checkpointer(str(ckpt_dir), flags={}, resume=True)
+    state = checkpointer.restore_state(target, key)
+    checkpointer.close()
+    return state
+
+
+def _without_timings(history):
+    return [{k: v for k, v in r.items() if "seconds" not in k} for r in history]
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(fake_fashion_mnist, tmp_path_factory):
+    folder, _ = fake_fashion_mnist
+    tmp = tmp_path_factory.mktemp("uninterrupted")
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    subprocess.run(
+        _command(folder, tmp / "out", tmp / "ckpt"), cwd=ROOT, env=env, check=True, timeout=120
+    )
+    record = json.loads((tmp / "out" / "metrics.json").read_text())
+    return record, _final_state(tmp / "ckpt")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT, signal.SIGTERM])
+def test_a_killed_run_resumes_exactly(sig, fake_fashion_mnist, uninterrupted, tmp_path):
+    folder, _ = fake_fashion_mnist
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    out, ckpt = tmp_path / "out", tmp_path / "ckpt"
+    proc = subprocess.Popen(
+        _command(folder, out, ckpt),
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not (ckpt / "3").exists():  # kill it once it has saved epoch 3
+        assert proc.poll() is None and time.monotonic() < deadline, "the run ended too soon"
+        time.sleep(0.005)
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=60)
+    saved = sorted(int(s) for s in os.listdir(ckpt) if s.isdigit())
+    assert 3 <= saved[-1] < 30, "killed mid-way"
+    if sig == signal.SIGKILL:
+        assert proc.returncode == -signal.SIGKILL
+    else:  # Ctrl-C / SIGTERM: exit 130, say how to resume, mark the record
+        assert proc.returncode == 130
+        assert "--resume" in err.strip().splitlines()[-1]
+        assert json.loads((out / "metrics.json").read_text())["status"] == "interrupted"
+
+    subprocess.run(_command(folder, out, ckpt, "--resume"), cwd=ROOT, env=env, check=True)
+    record, state = uninterrupted
+    resumed = json.loads((out / "metrics.json").read_text())
+    assert resumed["status"] == "done" and resumed["final"] == record["final"]
+    assert _without_timings(resumed["history"]) == _without_timings(record["history"])
+    for a, b in zip(jax.tree.leaves(_final_state(ckpt)), jax.tree.leaves(state), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_module_cli_help_and_bad_flag():
+    ok = subprocess.run(
+        [sys.executable, "-m", "experiments.linear_regression", "--help"],
+        capture_output=True,
+        text=True,
+    )
+    assert ok.returncode == 0 and "--batch-size" in ok.stdout
+    bad = subprocess.run(
+        [sys.executable, "-m", "experiments.linear_regression", "--batch-size", "0"],
+        capture_output=True,
+        text=True,
+    )
+    assert bad.returncode == 2 and "--batch-size" in bad.stderr
+
+
+def test_a_flag_found_bad_later_also_exits_2(tmp_path, capsys):
+    from experiments import perceptron
+    from jaxd2l.experiment import run_cli
+
+    with pytest.raises(SystemExit) as e:  # a margin too wide shows only once data is drawn
+        run_cli(perceptron.main, perceptron.Config, ["--margin", "0.99", "--out", str(tmp_path)])
+    assert e.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert "--margin" in err and len(err.splitlines()) == 1
+
+
+def test_a_diverged_experiment_exits_1_and_records_status_diverged(tmp_path, capsys):
+    from experiments import linear_regression
+
+    with pytest.raises(SystemExit) as e:
+        run_cli(
+            linear_regression.main,
+            linear_regression.Config,
+            ["--lr", "1000", "--out", str(tmp_path)],
+        )
+    assert e.value.code == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "diverged at epoch 1" in err[0]
+    record = json.loads((tmp_path / "metrics.json").read_text())
+    assert record["status"] == "diverged" and record["history"][0]["train_loss"] is None

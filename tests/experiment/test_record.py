@@ -1,0 +1,32 @@
+import importlib
+
+import pytest
+
+from jaxd2l.experiment import run_cli
+
+EXPERIMENTS = (
+    "linear_regression",
+    "fashion_mnist",
+    "softmax_regression",
+    "losses",
+    "perceptron",
+    "xor",
+    "activations",
+    "mlp",
+    "hparam_search",
+    "benchmark",
+)
+
+
+@pytest.mark.parametrize("name", EXPERIMENTS)
+def test_an_unusable_out_folder_is_one_line_and_exit_1(name, tmp_path, capsys):
+    module = importlib.import_module(f"experiments.{name}")
+    a_file = tmp_path / "a-file"
+    a_file.write_text("keep me")
+    for out in (a_file, a_file / "sub", "/proc/jaxd2l-cannot-write"):
+        with pytest.raises(SystemExit) as e:
+            run_cli(module.main, module.Config, ["--out", str(out)])
+        assert e.value.code == 1
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and f"cannot write to --out {out}" in err[0]
+    assert a_file.read_text() == "keep me"

@@ -1,0 +1,52 @@
+"""jaxd2l.models.concise: flax modules behind the same Model(init, apply) contract."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from jaxd2l.models import Model, concise, linear, mlp, softmax
+
+
+def test_bad_concise_widths_and_sizes():
+    with pytest.raises((ValueError, TypeError), match="hidden"):
+        concise.mlp((28, 28, 1), (0,))
+    with pytest.raises(TypeError, match="num_inputs"):
+        linear.init(jax.random.key(0), 2.0)
+    with pytest.raises(TypeError, match="num_inputs"):
+        concise.linear_regression(2.0)
+
+
+def test_concise_models_are_models_whose_init_takes_a_key():
+    for model in (
+        concise.linear_regression(3),
+        concise.softmax_regression((28, 28, 1)),
+        concise.mlp((28, 28, 1), (8,)),
+    ):
+        assert isinstance(model, Model)
+        with pytest.raises(TypeError, match="PRNG key"):
+            model.init(0)
+
+
+def test_scratch_and_concise_mlp_give_identical_logits(key):
+    X = jax.random.uniform(key, (5, 28, 28, 1))
+    params = mlp.init(jax.random.key(1), (784, 32, 16, 10), "he")
+    model = concise.mlp((28, 28, 1), (32, 16))
+    shapes = jax.tree.map(jnp.shape, model.init(jax.random.key(2)))
+    cparams = {f"Dense_{i}": {"kernel": p["W"], "bias": p["b"]} for i, p in enumerate(params)}
+    assert jax.tree.map(jnp.shape, cparams) == shapes
+    np.testing.assert_allclose(model.apply(cparams, X), mlp.apply(params, X), rtol=1e-5, atol=1e-6)
+
+
+def test_scratch_and_concise_softmax_give_identical_logits(key):
+    X = jax.random.uniform(key, (4, 28, 28, 1))
+    params = softmax.init(jax.random.key(1))
+    model = concise.softmax_regression((28, 28, 1))
+    cparams = model.init(jax.random.key(2))
+    assert jax.tree.map(jnp.shape, cparams) == {"Dense_0": {"bias": (10,), "kernel": (784, 10)}}
+    cparams = {"Dense_0": {"kernel": params["W"], "bias": params["b"]}}
+    np.testing.assert_allclose(model.apply(cparams, X), softmax.apply(params, X), rtol=1e-6)
+    # a key (training) changes nothing for a model without dropout
+    np.testing.assert_array_equal(
+        model.apply(cparams, X, key=jax.random.key(3)), model.apply(cparams, X)
+    )

@@ -1,0 +1,141 @@
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+from jaxd2l import loop, train
+from jaxd2l.checkpoint import Checkpointer
+from jaxd2l.data.synthetic import synthetic_regression
+from jaxd2l.epoch import make_epoch, make_evaluate
+from jaxd2l.losses import cross_entropy, squared_loss
+from jaxd2l.metrics import classification_metrics
+from jaxd2l.models import linear, softmax
+from jaxd2l.optim import sgd
+from jaxd2l.stack import with_learning_rates
+
+
+class Stop(Exception):
+    pass
+
+
+def classifier_fit(X, y, *, test=None, evaluate=None, epochs=1, key=None, prepare=None):
+    params = softmax.init(jax.random.key(0), int(np.prod(X.shape[1:])), 10)
+    tx = sgd(0.1)
+    step = train.make_train_step(softmax.apply, cross_entropy, tx, classification_metrics)
+    run_epoch = make_epoch(step, 8, prepare=prepare)
+    key = jax.random.key(1) if key is None else key
+    return loop.fit(
+        train.init_state(params, tx), run_epoch, (X, y), key, epochs, evaluate=evaluate, test=test
+    )
+
+
+def images(n=32):
+    return np.random.default_rng(0).random((n, 4, 4, 1), dtype=np.float32)
+
+
+def regression_run(lr=0.03, epochs=2, key=0):
+    X, y = synthetic_regression(jax.random.key(0), num_examples=100)
+    tx = sgd(lr)
+    state = train.init_state(linear.init(jax.random.key(1), 2), tx)
+    step = train.make_train_step(linear.apply, squared_loss, tx)
+    return state, make_epoch(step, 10), (X, y), jax.random.key(key), epochs
+
+
+def test_an_interrupted_fit_resumes_to_the_same_numbers(tmp_path):
+    X, y = synthetic_regression(jax.random.key(0), num_examples=200)
+    tx = optax.sgd(0.01, momentum=0.9)  # optimizer state that must come back exactly
+    state = train.init_state(linear.init(jax.random.key(1), 2), tx)
+    run_epoch = make_epoch(train.make_train_step(linear.apply, squared_loss, tx), 16)
+    key, epochs = jax.random.key(2), 6
+    whole = loop.fit(state, run_epoch, (X, y), key, epochs)
+
+    def stop_after_3(record):
+        if record["epoch"] == 3:
+            raise Stop
+
+    ckpt = Checkpointer(str(tmp_path), flags={"run": 1})
+    with pytest.raises(Stop):
+        loop.fit(state, run_epoch, (X, y), key, epochs, callbacks=[stop_after_3], checkpoint=ckpt)
+    seen = []
+    ckpt = Checkpointer(str(tmp_path), flags={"run": 1}, resume=True)
+    resumed = loop.fit(
+        state, run_epoch, (X, y), key, epochs, callbacks=[seen.append], checkpoint=ckpt
+    )
+    assert [r["epoch"] for r in seen] == [1, 2, 3, 4, 5, 6]  # saved records replayed first
+    for a, b in zip(jax.tree.leaves(whole.state), jax.tree.leaves(resumed.state), strict=True):
+        np.testing.assert_array_equal(a, b)
+    strip = [{k: v for k, v in r.items() if k != "seconds"} for r in whole.history]
+    assert strip == [{k: v for k, v in r.items() if k != "seconds"} for r in resumed.history]
+
+
+def test_fit_needs_evaluate_with_test_and_an_epoch_from_make_epoch():
+    X, y = images(), np.zeros(32, np.int32)
+    with pytest.raises(ValueError, match="evaluate and test go together"):
+        classifier_fit(X, y, evaluate=lambda p, X, y: {})
+    with pytest.raises(ValueError, match="evaluate and test go together"):
+        classifier_fit(X, y, test=(X, y))
+    tx = sgd(0.1)
+    state = train.init_state(softmax.init(jax.random.key(0), 16, 10), tx)
+    with pytest.raises(TypeError, match="run_epoch must be a function"):
+        loop.fit(state, "epoch", (X, y), jax.random.key(0), 1)
+    with pytest.raises(TypeError, match="evaluate must be a function"):
+        classifier_fit(X, y, test=(X, y), evaluate=3)
+
+
+def test_fit_accepts_a_plain_evaluate_function():
+    X, y = images(), (np.arange(32) % 10).astype(np.int32)
+    evaluate = make_evaluate(softmax.apply, cross_entropy, classification_metrics)
+
+    def plain(params, X, y):  # not jitted: fit compiles it
+        return evaluate(params, X, y)
+
+    result = classifier_fit(X, y, test=(X, y), evaluate=plain)
+    assert 0 <= result.history[-1]["test_acc"] <= 1
+
+
+def test_squared_loss_regression_data_still_trains():
+    """Checks let correct regression data through (float targets, [B] outputs)."""
+    X, y = synthetic_regression(jax.random.key(0), num_examples=64)
+    tx = sgd(0.03)
+    step = train.make_train_step(linear.apply, squared_loss, tx)
+    result = loop.fit(
+        train.init_state(linear.init(jax.random.key(1), 2), tx),
+        make_epoch(step, 8),
+        (X, y),
+        jax.random.key(2),
+        2,
+    )
+    assert result.history[-1]["train_loss"] < result.history[0]["train_loss"]
+
+
+def test_fit_never_deletes_the_callers_params():
+    state, run_epoch, data, key, epochs = regression_run()
+    first = loop.fit(state, run_epoch, data, key, epochs)
+    second = loop.fit(state, run_epoch, data, key, epochs)  # the same init, again
+    np.testing.assert_array_equal(first.params["w"], second.params["w"])
+    assert not state.params["w"].is_deleted()
+    assert float(jnp.abs(state.params["w"]).sum()) < 0.1  # still the untouched init
+
+
+def test_a_diverging_fit_stops_at_that_epoch_with_the_last_finite_loss():
+    state, run_epoch, data, key, _ = regression_run(lr=30.0, epochs=50)
+    seen = []
+    with pytest.raises(loop.DivergedError) as e:
+        loop.fit(state, run_epoch, data, key, 50, callbacks=[seen.append])
+    err = e.value
+    assert err.epoch == len(seen) == len(err.history) < 50
+    assert not math.isfinite(seen[-1]["train_loss"])
+    assert err.last_finite == seen[-2]["train_loss"] if len(seen) > 1 else err.last_finite is None
+    assert f"epoch {err.epoch}" in str(err) and "lower the learning rate" in str(err)
+
+
+def test_vmapped_trials_mark_the_diverged_ones_and_go_on():
+    X, y = synthetic_regression(jax.random.key(0), num_examples=100)
+    tx, states = with_learning_rates(linear.init(jax.random.key(1), 2), sgd, [0.03, 30.0])
+    step = jax.vmap(train.make_train_step(linear.apply, squared_loss, tx), (0, None))
+    result = loop.fit(states, make_epoch(step, 10), (X, y), jax.random.key(2), 20)
+    assert result.history[-1]["train_diverged"] == [False, True]
+    assert result.history[-1]["train_loss"][0] < 1e-3

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 FASHION_MNIST := /usr/share/datasets/fashion-mnist
 
-.PHONY: setup data browser run test lint docs docs-full
+.PHONY: setup data browser run test test-fast lint docs docs-full
 
 setup: $(VENV)/.installed
 
@@ -43,6 +43,11 @@ lint: setup
 
 test: setup data browser lint
 	$(BIN)/python -m pytest
+
+# The inner loop: everything but the tests marked slow (subprocesses, kills, launches, the
+# docs build, the benchmark); under 2 minutes on 2 cores. `make test` and CI run them all.
+test-fast: setup
+	$(BIN)/python -m pytest -m "not slow"
 
 # The docs site, notebooks executed, warnings as errors. JAXD2L_DOCS_QUICK=1 shortens the
 # training runs (a few minutes on 2 cores); docs-full runs the chapters' full settings.

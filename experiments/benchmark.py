@@ -1,7 +1,7 @@
 """Where each model's time goes on the device in front of you, against that device's limits.
 
     python -m experiments.benchmark [--quick] [--sections limits,models,drivers,precision,
-        trials,devices,reference] [--models linear,softmax,mlp,deep_mlp]
+        trials,devices,startup,reference] [--models linear,softmax,mlp,deep_mlp]
         [--batch-sizes 16,64,256,1024,4096,8192] [--repeats 3] [--epochs 3]
         [--trials 1,2,4,...,64] [--cpu-devices N] [--torch | --no-torch] [--out DIR]
 
@@ -16,6 +16,8 @@ Sections (all by default, on whatever devices JAX sees; nothing assumes a platfo
 - trials: N vmapped trials against N sequential, softmax and MLP;
 - devices: data parallel over 1, 2, 4, ... devices (--cpu-devices N on a CPU shows only that
   the path works: N host devices share the same cores);
+- startup: the whole softmax run, process start to metrics.json, against `import jax` and
+  one array (fresh processes, warm caches, --repeats alternating runs of each);
 - reference: jaxd2l against d2l's PyTorch code over --seeds seeds (skipped without torch).
 --quick: softmax only, batch 256, one repeat, one epoch, small limit probes (< 1 minute).
 Writes DIR/bench.json (one record per measurement), DIR/bench.md, throughput.png,
@@ -26,7 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from jaxd2l.bench import reference, report, suite
+from jaxd2l.bench import reference, report, startup, suite
 from jaxd2l.bench.suite import SECTIONS
 from jaxd2l.bench.workloads import WORKLOADS, load_data
 from jaxd2l.experiment import DataFlags, Run, device_info, flag, run_cli, write_json
@@ -98,6 +100,11 @@ def main(config: Config) -> dict:
             batch_size=config.batch_size, repeats=config.repeats, epochs=config.epochs,
             trials=config.trials, quick=config.quick, on_section=save,
         )  # fmt: skip
+        if "startup" in config.sections:
+            suite.progress("startup")
+            run.record["startup"] = startup.measure(config.repeats, config.data_dir)
+            notes.append(startup.brief(run.record["startup"]))
+            save(records, limits)
         if "reference" in config.sections:
             run.record["reference"] = reference.compare(
                 data, notes, torch=config.torch, workers=config.torch_workers,

@@ -26,7 +26,7 @@ from jaxd2l.epoch import make_epoch
 from jaxd2l.experiment import Run, TrainingFlags, fit_and_record, flag, run_cli, training_setup
 from jaxd2l.keys import run_keys
 from jaxd2l.losses import squared_loss
-from jaxd2l.models import concise, linear
+from jaxd2l.models import linear
 from jaxd2l.optim import sgd
 from jaxd2l.stack import learning_rate_curves
 from jaxd2l.train import init_state, make_train_step
@@ -48,6 +48,8 @@ def train_by_sgd(run, config, X, y, keys):
     if config.impl == "scratch":
         model, tx = linear.model(X.shape[1]), sgd(config.lr)
     else:
+        from jaxd2l.models import concise  # flax loads only for the concise path
+
         model, tx = concise.linear_regression(X.shape[1]), optax.sgd(config.lr)
     parallel, checkpoint = training_setup(config)
     run_epoch = make_epoch(

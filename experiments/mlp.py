@@ -21,7 +21,7 @@ from jaxd2l.activations import ACTIVATIONS
 from jaxd2l.classification import optax_loss, scratch_loss
 from jaxd2l.experiment import DataFlags, Run, TrainingFlags, flag, run_classifier, run_cli
 from jaxd2l.keys import run_keys
-from jaxd2l.models import concise, mlp
+from jaxd2l.models import mlp
 from jaxd2l.models.init import SCHEMES
 from jaxd2l.optim import sgd
 
@@ -39,12 +39,14 @@ class Config(TrainingFlags, DataFlags):
 
 
 def make_model(config: Config):
-    """(model, optimizer, loss) of the implementation asked for."""
+    """(model, optimizer, loss) of the implementation asked for (flax only for concise)."""
     activation = ACTIVATIONS[config.activation]
     if config.impl == "scratch":
         sizes = (784, *config.hidden, 10)
         model = mlp.model(sizes, activation=activation, scheme=config.init, sigma=config.sigma)
         return model, sgd(config.lr), scratch_loss()
+    from jaxd2l.models import concise  # flax loads only for the concise path
+
     model = concise.mlp(
         (28, 28, 1), config.hidden, 10, config.init, config.sigma, activation
     )  # fmt: skip

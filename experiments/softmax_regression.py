@@ -18,7 +18,7 @@ import optax
 
 from jaxd2l.classification import optax_loss, scratch_loss
 from jaxd2l.experiment import DataFlags, Run, TrainingFlags, flag, run_classifier, run_cli
-from jaxd2l.models import concise, softmax
+from jaxd2l.models import softmax
 from jaxd2l.optim import sgd
 
 
@@ -31,18 +31,18 @@ class Config(TrainingFlags, DataFlags):
     label_smoothing: float = flag(0.0, "soft labels: weight spread over all classes", min=0, lt=1)
 
 
-IMPLS = {  # impl -> (model, optimizer, loss) from the config
-    "scratch": lambda c: (softmax.model(), sgd(c.lr), scratch_loss(c.label_smoothing)),
-    "concise": lambda c: (
-        concise.softmax_regression((28, 28, 1)),
-        optax.sgd(c.lr),
-        optax_loss(c.label_smoothing),
-    ),
-}
+def make_model(config: Config):
+    """(model, optimizer, loss) of the implementation asked for (flax loads only for it)."""
+    if config.impl == "scratch":
+        return softmax.model(), sgd(config.lr), scratch_loss(config.label_smoothing)
+    from jaxd2l.models import concise
+
+    model = concise.softmax_regression((28, 28, 1))
+    return model, optax.sgd(config.lr), optax_loss(config.label_smoothing)
 
 
 def main(config: Config) -> dict:
-    model, tx, loss = IMPLS[config.impl](config)
+    model, tx, loss = make_model(config)
     with Run("softmax_regression", config, config.impl) as run:
         return run_classifier(run, config, model, tx, loss)
 

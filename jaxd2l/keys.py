@@ -34,7 +34,7 @@ class RunKeys(NamedTuple):
 
     def group_key(self, *shape: int) -> jax.Array:
         """A key per group of trials from the ints that name it, e.g. (hidden, batch_size):
-        nested `fold_in`s, so no two groups can share a key."""
+        nested `fold_in` calls, so no two groups can share a key."""
         key = self.groups
         for value in shape:
             key = jax.random.fold_in(key, value)

@@ -10,10 +10,25 @@ from typing import Any
 import numpy as np
 
 
-def _figure(width: float, height: float):
+def _figure(width: float, height: float, layout: str | None = "constrained"):
     from matplotlib.figure import Figure
 
-    return Figure(figsize=(width, height), layout="constrained")
+    return Figure(figsize=(width, height), layout=layout)
+
+
+def preload() -> None:
+    """Import matplotlib and load its fonts in a background thread, so a run that draws its
+    figures at the end does not wait for them then (it overlaps with training, which runs
+    in XLA with the GIL released)."""
+    import io
+    import threading
+
+    def load():
+        fig = _figure(1, 1, layout=None)
+        fig.add_subplot().set_title("warm-up\ntext")
+        fig.savefig(io.BytesIO(), format="png", dpi=20)
+
+    threading.Thread(target=load, name="jaxd2l-preload-matplotlib", daemon=True).start()
 
 
 def _finite(values, what: str, gaps_ok: bool = False) -> np.ndarray:
@@ -51,7 +66,8 @@ def draw_curves(ax, history: Sequence[Mapping[str, Any]], epochs: int | None = N
 
 
 def save_curves(history: Sequence[Mapping[str, Any]], path, epochs: int | None = None) -> str:
-    fig = _figure(4.5, 3.2)
+    fig = _figure(4.5, 3.2, layout=None)  # fixed margins: a solver costs more than the plot
+    fig.subplots_adjust(left=0.12, right=0.97, bottom=0.15, top=0.96)
     draw_curves(fig.add_subplot(), history, epochs)
     return _save(fig, path)
 
@@ -129,7 +145,13 @@ def save_image_grid(
         raise ValueError(f"images must be [N, H, W] or [N, H, W, 1], got {images.shape}")
     n = len(images)
     nrows = max(1, math.ceil(n / ncols))
-    fig = _figure(scale * min(ncols, n), (scale + 0.35) * nrows)
+    title_in = 0.35  # room for a two-line title above each image
+    height = (scale + title_in) * nrows
+    fig = _figure(scale * min(ncols, n), height, layout=None)  # fixed grid: no layout solver
+    fig.subplots_adjust(
+        left=0.01, right=0.99, bottom=0.01, top=1 - title_in / height, wspace=0.05,
+        hspace=title_in / scale,
+    )  # fmt: skip
     axes = fig.subplots(nrows, min(ncols, n), squeeze=False).ravel()
     for i, ax in enumerate(axes):
         ax.set_axis_off()

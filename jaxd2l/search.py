@@ -91,10 +91,10 @@ def run_search(
             rows.append(row)
             if best is None or selection_score(row) > selection_score(best[0]):
                 best = (row, jax.tree.map(lambda p, i=i: p[i], out["params"]))
-        if on_group is not None:
-            on_group(rows, out)
         if checkpoint is not None:
             checkpoint.save(len(rows), best[1], keys.root, rows)
+        if on_group is not None:
+            on_group(rows, out)
     best_row, best_params = best
     if not np.isfinite(selection_score(best_row)):
         raise DivergedError(

@@ -17,6 +17,8 @@ from jaxd2l.keys import run_keys
 from jaxd2l.models import mlp
 from jaxd2l.optim import sgd
 
+pytestmark = pytest.mark.slow  # launches processes on the distributed runtime
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 

@@ -16,6 +16,7 @@ def env(**extra):
     return {**os.environ, "PYTHONUNBUFFERED": "1", **extra}
 
 
+@pytest.mark.slow
 def test_four_devices_train_to_the_same_parameters_as_one(fake_fashion_mnist):
     folder, _ = fake_fashion_mnist
     out = subprocess.run(

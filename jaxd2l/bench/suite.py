@@ -12,7 +12,9 @@ from jaxd2l.bench import limits as device_limits
 from jaxd2l.bench import report, scaling, sections
 from jaxd2l.bench.workloads import WORKLOADS
 
-SECTIONS = ("limits", "models", "drivers", "precision", "trials", "devices", "reference")
+SECTIONS = (
+    "limits", "models", "drivers", "precision", "trials", "devices", "startup", "reference",
+)  # fmt: skip
 
 
 def progress(message: str) -> None:

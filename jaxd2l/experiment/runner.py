@@ -51,6 +51,19 @@ def training_setup(config: TrainingFlags):
     return parallel, checkpointer
 
 
+def _once(action: Callable[[], None]) -> Callable[[dict], None]:
+    """An epoch callback that runs `action` after the first epoch only (once the programs
+    are compiled, so it overlaps with the next epochs instead of the compilation)."""
+    done = []
+
+    def callback(record: dict) -> None:
+        if not done:
+            done.append(True)
+            action()
+
+    return callback
+
+
 def fit_and_record(
     run: Run,
     state: TrainState,
@@ -67,6 +80,8 @@ def fit_and_record(
     checkpointer closed on every path, and the timings recorded."""
     callbacks = [progress.default_progress(epochs)] if run.primary else []
     callbacks.append(run.on_epoch)
+    if run.primary:  # the figures after training need matplotlib: load it while XLA trains
+        callbacks.append(_once(plot.preload))
     run.record["processes"] = jax.process_count()
     with checkpoint or contextlib.nullcontext():
         result = fit(

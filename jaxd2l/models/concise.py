@@ -1,4 +1,4 @@
-"""Concise models (d2l 3.5, 3.7, 4.3) as flax Linen modules, returned as `Model`s.
+"""Concise models (d2l 3.5, 3.7, 4.3) as flax Linen modules, each returned as a `Model`.
 
 Research code never sees a module object: `pure(module, input_shape)` gives a
 `Model(init, apply)`, the same contract as the from-scratch models.

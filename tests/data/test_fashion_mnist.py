@@ -119,6 +119,7 @@ def test_on_device_and_host_loader(fake_fashion_mnist):
     assert Xb.dtype == np.float32 and 0 <= Xb.min() and Xb.max() <= 1 and yb.shape == (64,)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(source.local_files(source.DEBIAN_DIR) is None, reason="no Debian copy")
 def test_real_debian_fashion_mnist():
     splits = fm.load_all(source.DEBIAN_DIR, fm.cache_home())

@@ -51,6 +51,7 @@ def uninterrupted(fake_fashion_mnist, tmp_path_factory):
     return record, _final_state(tmp / "ckpt")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT, signal.SIGTERM])
 def test_a_killed_run_resumes_exactly(sig, fake_fashion_mnist, uninterrupted, tmp_path):
     folder, _ = fake_fashion_mnist
@@ -88,6 +89,7 @@ def test_a_killed_run_resumes_exactly(sig, fake_fashion_mnist, uninterrupted, tm
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.slow
 def test_module_cli_help_and_bad_flag():
     ok = subprocess.run(
         [sys.executable, "-m", "experiments.linear_regression", "--help"],

@@ -43,3 +43,33 @@ def test_non_finite_float_flags_are_refused(capsys):
         with pytest.raises(SystemExit) as e:
             run_cli(module.main, module.Config, argv)
         assert e.value.code == 2 and "must be" in capsys.readouterr().err
+
+
+def test_a_config_is_built_from_the_shared_bases_and_checked_once():
+    import dataclasses
+
+    from jaxd2l.errors import FlagError
+    from jaxd2l.experiment import ExperimentConfig, SeedFlags, build_parser, flag
+
+    checked = []
+
+    @dataclasses.dataclass(frozen=True)
+    class Config(SeedFlags):
+        width: int = flag(4, "a width", min=1)
+        ratio: float = flag(0.5, "a ratio", min=0, lt=1)
+
+        def check(self):
+            checked.append(self.width)
+            if self.width == 3:
+                raise FlagError("--width may not be 3")
+
+    Config(width=2)
+    assert checked == [2]
+    with pytest.raises(FlagError, match="--ratio must be < 1, got 1.0"):
+        Config(ratio=1.0)
+    with pytest.raises(FlagError, match="--width may not be 3"):
+        Config(width=3)
+    assert {f.name for f in dataclasses.fields(Config)} == {"out", "seed", "width", "ratio"}
+    flags = [a.dest for a in build_parser(Config, None)._actions if a.dest != "help"]
+    assert flags == ["width", "ratio", "out", "seed"]  # the experiment's own flags first
+    assert not hasattr(ExperimentConfig(), "seed")  # a Config that draws nothing has no --seed

@@ -30,3 +30,16 @@ def test_an_unusable_out_folder_is_one_line_and_exit_1(name, tmp_path, capsys):
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and f"cannot write to --out {out}" in err[0]
     assert a_file.read_text() == "keep me"
+
+
+def test_write_csv_writes_a_table_atomically(tmp_path):
+    import csv
+
+    from jaxd2l.experiment import write_csv
+
+    rows = [{"lr": 0.1, "acc": 0.8}, {"lr": 0.3, "acc": 0.85}]
+    write_csv(rows, str(tmp_path / "t.csv"))
+    with open(tmp_path / "t.csv") as fh:
+        back = list(csv.DictReader(fh))
+    assert back == [{"lr": "0.1", "acc": "0.8"}, {"lr": "0.3", "acc": "0.85"}]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv"]

@@ -1,5 +1,6 @@
 import json
 
+import jax
 import numpy as np
 import pytest
 
@@ -24,8 +25,8 @@ def test_one_epoch_smoke_run_writes_the_contract(tmp_path):
     result = exp.main(exp.Config(epochs=1, out=str(tmp_path)))
     assert len(result["history"]) == 1
     assert set(result["history"][0]) >= {"epoch", "train_loss", "seconds"}
-    assert result["timing"]["compile_s"] > 0 and len(result["timing"]["epoch_s"]) == 1
-    assert result["device"]["platform"] == "cpu"
+    assert len(result["timing"]["epoch_s"]) == 1
+    assert result["device"]["platform"] == jax.devices()[0].platform
     assert result["config"]["batch_size"] == 10
 
 

@@ -28,7 +28,9 @@ def preload() -> None:
         fig.add_subplot().set_title("warm-up\ntext")
         fig.savefig(io.BytesIO(), format="png", dpi=20)
 
-    threading.Thread(target=load, name="jaxd2l-preload-matplotlib", daemon=True).start()
+    # Not a daemon: the interpreter waits for it at exit (a daemon thread still inside
+    # matplotlib's C code when a stopped run exits can abort the process).
+    threading.Thread(target=load, name="jaxd2l-preload-matplotlib").start()
 
 
 def _finite(values, what: str, gaps_ok: bool = False) -> np.ndarray:

@@ -60,8 +60,13 @@ class Epoch:
     per_batch: bool = False
     parallel: DataParallel | None = None
 
-    def run(self, state: Any, X: jax.Array, y: jax.Array, key: jax.Array) -> tuple[Any, Sums]:
-        """The epoch as a plain traceable function (for a larger program, e.g. a whole run)."""
+    def run(
+        self, state: Any, X: jax.Array, y: jax.Array, key: jax.Array, weights=None
+    ) -> tuple[Any, Sums]:
+        """The epoch as a plain traceable function (for a larger program, e.g. a whole run).
+
+        `weights` [N] (optional) weight each example in the loss, its gradient and the sums:
+        K folds are K weight vectors over the same arrays (0 on the held-out fold)."""
         idx, mask = epoch_indices(key, X.shape[0], self.batch_size, self.drop_remainder)
         constrain = self.parallel.constrain_batches if self.parallel is not None else _identity
         idx, mask = constrain(idx), constrain(mask)
@@ -69,6 +74,8 @@ class Epoch:
 
         def body(state, batch):
             b, i, m = batch
+            if weights is not None:
+                m = m * weights[i]
             return self.step(state, Batch(prepare(gather(i)), y[i], m, batch_key(key, b)))
 
         batches = jax.numpy.arange(idx.shape[0])
@@ -125,7 +132,8 @@ def make_evaluate(
     prepare: Prepare | None = None,
     parallel: DataParallel | None = None,
 ) -> Callable:
-    """`evaluate(params, X, y) -> sums` over a whole split on the device, exactly (jitted).
+    """`evaluate(params, X, y, weights=None) -> sums` over a whole split on the device,
+    exactly (jitted); optional `weights` [N] weight the examples (a fold's own examples).
 
     The model runs with `key=None` (deterministic: no dropout). Every example is counted
     once (the last batch is masked, not dropped), so accuracy is weighted by example count,
@@ -140,7 +148,7 @@ def make_evaluate(
     constrain = parallel.constrain_batches if parallel is not None else _identity
     prepare = prepare or _identity
 
-    def evaluate(params, X, y):
+    def evaluate(params, X, y, weights=None):
         size = min(batch_size, X.shape[0])
         size = -(-size // devices) * devices
         idx, mask = epoch_indices(None, X.shape[0], size)
@@ -149,6 +157,8 @@ def make_evaluate(
 
         def body(carry, batch_idx):
             i, m = batch_idx
+            if weights is not None:
+                m = m * weights[i]
             batch = Batch(prepare(gather(i)), y[i], m)
             return carry, batch_sums(apply(params, batch.X, key=None), batch, loss, metrics)
 

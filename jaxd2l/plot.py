@@ -92,6 +92,7 @@ def save_lines(
     ylabel: str,
     logy: bool = False,
     x: Sequence[float] | None = None,
+    logx: bool = False,
 ) -> str:
     """Several labelled curves on one axis; non-finite points (divergence) leave gaps."""
     fig = _figure(5.0, 3.4)
@@ -102,6 +103,8 @@ def save_lines(
         ax.plot(xs, ys, label=label)
     if logy:
         ax.set_yscale("log")
+    if logx:
+        ax.set_xscale("symlog", linthresh=min([v for v in (x or []) if v > 0] or [1.0]))
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.grid(True, alpha=0.3)
@@ -200,4 +203,40 @@ def save_trials(rows: Sequence[Mapping[str, Any]], path) -> str:
     ax.set_ylabel("validation accuracy")
     ax.grid(True, alpha=0.3)
     ax.legend()
+    return _save(fig, path)
+
+
+def save_loss_panels(
+    panels: Mapping[str, Mapping[str, Sequence[float]]],
+    path,
+    *,
+    xlabel: str = "epoch",
+    ylabel: str = "loss",
+    logy: bool = True,
+) -> str:
+    """One panel per fit, its labelled curves against epoch (d2l 4.4/4.5's train and test
+    loss on a log scale), side by side with a shared y axis."""
+    fig = _figure(3.2 * len(panels), 3.0)
+    axes = fig.subplots(1, len(panels), squeeze=False, sharey=True)[0]
+    for ax, (title, curves) in zip(axes, panels.items(), strict=True):
+        for label, ys in curves.items():
+            ys = _finite(ys, f"{title}: {label}", gaps_ok=True)
+            ax.plot(np.arange(1, len(ys) + 1), ys, label=label)
+        if logy:
+            ax.set_yscale("log")
+        ax.set_title(title)
+        ax.set_xlabel(xlabel)
+        ax.grid(True, alpha=0.3)
+        ax.legend()
+    axes[0].set_ylabel(ylabel)
+    return _save(fig, path)
+
+
+def save_curve_panels(histories: Mapping[str, Sequence[Mapping[str, Any]]], path) -> str:
+    """d2l's train_ch3 figure for several runs side by side (e.g. with and without dropout)."""
+    fig = _figure(4.0 * len(histories), 3.2)
+    axes = fig.subplots(1, len(histories), squeeze=False, sharey=True)[0]
+    for ax, (title, history) in zip(axes, histories.items(), strict=True):
+        draw_curves(ax, history)
+        ax.set_title(title)
     return _save(fig, path)

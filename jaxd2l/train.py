@@ -31,7 +31,7 @@ class TrainState(NamedTuple):
 class Batch(NamedTuple):
     X: jax.Array  # [B, ...]
     y: jax.Array  # [B] (or [B, ...])
-    mask: jax.Array  # [B] bool: False marks padding in the last batch of an epoch
+    mask: jax.Array  # [B] bool (False marks padding) or float example weights (K-fold)
     key: jax.Array | None = None  # the batch's model key (dropout); None: deterministic
 
 
@@ -95,12 +95,17 @@ class TrainStep:
     loss: Loss
     tx: optax.GradientTransformation
     metrics: Metrics | None = None
+    penalty: Callable[[Params], jax.Array] | None = None
 
     def objective(self, params: Params, batch: Batch) -> tuple[jax.Array, Sums]:
-        """The mean loss over the batch's unmasked examples, and the batch's sums."""
+        """The mean loss over the batch's unmasked examples plus `penalty(params)`, and the
+        batch's sums (of the loss alone: the penalty is not part of the reported loss)."""
         y_hat = self.apply(params, batch.X, key=batch.key)
         sums = batch_sums(y_hat, batch, self.loss, self.metrics)
-        return sums["loss"] / jnp.maximum(sums["count"], 1.0), sums
+        objective = sums["loss"] / jnp.maximum(sums["count"], 1.0)
+        if self.penalty is not None:
+            objective = objective + self.penalty(params)
+        return objective, sums
 
     def __call__(self, state: TrainState, batch: Batch) -> tuple[TrainState, Sums]:
         grads, sums = jax.grad(self.objective, has_aux=True)(state.params, batch)
@@ -113,13 +118,18 @@ def make_train_step(
     loss: Loss,
     tx: optax.GradientTransformation,
     metrics: Metrics | None = None,
+    *,
+    penalty: Callable[[Params], jax.Array] | None = None,
 ) -> TrainStep:
     """The step for model `apply(params, X, *, key=None)` (a key-less `apply(params, X)`
     works too), per-example `loss(y_hat, y)`, optimizer `tx` and per-example `metrics`.
-    The gradient is of the mean loss over the batch's unmasked examples."""
+    The gradient is of the mean loss over the batch's unmasked examples plus
+    `penalty(params)` when given (a regularizer such as `regularization.l2_penalty(3.0)`)."""
     checks.callable_(apply, "apply")
     checks.callable_(loss, "loss")
     check_tx(tx)
     if metrics is not None:
         checks.callable_(metrics, "metrics")
-    return TrainStep(takes_key(apply), loss, tx, metrics)
+    if penalty is not None:
+        checks.callable_(penalty, "penalty")
+    return TrainStep(takes_key(apply), loss, tx, metrics, penalty)

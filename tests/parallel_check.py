@@ -15,9 +15,15 @@ from jaxd2l.models import mlp, softmax
 from jaxd2l.optim import sgd
 from jaxd2l.parallel import TrialParallel, data_parallel
 
+MODELS = {
+    "softmax": lambda: softmax.model(),
+    "mlp": lambda: mlp.model((784, 64, 10)),
+    "dropout": lambda: mlp.model((784, 64, 32, 10), scheme="he", dropout=(0.2, 0.5)),
+}
+
 
 def classifier(model, train, test, parallel):
-    model = softmax.model() if model == "softmax" else mlp.model((784, 64, 10))
+    model = MODELS[model]()
     result = train_classifier(
         model, sgd(0.1), scratch_loss(), train, test,
         epochs=3, batch_size=64, key=jax.random.key(1), parallel=parallel,
@@ -29,7 +35,7 @@ def main(folder):
     assert jax.device_count() == 4, jax.devices()
     train, test = fm.load_train_test(data_dir=folder)
     report = {}
-    for model in ("softmax", "mlp"):
+    for model in MODELS:
         one, h1 = classifier(model, train, test, None)
         four, h4 = classifier(model, train, test, data_parallel(4))
         diff = max(

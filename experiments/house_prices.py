@@ -62,7 +62,8 @@ def retrain(run, config, model, best, X, y, keys):
     state, epoch = house.training(model, keys.init, best["lr"], best["weight_decay"],
                                   config.batch_size, parallel)  # fmt: skip
     result = fit_and_record(run, state, epoch, (X, y), keys.train, config.epochs,
-                            checkpoint=checkpoint)  # fmt: skip
+                            checkpoint=checkpoint,
+                            stop_on_divergence=config.stop_on_divergence)  # fmt: skip
     return jax.device_get(result.params)
 
 

@@ -57,8 +57,9 @@ def train_by_sgd(run, config, X, y, keys):
     )
     state = init_state(model.init(keys.init), tx)
     result = fit_and_record(
-        run, state, run_epoch, (X, y), keys.train, config.epochs, checkpoint=checkpoint
-    )
+        run, state, run_epoch, (X, y), keys.train, config.epochs, checkpoint=checkpoint,
+        stop_on_divergence=config.stop_on_divergence,
+    )  # fmt: skip
     params = jax.device_get(result.params)
     if config.impl == "concise":
         return {"w": params["Dense_0"]["kernel"][:, 0], "b": params["Dense_0"]["bias"][0]}

@@ -16,8 +16,9 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from jaxd2l import plot
+from jaxd2l import divergence, plot
 from jaxd2l.activations import tanh
+from jaxd2l.divergence import DivergedError
 from jaxd2l.experiment import Run, SeedFlags, flag, run_cli
 from jaxd2l.losses import cross_entropy
 from jaxd2l.models import mlp
@@ -53,7 +54,16 @@ def train_xor(config: Config):
         return jax.lax.scan(lambda s, _: step(s, batch), state, None, length=config.steps)
 
     state, sums = run(init_state(params, tx))
-    return state.params, sums["loss"] / sums["count"]
+    losses = np.asarray(sums["loss"] / sums["count"])
+    broke = [i for i, v in enumerate(losses) if divergence.diverged(float(v), float(losses[0]))]
+    if broke:  # the rule of every driver, a full-batch step as an epoch
+        i = broke[0]
+        raise DivergedError(
+            i + 1, float(losses[i - 1]) if i else None, [],
+            f"training diverged at step {i + 1}: loss {losses[i]:.4g}, untrained "
+            f"{losses[0]:.4g} ({divergence.describe(divergence.FACTOR)}); lower --lr",
+        )  # fmt: skip
+    return state.params, losses
 
 
 def main(config: Config) -> dict:

@@ -13,8 +13,9 @@ import contextlib
 import json
 import os
 import signal
+import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import jax
@@ -63,23 +64,45 @@ def _signals_held() -> Iterator[None]:
             signal.raise_signal(held[0])
 
 
+def _first_line(error: Exception) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0][:160] if text else type(error).__name__
+
+
+def shapes_of(tree: Any) -> dict[str, list]:
+    """{leaf path: [shape, dtype]} of a state: what identifies the model it belongs to."""
+    flat = jax.tree_util.tree_flatten_with_path(tree)[0]
+    return {
+        jax.tree_util.keystr(path): [list(jax.numpy.shape(leaf)), str(jax.numpy.result_type(leaf))]
+        for path, leaf in flat
+    }
+
+
 class Checkpointer:
     """Saves a run every epoch under `directory`, keeping the last `keep`.
 
     `flags` (JSON-able, e.g. an experiment's config without its output and checkpoint
-    flags) identify the run: resuming with other flags is refused, naming the difference.
+    flags) identify the run: resuming with other flags is refused, naming the difference
+    (`flags=None` reads a checkpoint without comparing flags). The state's shapes are saved
+    too, so a checkpoint of another model is refused by name before any array is read.
     Without `resume`, a folder that already holds a checkpoint is refused rather than
     overwritten; with `resume` and no checkpoint, the run starts from epoch 1.
     """
 
     def __init__(
-        self, directory: str, *, flags: dict[str, Any], resume: bool = False, keep: int = 3
+        self,
+        directory: str,
+        *,
+        flags: dict[str, Any] | None,
+        resume: bool = False,
+        keep: int = 3,
     ):
         import orbax.checkpoint as ocp
 
         self._ocp = ocp
         self.directory = os.path.abspath(directory)
-        self.flags = json.loads(json.dumps(flags))  # tuples as lists, as read back
+        # tuples as lists, as read back; None: a reader that checks no flags (inspection)
+        self.flags = json.loads(json.dumps(flags)) if flags is not None else None
         self.resume = resume
         if os.path.exists(self.directory) and not os.path.isdir(self.directory):
             raise CheckpointError(f"--checkpoint-dir {directory} is a file, not a folder")
@@ -101,52 +124,102 @@ class Checkpointer:
     def latest_epoch(self) -> int | None:
         return self.manager.latest_step()
 
-    def restore_meta(self) -> dict[str, Any] | None:
-        """The latest checkpoint's `next_epoch`, `history` and `flags` (checked against this
-        run's flags); None when not resuming or nothing was saved."""
-        step = self.manager.latest_step() if self.resume else None
-        if step is None:
-            return None
+    def _read_meta(self, step: int) -> dict[str, Any]:
         ocp = self._ocp
-        args = ocp.args.Composite(meta=ocp.args.JsonRestore())
         with _signals_held():
-            meta = self.manager.restore(step, args=args)["meta"]
-        diff = _differences(meta["flags"], self.flags)
+            meta = self.manager.restore(step, args=ocp.args.Composite(meta=ocp.args.JsonRestore()))
+        meta = meta["meta"]
+        if not isinstance(meta, dict) or not {"next_epoch", "history", "flags"} <= set(meta):
+            raise ValueError("its metadata is incomplete")
+        return meta
+
+    def _read_state(self, step: int, target: Any, key: jax.Array) -> Any:
+        ocp = self._ocp
+        target = jax.tree.map(ocp.utils.to_shape_dtype_struct, {"state": target, "key": key})
+        args = ocp.args.Composite(state=ocp.args.StandardRestore(target))
+        with _signals_held():
+            return self.manager.restore(step, args=args)["state"]
+
+    def _check(self, meta: dict[str, Any], target: Any) -> None:
+        """Refuse, by name and before orbax reads arrays, a checkpoint of another run (other
+        flags) or of another model (other shapes)."""
+        diff = _differences(meta["flags"], self.flags) if self.flags is not None else []
         if diff:
             raise CheckpointError(
                 f"--resume with other flags than the checkpoint in {self.directory} was made "
                 f"with ({'; '.join(diff)}): rerun with the same flags, or use a new "
                 "--checkpoint-dir"
             )
-        return meta
-
-    def restore_state(self, state: Any, key: jax.Array) -> Any:
-        """The latest saved state, restored into the structure, dtypes and placement of
-        `state` (arrays or `jax.ShapeDtypeStruct` leaves); the saved key must equal `key`."""
-        ocp = self._ocp
-        target = jax.tree.map(ocp.utils.to_shape_dtype_struct, {"state": state, "key": key})
-        args = ocp.args.Composite(state=ocp.args.StandardRestore(target))
-        with _signals_held():
-            restored = self.manager.restore(self.manager.latest_step(), args=args)["state"]
-        if not bool((jax.random.key_data(restored["key"]) == jax.random.key_data(key)).all()):
+        saved = meta.get("shapes")
+        if saved is not None and saved != shapes_of(target):
+            now = shapes_of(target)
+            keys = sorted(set(saved) | set(now))
+            diff = [f"{k}: checkpoint {saved.get(k)}, now {now.get(k)}" for k in keys
+                    if saved.get(k) != now.get(k)]  # fmt: skip
             raise CheckpointError(
-                f"the checkpoint in {self.directory} was made with another root key (seed)"
+                f"the checkpoint in {self.directory} is of another model ({'; '.join(diff[:3])}"
+                f"{'; ...' if len(diff) > 3 else ''}): use a new --checkpoint-dir"
             )
-        return restored["state"]
+
+    def restore_with(
+        self, target_of: Callable[[dict[str, Any]], Any], key: jax.Array
+    ) -> tuple[Any, dict[str, Any]] | None:
+        """(state, meta) from the newest whole checkpoint, the state restored into the
+        structure `target_of(meta)` gives (arrays or `jax.ShapeDtypeStruct` leaves); None
+        when not resuming or nothing was saved.
+
+        A damaged step (a truncated or missing file, an emptied folder) is skipped with a
+        one-line warning and the one before it is tried; when none is whole, a
+        CheckpointError says so. Other flags, another model or another root key are
+        refused by name (those are not damage)."""
+        steps = sorted(self.manager.all_steps(), reverse=True) if self.resume else []
+        damaged = []
+        for step in steps:
+            try:
+                meta = self._read_meta(step)
+                target = target_of(meta)
+                self._check(meta, target)
+                restored = self._read_state(step, target, key)
+            except CheckpointError:
+                raise
+            except Exception as e:  # orbax, json and tensorstore errors alike: damage
+                reason = _first_line(e)
+                damaged.append(f"epoch {step}: {reason}")
+                print(
+                    f"warning: the checkpoint after epoch {step} in {self.directory} is "
+                    f"damaged ({reason}); trying the one before",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                continue
+            same = jax.random.key_data(restored["key"]) == jax.random.key_data(key)
+            if not bool(same.all()):
+                raise CheckpointError(
+                    f"the checkpoint in {self.directory} was made with another root key (seed)"
+                )
+            return restored["state"], meta
+        if damaged:
+            raise CheckpointError(
+                f"no whole checkpoint in {self.directory} ({'; '.join(damaged)}): start again "
+                "with a new --checkpoint-dir"
+            )
+        return None
 
     def restore(self, state: Any, key: jax.Array) -> tuple[Any, int, list[dict[str, Any]]] | None:
-        """(state, next epoch index, history) from the latest checkpoint, placed like
+        """(state, next epoch index, history) from the newest whole checkpoint, placed like
         `state`; None when there is nothing to resume."""
-        meta = self.restore_meta()
-        if meta is None:
+        found = self.restore_with(lambda meta: state, key)
+        if found is None:
             return None
-        return self.restore_state(state, key), int(meta["next_epoch"]), list(meta["history"])
+        restored, meta = found
+        return restored, int(meta["next_epoch"]), list(meta["history"])
 
     def save(self, next_epoch: int, state: Any, key: jax.Array, history: list[dict]) -> None:
         """Save after an epoch: `next_epoch` is the index of the epoch to run next. A Ctrl-C
         or SIGTERM that comes during the save is held until the save is whole."""
         ocp = self._ocp
-        meta = {"next_epoch": next_epoch, "history": history, "flags": self.flags}
+        meta = {"next_epoch": next_epoch, "history": history, "flags": self.flags,
+                "shapes": shapes_of(state)}  # fmt: skip
         with _signals_held():
             self.manager.save(
                 next_epoch,

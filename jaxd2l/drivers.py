@@ -23,8 +23,9 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from jaxd2l import checks
+from jaxd2l import checks, divergence
 from jaxd2l.data.batching import epoch_indices
+from jaxd2l.divergence import check_divergence
 from jaxd2l.epoch import Epoch, RunEpoch, make_gather
 from jaxd2l.keys import batch_key, epoch_key, run_keys
 from jaxd2l.loop import FitResult, _host_means, parallel_of, start_run
@@ -102,10 +103,13 @@ def fit_whole_run(
     *,
     evaluate: Callable | None = None,
     test: tuple[jax.Array, jax.Array] | None = None,
+    divergence_factor: float | None = divergence.FACTOR,
 ) -> FitResult:
     """`loop.fit` as one compiled program: a scan over epochs, each the scanned epoch of
     `run_epoch` then `evaluate` on `test`. The history has the same records as `fit`'s,
-    without per-epoch seconds (the run is timed as a whole: `timing["run_s"]`)."""
+    without per-epoch seconds (the run is timed as a whole: `timing["run_s"]`). The same
+    divergence rule as `fit`, applied to the records afterwards: `DivergedError` at the
+    first epoch that breaks it, with the history up to there."""
     state, (X, y), key, epochs, test = start_run(
         state, run_epoch, train, key, epochs, evaluate, test
     )
@@ -116,8 +120,14 @@ def fit_whole_run(
     state, (train_sums, test_sums) = jax.block_until_ready(compiled(state, X, y, key, test))
     run_s = time.perf_counter() - t0
     history = _records(train_sums, test_sums, epochs, parallel_of(run_epoch))
+    _check_all(history, divergence_factor)
     timing = {"compile_s": compile_s, "run_s": run_s, "epoch_s_mean": run_s / epochs}
     return FitResult(state, history, timing)
+
+
+def _check_all(history: list[dict], factor: float | None) -> None:
+    for i in range(len(history)):
+        check_divergence(history[: i + 1], factor)
 
 
 def fit_python_loop(
@@ -126,10 +136,13 @@ def fit_python_loop(
     train: tuple[jax.Array, jax.Array],
     key: jax.Array,
     epochs: int,
+    *,
+    divergence_factor: float | None = divergence.FACTOR,
 ) -> FitResult:
     """`loop.fit` with the epoch unrolled on the host: the batch order comes from the same
     `epoch_indices` on the device, then a jitted step is called once per batch (gather,
-    prepare and step in one program). For teaching and debugging; single device."""
+    prepare and step in one program). For teaching and debugging; single device. The
+    same divergence rule as `fit`, after every epoch."""
     if not isinstance(run_epoch, Epoch):
         raise TypeError(
             "fit_python_loop needs an Epoch from make_epoch (it calls the epoch's step once "
@@ -168,8 +181,12 @@ def fit_python_loop(
         total = zeros
         for b in range(idx.shape[0]):
             state, total = step(state, total, X, y, idx[b], mask[b], e_key, jnp.int32(b))
+            if epoch == 0 and b == 0:  # the untrained model's loss: the rule's yardstick
+                first = float(total["loss"] / jnp.maximum(total["count"], 1.0))
         jax.block_until_ready((state, total))
         epoch_s.append(time.perf_counter() - t0)
         history.append({"epoch": epoch + 1, **_host_means(total, "train"), "seconds": epoch_s[-1]})
+        history[-1][f"train_{divergence.FIRST}"] = first
+        check_divergence(history, divergence_factor)
     timing = {"compile_s": compile_s, "epoch_s": epoch_s, "total_s": time.perf_counter() - t_start}
     return FitResult(state, history, timing)

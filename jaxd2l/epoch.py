@@ -18,6 +18,7 @@ import jax
 
 from jaxd2l import checks
 from jaxd2l.data.batching import epoch_indices
+from jaxd2l.divergence import FIRST
 from jaxd2l.keys import batch_key
 from jaxd2l.models import Apply, takes_key
 from jaxd2l.parallel import DataParallel
@@ -81,7 +82,10 @@ class Epoch:
         batches = jax.numpy.arange(idx.shape[0])
         state, sums = jax.lax.scan(body, state, (batches, idx, mask))
         if not self.per_batch:
+            # the first batch's mean loss, before any update: the divergence rule's yardstick
+            first = sums["loss"][0] / jax.numpy.maximum(sums["count"][0], 1.0)
             sums = jax.tree.map(lambda s: s.sum(axis=0), sums)
+            sums[FIRST] = first
         return state, sums
 
     @functools.cached_property

@@ -6,7 +6,8 @@ epoch is timed with `block_until_ready`, and only per-epoch figures reach the ho
 
 from __future__ import annotations
 
-import math
+import contextlib
+import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -15,34 +16,14 @@ from typing import Any
 import jax
 import numpy as np
 
-from jaxd2l import checks
-from jaxd2l.checkpoint import Checkpointer
+from jaxd2l import checks, divergence
+from jaxd2l.checkpoint import Checkpointer, CheckpointError
+from jaxd2l.divergence import DivergedError, check_divergence
 from jaxd2l.epoch import Epoch, RunEpoch
-from jaxd2l.errors import UserError
 from jaxd2l.keys import epoch_key
 from jaxd2l.train import TrainState, TrainStep, summarize
 
 EpochCallback = Callable[[dict[str, Any]], None]
-
-
-class DivergedError(UserError):
-    """The training loss became NaN or infinite; `history` holds every epoch run (or, from
-    a search, every trial). `message` replaces the one-run wording."""
-
-    def __init__(
-        self,
-        epoch: int,
-        last_finite: float | None,
-        history: list[dict[str, Any]],
-        message: str | None = None,
-    ):
-        self.epoch, self.last_finite, self.history = epoch, last_finite, history
-        last = f"{last_finite:.4g}" if last_finite is not None else "none (the first epoch)"
-        super().__init__(
-            message
-            or f"training diverged at epoch {epoch}: the training loss is not finite (last "
-            f"finite loss: {last}); lower the learning rate"
-        )
 
 
 @dataclass
@@ -119,10 +100,6 @@ def place(parallel, state, train, key, test):
     return jax.tree.map(lambda x: x.copy(), state), train, key, test
 
 
-def _is_diverged(loss: Any) -> bool:
-    return isinstance(loss, float) and not math.isfinite(loss)
-
-
 def fit(
     state: TrainState,
     run_epoch: Epoch | RunEpoch,
@@ -133,7 +110,8 @@ def fit(
     evaluate: Callable | None = None,
     test: tuple[jax.Array, jax.Array] | None = None,
     callbacks: Iterable[EpochCallback] = (),
-    checkpoint: Checkpointer | None = None,
+    checkpoint: Checkpointer | str | None = None,
+    divergence_factor: float | None = divergence.FACTOR,
 ) -> FitResult:
     """Train for `epochs` epochs; epoch e runs with `keys.epoch_key(key, e)`.
 
@@ -145,12 +123,14 @@ def fit(
     accuracy, `test_*`, `seconds`) goes to every callback as it finishes.
 
     The caller's `state` is never donated: fit trains a copy, so one initialisation can
-    start many runs. A training loss that turns NaN or infinite raises `DivergedError`
-    after that epoch's record reached the callbacks (for a vmapped stack of trials,
-    `train_diverged` marks the members and training goes on). With `checkpoint` the run is
-    saved after every epoch and, when the checkpointer resumes, continues from the last
-    saved epoch (its records are replayed to the callbacks first), giving the same numbers
-    as a run never interrupted.
+    start many runs. An epoch that breaks the divergence rule (`jaxd2l.divergence`: a loss
+    that is not finite, or above `divergence_factor` times the untrained model's first
+    batch; None turns the rule off) raises `DivergedError` after its record reached the
+    callbacks (for a vmapped stack of trials, `train_diverged` marks the members and
+    training goes on). With `checkpoint` (a `Checkpointer`, or a folder path for a new one
+    that resumes what it holds) the run is saved after every epoch and continues from the
+    last whole saved epoch, giving the same numbers as a run never interrupted; a
+    checkpoint past `epochs` is refused, naming both.
     """
     state, (X, y), key, epochs, test = start_run(
         state, run_epoch, train, key, epochs, evaluate, test
@@ -158,12 +138,40 @@ def fit(
     if evaluate is not None and not hasattr(evaluate, "lower"):
         evaluate = jax.jit(evaluate)
     parallel = parallel_of(run_epoch)
+    if divergence_factor is not None:
+        divergence_factor = float(checks.learning_rate(divergence_factor, "divergence_factor"))
+    with _owned(checkpoint) as checkpoint:
+        return _fit(state, run_epoch, X, y, key, epochs, evaluate, test, callbacks,
+                    checkpoint, divergence_factor, parallel)  # fmt: skip
 
+
+@contextlib.contextmanager
+def _owned(checkpoint):
+    """A Checkpointer as it is; a folder path opened (resuming) and closed here."""
+    if checkpoint is None or isinstance(checkpoint, Checkpointer):
+        yield checkpoint
+        return
+    if not isinstance(checkpoint, (str, os.PathLike)):
+        raise TypeError(
+            "checkpoint must be a jaxd2l.checkpoint.Checkpointer or a folder path, got "
+            f"{type(checkpoint).__name__}"
+        )
+    with Checkpointer(os.fspath(checkpoint), flags={}, resume=True) as owned:
+        yield owned
+
+
+def _fit(state, run_epoch, X, y, key, epochs, evaluate, test, callbacks, checkpoint,
+         factor, parallel) -> FitResult:  # fmt: skip
     history: list[dict[str, Any]] = []
     start = 0
     restored = checkpoint.restore(state, key) if checkpoint is not None else None
     if restored is not None:
         state, start, history = restored
+        if start > epochs:
+            raise CheckpointError(
+                f"the checkpoint in {checkpoint.directory} has trained {start} epochs, more "
+                f"than the {epochs} asked for: ask for {start} or more, or start a new run"
+            )
         print(f"resumed from {checkpoint.directory} after epoch {start}", flush=True)
         for record in history:
             for callback in callbacks:
@@ -176,9 +184,6 @@ def fit(
     compile_s = time.perf_counter() - t0
 
     epoch_s = []
-    last_finite = next(
-        (r["train_loss"] for r in reversed(history) if not _is_diverged(r["train_loss"])), None
-    )
     for epoch in range(start, epochs):
         t0 = time.perf_counter()
         state, sums = epoch_fn(state, X, y, epoch_key(key, epoch))
@@ -186,19 +191,20 @@ def fit(
         seconds = time.perf_counter() - t0
         epoch_s.append(seconds)
         record = {"epoch": epoch + 1, **_host_means(sums, "train", parallel), "seconds": seconds}
-        loss = record["train_loss"]
-        if isinstance(loss, list):
-            record["train_diverged"] = [not math.isfinite(v) for v in loss]
         if eval_fn is not None:
             t0 = time.perf_counter()
             record.update(_host_means(eval_fn(state.params, *test), "test", parallel))
             record["eval_seconds"] = time.perf_counter() - t0
         history.append(record)
+        diverged = None
+        try:
+            check_divergence(history, factor)
+        except DivergedError as e:
+            diverged = e
         for callback in callbacks:
             callback(record)
-        if _is_diverged(loss):
-            raise DivergedError(epoch + 1, last_finite, history)
-        last_finite = loss if isinstance(loss, float) else last_finite
+        if diverged is not None:
+            raise diverged
         if checkpoint is not None:
             checkpoint.save(epoch + 1, state, key, history)
     timing = {

@@ -47,9 +47,52 @@ def log_softmax(logits: jax.Array) -> jax.Array:
     return shifted - jnp.log(jnp.exp(shifted).sum(axis=-1, keepdims=True))
 
 
+def _concrete(*arrays) -> bool:
+    return not any(isinstance(a, jax.core.Tracer) for a in arrays)
+
+
+def check_labels(outputs: jax.Array, y: jax.Array, name: str = "y") -> None:
+    """Concrete labels for outputs [B, K]: one integer class id in [0, K) per row, with the
+    messages `fit` gives (traced values, inside `jit`, are not read: see `_pick`)."""
+    y = jnp.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        raise ValueError(f"{name} is a column of shape {tuple(y.shape)}: pass {name}[:, 0]")
+    if y.ndim != 1 or y.shape[0] != outputs.shape[0]:
+        raise ValueError(
+            f"{name} must hold one class id per row of the outputs (shape [{outputs.shape[0]}]), "
+            f"got shape {tuple(y.shape)}"
+        )
+    if _concrete(y):
+        checks.class_labels(y, outputs.shape[-1], name)
+
+
+def _pick(values: jax.Array, y: jax.Array) -> jax.Array:
+    """values[i, y[i]]; NaN where y[i] is outside [0, K) (under jit, where labels cannot be
+    checked, a label of -1 must not silently wrap around to the last class)."""
+    K = values.shape[-1]
+    picked = jnp.take_along_axis(values, jnp.clip(y, 0, K - 1)[:, None], axis=-1)[:, 0]
+    return jnp.where((y >= 0) & (y < K), picked, jnp.nan)
+
+
 def naive_cross_entropy(y_hat: jax.Array, y: jax.Array) -> jax.Array:
-    """d2l 3.6.3: -log(y_hat[range(n), y]) on probabilities; log(0) gives inf."""
-    return -jnp.log(jnp.take_along_axis(y_hat, y[:, None], axis=-1)[:, 0])
+    """d2l 3.6.3: -log(y_hat[range(n), y]) on probabilities; log(0) gives inf. Concrete
+    inputs are checked: labels as for `fit`, and y_hat must be probabilities (rows in
+    [0, 1] summing to 1: pass softmax(logits), not logits)."""
+    check_labels(y_hat, y)
+    if _concrete(y_hat) and y_hat.size:
+        rows = jnp.asarray(y_hat)
+        if bool((rows < 0).any() | (rows > 1).any()) or not bool(
+            jnp.allclose(rows.sum(axis=-1), 1.0, atol=1e-3)
+        ):
+            raise ValueError(
+                "naive_cross_entropy takes probabilities (rows in [0, 1] summing to 1), not "
+                "logits: pass softmax(logits), or use cross_entropy on the logits"
+            )
+    return -jnp.log(_pick(y_hat, y))
+
+
+def _naive(y_hat: jax.Array, y: jax.Array) -> jax.Array:
+    return -jnp.log(_pick(y_hat, y))
 
 
 def cross_entropy(logits: jax.Array, y: jax.Array, label_smoothing: float = 0.0) -> jax.Array:
@@ -65,8 +108,9 @@ def cross_entropy(logits: jax.Array, y: jax.Array, label_smoothing: float = 0.0)
             f"cross_entropy takes integer class ids y, got dtype {jnp.asarray(y).dtype}: "
             "for one-hot or soft targets use optax.softmax_cross_entropy"
         )
+    check_labels(logits, y)
     logp = log_softmax(logits)
-    nll = -jnp.take_along_axis(logp, y[:, None], axis=-1)[:, 0]
+    nll = -_pick(logp, y)
     if label_smoothing == 0.0:
         return nll
     return (1.0 - label_smoothing) * nll - label_smoothing * logp.mean(axis=-1)
@@ -74,4 +118,5 @@ def cross_entropy(logits: jax.Array, y: jax.Array, label_smoothing: float = 0.0)
 
 def naive_softmax_cross_entropy(logits: jax.Array, y: jax.Array) -> jax.Array:
     """naive_cross_entropy(softmax(logits), y), as from scratch: inf/nan on big logits."""
-    return naive_cross_entropy(softmax(logits), y)
+    check_labels(logits, y)
+    return _naive(softmax(logits), y)  # its NaN on big logits is the lesson: not refused

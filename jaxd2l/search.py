@@ -43,14 +43,20 @@ def params_shapes(hidden: int) -> Any:
     return jax.eval_shape(lambda: mlp.init(jax.random.key(0), sizes))
 
 
+def _best(meta: dict) -> Row:
+    return max(meta["history"], key=selection_score)
+
+
 def _restore(checkpoint: Checkpointer | None, root: jax.Array):
     """(rows, (best row, best params)) saved after the last finished group, or ([], None)."""
-    meta = checkpoint.restore_meta() if checkpoint is not None else None
-    if meta is None:
+    found = None
+    if checkpoint is not None:
+        found = checkpoint.restore_with(lambda meta: params_shapes(_best(meta)["hidden"]), root)
+    if found is None:
         return [], None
+    best_params, meta = found
     rows = meta["history"]
-    best_row = max(rows, key=selection_score)
-    best_params = checkpoint.restore_state(params_shapes(best_row["hidden"]), root)
+    best_row = _best(meta)
     print(f"resumed from {checkpoint.directory}: {len(rows)} trials done", flush=True)
     return rows, (best_row, best_params)
 

@@ -76,10 +76,14 @@ def batch_sums(y_hat: jax.Array, batch: Batch, loss: Loss, metrics: Metrics | No
     return sums
 
 
+KEPT_AS_IS = ("count", "first_batch_loss")  # already a count, or already a mean
+
+
 def summarize(sums: dict[str, Any]) -> dict[str, Any]:
-    """Means per example from the sums of `batch_sums` (count itself is kept)."""
+    """Means per example from the sums of `batch_sums` (count and the epoch's first-batch
+    loss are kept as they are)."""
     count = sums["count"]
-    return {k: (v if k == "count" else v / count) for k, v in sums.items()}
+    return {k: (v if k in KEPT_AS_IS else v / count) for k, v in sums.items()}
 
 
 @dataclasses.dataclass(frozen=True)

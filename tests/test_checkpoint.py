@@ -2,10 +2,12 @@
 never interrupted ends."""
 
 import os
+import shutil
 import signal
 import time
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
@@ -76,7 +78,86 @@ def test_a_stop_during_a_save_waits_for_the_whole_checkpoint(sig, tmp_path):
         signal.signal(sig, previous)
     resumed = Checkpointer(str(tmp_path), flags={}, resume=True)
     for a, b in zip(
-        jax.tree.leaves(resumed.restore_state(state, key)), jax.tree.leaves(state), strict=True
+        jax.tree.leaves(resumed.restore(state, key)[0]), jax.tree.leaves(state), strict=True
     ):
         np.testing.assert_array_equal(a, b)
     resumed.close()
+
+
+def _truncate(path):
+    with open(path, "r+b") as fh:
+        fh.truncate(max(os.path.getsize(path) // 2, 1) - 1)
+
+
+def _largest(folder):
+    files = [os.path.join(d, f) for d, _, fs in os.walk(folder) for f in fs]
+    return max(files, key=os.path.getsize)
+
+
+DAMAGE = {
+    "truncated metadata": lambda step: _truncate(os.path.join(step, "meta", "metadata")),
+    "truncated arrays": lambda step: _truncate(_largest(os.path.join(step, "state"))),
+    "a missing file": lambda step: os.remove(os.path.join(step, "state", "_METADATA")),
+    # a kill -9 during the write: orbax writes into a temporary folder, renamed when whole
+    "a write never finished": lambda step: os.rename(step, f"{step}.orbax-checkpoint-tmp-99"),
+    "an emptied step folder": lambda step: [shutil.rmtree(os.path.join(step, d))
+                                            for d in os.listdir(step)
+                                            if os.path.isdir(os.path.join(step, d))],
+}  # fmt: skip
+
+
+def _regression_fit(epochs, checkpoint=None, other_model=False, **kwargs):
+    from jaxd2l.data.synthetic import synthetic_regression
+    from jaxd2l.epoch import make_epoch
+    from jaxd2l.loop import fit
+    from jaxd2l.losses import squared_loss
+
+    X, y = synthetic_regression(jax.random.key(0), num_examples=64)
+    tx = optax.sgd(0.01, momentum=0.9)
+    params = linear.model(2).init(jax.random.key(1))
+    if other_model:  # another model's params: one more leaf
+        params = {**params, "scale": jnp.ones(())}
+    epoch = make_epoch(train.make_train_step(linear.apply, squared_loss, tx), 16)
+    return fit(train.init_state(params, tx), epoch, (X, y), jax.random.key(2), epochs,
+               checkpoint=checkpoint, **kwargs)  # fmt: skip
+
+
+@pytest.mark.parametrize("damage", sorted(DAMAGE))
+def test_a_damaged_newest_step_is_skipped_and_the_run_ends_the_same(damage, tmp_path, capsys):
+    whole = _regression_fit(6)
+    with Checkpointer(str(tmp_path), flags={"run": 1}) as ckpt:
+        _regression_fit(4, ckpt)  # saves epochs 2, 3, 4 (the last 3 kept)
+    DAMAGE[damage](str(tmp_path / "4"))
+    with Checkpointer(str(tmp_path), flags={"run": 1}, resume=True) as ckpt:
+        resumed = _regression_fit(6, ckpt)
+    err = capsys.readouterr().err
+    if damage == "a write never finished":  # never a step: nothing to warn about
+        assert "damaged" not in err
+    else:
+        assert "the checkpoint after epoch 4" in err and "damaged" in err
+        assert err.count("\n") == 1
+    for a, b in zip(jax.tree.leaves(whole.state), jax.tree.leaves(resumed.state), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert [r["epoch"] for r in resumed.history] == [1, 2, 3, 4, 5, 6]
+
+
+def test_no_whole_step_is_one_error_naming_each(tmp_path):
+    with Checkpointer(str(tmp_path), flags={}) as ckpt:
+        _regression_fit(2, ckpt)
+    for step in ("1", "2"):
+        DAMAGE["truncated metadata"](str(tmp_path / step))
+    with Checkpointer(str(tmp_path), flags={}, resume=True) as ckpt:
+        with pytest.raises(CheckpointError, match=r"no whole checkpoint in .*epoch 2: .*epoch 1"):
+            _regression_fit(3, ckpt)
+
+
+def test_another_model_and_more_epochs_than_asked_are_refused_by_name(tmp_path):
+    with Checkpointer(str(tmp_path), flags={}) as ckpt:
+        _regression_fit(3, ckpt)
+    with Checkpointer(str(tmp_path), flags={}, resume=True) as ckpt:
+        refused = r"another model .*\.params\['scale'\]: checkpoint None"
+        with pytest.raises(CheckpointError, match=refused):
+            _regression_fit(5, ckpt, other_model=True)
+    with pytest.raises(CheckpointError, match="trained 3 epochs, more than the 2 asked for"):
+        _regression_fit(2, str(tmp_path))  # a path works as checkpoint= too
+    assert len(_regression_fit(4, str(tmp_path)).history) == 4

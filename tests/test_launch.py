@@ -36,8 +36,8 @@ def mlp_command(folder, out, ckpt):
 
 def final_params(ckpt):
     target = train.init_state(mlp.init(jax.random.key(0), (784, 32, 10)), sgd(0.1))
-    checkpointer = Checkpointer(str(ckpt), flags={}, resume=True)
-    state = checkpointer.restore_state(target, run_keys(0).train)
+    checkpointer = Checkpointer(str(ckpt), flags=None, resume=True)
+    state = checkpointer.restore(target, run_keys(0).train)[0]
     checkpointer.close()
     return jax.tree.leaves(state.params)
 

@@ -6,7 +6,7 @@ import numpy as np
 import optax
 import pytest
 
-from jaxd2l import loop, train
+from jaxd2l import divergence, drivers, loop, train
 from jaxd2l.checkpoint import Checkpointer
 from jaxd2l.data.synthetic import synthetic_regression
 from jaxd2l.epoch import make_epoch, make_evaluate
@@ -130,16 +130,34 @@ def test_fit_never_deletes_the_callers_params():
     assert float(jnp.abs(state.params["w"]).sum()) < 0.1  # still the untouched init
 
 
-def test_a_diverging_fit_stops_at_that_epoch_with_the_last_finite_loss():
+def test_a_diverging_fit_stops_at_the_first_epoch_that_breaks_the_rule():
     state, run_epoch, data, key, _ = regression_run(lr=30.0, epochs=50)
     seen = []
     with pytest.raises(loop.DivergedError) as e:
         loop.fit(state, run_epoch, data, key, 50, callbacks=[seen.append])
     err = e.value
     assert err.epoch == len(seen) == len(err.history) < 50
-    assert not math.isfinite(seen[-1]["train_loss"])
-    assert err.last_finite == seen[-2]["train_loss"] if len(seen) > 1 else err.last_finite is None
+    first = seen[0]["train_first_batch_loss"]  # the untrained model's loss, first batch
+    assert seen[-1]["train_loss"] > divergence.FACTOR * first  # a finite explosion counts
+    assert all(r["train_loss"] <= divergence.FACTOR * first for r in seen[:-1])
+    assert err.last_finite == (seen[-2]["train_loss"] if len(seen) > 1 else None)
     assert f"epoch {err.epoch}" in str(err) and "lower the learning rate" in str(err)
+    # with the rule off, only a loss that is not finite stops the run, later
+    late = []
+    with pytest.raises(loop.DivergedError):
+        loop.fit(state, run_epoch, data, key, 50, callbacks=[late.append],
+                 divergence_factor=None)  # fmt: skip
+    assert len(late) > len(seen) and not math.isfinite(late[-1]["train_loss"])
+
+
+def test_every_driver_applies_the_same_rule():
+    state, run_epoch, data, key, _ = regression_run(lr=30.0, epochs=50)
+    with pytest.raises(loop.DivergedError) as e:
+        loop.fit(state, run_epoch, data, key, 50)
+    for driver in (drivers.fit_whole_run, drivers.fit_python_loop):
+        with pytest.raises(loop.DivergedError) as other:
+            driver(state, run_epoch, data, key, 30)
+        assert other.value.epoch == e.value.epoch
 
 
 def test_vmapped_trials_mark_the_diverged_ones_and_go_on():

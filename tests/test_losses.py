@@ -85,3 +85,33 @@ def test_column_predictions_do_not_broadcast_against_vector_targets():
 def test_regression_losses_jit_and_no_jit_agree(fn, key):
     a, b = jax.random.normal(key, (2, 16))
     np.testing.assert_allclose(jax.jit(fn)(a, b), fn(a, b), rtol=1e-6)
+
+
+def test_direct_calls_check_concrete_labels_like_fit():
+    logits = jnp.zeros((3, 4))
+    with pytest.raises(ValueError, match=r"y must hold class ids in \[0, 4\).*\[-1, 2\]"):
+        losses.cross_entropy(logits, jnp.asarray([0, -1, 2]))
+    with pytest.raises(ValueError, match=r"in \[0, 4\).*\[0, 4\]"):
+        losses.cross_entropy(logits, jnp.asarray([0, 4, 2]))
+    with pytest.raises(ValueError, match=r"a column of shape \(3, 1\): pass y\[:, 0\]"):
+        losses.cross_entropy(logits, jnp.asarray([[0], [1], [2]]))
+    with pytest.raises(ValueError, match="takes probabilities .* not logits"):
+        losses.naive_cross_entropy(jnp.asarray([[2.0, -1.0]]), jnp.asarray([0]))
+    assert bool(
+        jnp.isfinite(losses.naive_cross_entropy(jnp.asarray([[0.3, 0.7]]), jnp.asarray([1]))).all()
+    )
+
+
+def test_under_jit_an_out_of_range_label_gives_nan_not_another_class():
+    logits = jnp.asarray([[0.0, 5.0], [1.0, 2.0]])
+    values = jax.jit(losses.cross_entropy)(logits, jnp.asarray([-1, 1]))
+    assert bool(jnp.isnan(values[0])) and bool(jnp.isfinite(values[1]))  # -1 is not class 1
+    assert bool(jnp.isnan(jax.jit(losses.cross_entropy)(logits, jnp.asarray([0, 2]))[1]))
+
+
+def test_the_closed_form_refuses_non_finite_data():
+    from jaxd2l.models import linear
+
+    X = jnp.ones((4, 2)).at[1, 1].set(jnp.nan)
+    with pytest.raises(ValueError, match="closed_form: X holds NaN or infinite values"):
+        linear.closed_form(X, jnp.ones(4))

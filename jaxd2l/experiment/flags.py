@@ -71,6 +71,10 @@ class TrainingFlags(SeedFlags):
     distributed: bool = flag(
         False, "multi-process: let JAX find the cluster (SLURM, Open MPI, TPU pods)"
     )
+    stop_on_divergence: bool = flag(
+        True, "stop (status diverged, exit 1) once the training loss is not finite or above "
+        "100x the untrained model's (jaxd2l.divergence)",
+    )  # fmt: skip
 
     def check(self) -> None:
         if self.resume and not self.checkpoint_dir:

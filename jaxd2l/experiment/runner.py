@@ -12,7 +12,7 @@ from typing import Any
 import jax
 import numpy as np
 
-from jaxd2l import classification, plot, progress
+from jaxd2l import classification, divergence, plot, progress
 from jaxd2l.checkpoint import Checkpointer
 from jaxd2l.data import fashion_mnist as fm
 from jaxd2l.errors import FlagError
@@ -75,6 +75,7 @@ def fit_and_record(
     checkpoint: Checkpointer | None = None,
     evaluate: Callable | None = None,
     test: tuple[Any, Any] | None = None,
+    stop_on_divergence: bool = True,
 ) -> FitResult:
     """`loop.fit` with progress on process 0, every epoch into the run record, the
     checkpointer closed on every path, and the timings recorded."""
@@ -94,6 +95,7 @@ def fit_and_record(
             test=test,
             callbacks=callbacks,
             checkpoint=checkpoint,
+            divergence_factor=divergence.FACTOR if stop_on_divergence else None,
         )
     run.record["timing"].update(result.timing)
     return result
@@ -120,8 +122,8 @@ def run_classifier(
     run.record["devices"] = parallel.num_devices if parallel is not None else 1
     state = init_state(model.init(keys.init), tx)
     result = fit_and_record(
-        run, state, run_epoch, train, keys.train, config.epochs,
-        checkpoint=checkpoint, evaluate=evaluate, test=test,
+        run, state, run_epoch, train, keys.train, config.epochs, checkpoint=checkpoint,
+        evaluate=evaluate, test=test, stop_on_divergence=config.stop_on_divergence,
     )  # fmt: skip
     params = jax.device_get(result.params)
     if run.primary:

@@ -29,8 +29,8 @@ def _command(folder, out, ckpt, *extra):
 def _final_state(ckpt_dir, lr=0.1, seed=0):
     target = train.init_state(softmax.init(jax.random.key(0)), sgd(lr))
     key = jax.random.fold_in(jax.random.key(seed), 2)
-    checkpointer = Checkpointer(str(ckpt_dir), flags={}, resume=True)
-    state = checkpointer.restore_state(target, key)
+    checkpointer = Checkpointer(str(ckpt_dir), flags=None, resume=True)
+    state = checkpointer.restore(target, key)[0]
     checkpointer.close()
     return state
 

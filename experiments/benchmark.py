@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from jaxd2l.bench import reference, report, startup, suite
+from jaxd2l.bench import reference, startup, suite
 from jaxd2l.bench.suite import SECTIONS
 from jaxd2l.bench.workloads import WORKLOADS, load_data
 from jaxd2l.experiment import DataFlags, Run, device_info, flag, run_cli, write_json
@@ -81,12 +81,7 @@ def main(config: Config) -> dict:
             flush=True,
         )
         data = load_data(config.data_dir)
-        notes = [n for n in (data["note"],) if n]
-        if device["platform"] == "cpu" and device["device_count"] > 1:
-            notes.append(
-                f"{device['device_count']} CPU devices share the same cores: the "
-                "devices section shows that the sharded path works, not a speedup"
-            )
+        notes = suite.notes(device, data)
 
         def save(records, limits):  # after every section: a failed run keeps what it measured
             run.record.update(records=records, limits=limits, notes=notes)
@@ -114,10 +109,7 @@ def main(config: Config) -> dict:
             save(records, limits)
         roof = suite.roof_of(limits)
         paths = suite.save_figures(records, roof, run.file) if run.primary else {}
-        lines = notes + suite.headlines(limits, records)
-        markdown = report.markdown(device, limits, records, lines)
-        if "reference" in run.record:
-            markdown += "\n## reference\n\n" + reference.table(run.record["reference"]) + "\n"
+        markdown = suite.markdown(device, limits, records, notes, run.record.get("reference"))
         if run.primary:
             with open(run.file("bench.md"), "w") as fh:
                 fh.write(markdown)

@@ -26,7 +26,6 @@ import numpy as np
 from jaxd2l import house, plot
 from jaxd2l.bench.timing import seconds
 from jaxd2l.data import house_prices as hp
-from jaxd2l.errors import FlagError
 from jaxd2l.experiment import Run, TrainingFlags, fit_and_record, flag, run_cli, training_setup
 from jaxd2l.keys import run_keys
 
@@ -51,8 +50,8 @@ class Config(TrainingFlags):
 
     def check(self) -> None:
         super().check()
-        if self.final == "ensemble" and (self.checkpoint_dir or self.devices):
-            raise FlagError("--checkpoint-dir and --devices act on --final retrain only")
+        if self.final == "ensemble":
+            self.refuse_fit_flags("--final ensemble trains its folds as one program (see --final)")
 
 
 def retrain(run, config, model, best, X, y, keys):

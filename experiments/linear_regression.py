@@ -21,6 +21,7 @@ import numpy as np
 import optax
 
 from jaxd2l import plot
+from jaxd2l.bench.timing import compile_seconds
 from jaxd2l.data.synthetic import TRUE_B, TRUE_W, synthetic_regression
 from jaxd2l.epoch import make_epoch
 from jaxd2l.experiment import Run, TrainingFlags, fit_and_record, flag, run_cli, training_setup
@@ -41,6 +42,11 @@ class Config(TrainingFlags):
     num_examples: int = flag(1000, "synthetic examples", min=2)
     noise: float = flag(0.01, "label noise standard deviation", min=0)
     lrs: tuple[float, ...] = flag((), "learning rates to train at once (vmap)", gt=0, empty_ok=True)
+
+    def check(self) -> None:
+        super().check()
+        if self.impl == "closed_form":
+            self.refuse_fit_flags("--impl closed_form trains nothing")
 
 
 def train_by_sgd(run, config, X, y, keys):
@@ -67,14 +73,10 @@ def train_by_sgd(run, config, X, y, keys):
 
 
 def solve_closed_form(run, X, y):
-    t0 = time.perf_counter()
-    solve = jax.jit(linear.closed_form).lower(X, y).compile()
-    compile_s = time.perf_counter() - t0
+    solve, compile_s = compile_seconds(jax.jit(linear.closed_form), X, y)
     t0 = time.perf_counter()
     params = jax.block_until_ready(solve(X, y))
-    run.record["timing"].update(
-        {"compile_s": compile_s, "epoch_s": [], "solve_s": time.perf_counter() - t0}
-    )
+    run.record["timing"].update(compile_s=compile_s, epoch_s=[], solve_s=time.perf_counter() - t0)
     return params
 
 

@@ -137,3 +137,25 @@ def save_figures(records: list[dict], roof: dict, file: Callable[[str], str]) ->
     if trials:
         paths["trials"] = report.plot_trials(trials, file("trials.png"))
     return paths
+
+
+def notes(device: dict, data: dict) -> list[str]:
+    """What the reader of the figures must know: random images in place of the data, or
+    CPU devices that share the same cores."""
+    lines = [data["note"]] if data.get("note") else []
+    if device["platform"] == "cpu" and device["device_count"] > 1:
+        lines.append(
+            f"{device['device_count']} CPU devices share the same cores: the devices section "
+            "shows that the sharded path works, not a speedup"
+        )
+    return lines
+
+
+def markdown(device, limits, records, notes: list[str], reference_results=None) -> str:
+    """bench.md: the report's tables, the notes and headlines, the reference table."""
+    from jaxd2l.bench import reference, report
+
+    text = report.markdown(device, limits, records, notes + headlines(limits, records))
+    if reference_results is not None:
+        text += "\n## reference\n\n" + reference.table(reference_results) + "\n"
+    return text

@@ -7,9 +7,11 @@ with one line, no traceback; Ctrl-C or SIGTERM exits 130 saying how to resume.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -39,11 +41,48 @@ def start_backend(config: Any) -> None:
             "heartbeat_timeout_seconds": int(os.environ.get("JAXD2L_HEARTBEAT_TIMEOUT", 100)),
         }
         if config.coordinator:
-            jax.distributed.initialize(
-                config.coordinator, config.num_processes, config.process_id, **timeouts
+            missing = (
+                f"the other {config.num_processes - 1} process(es)" if config.process_id == 0
+                else "process 0 (the coordinator)"
+            )  # fmt: skip
+            with _watchdog(timeouts["initialization_timeout"], config.coordinator, missing):
+                jax.distributed.initialize(
+                    config.coordinator, config.num_processes, config.process_id, **timeouts
+                )
+            return
+        try:
+            with _watchdog(timeouts["initialization_timeout"], "the cluster", "its peers"):
+                jax.distributed.initialize(**timeouts)
+        except ValueError as e:  # JAX found no cluster environment to read
+            raise FlagError(
+                f"--distributed found no cluster to join ({e}): run under SLURM, Open MPI or "
+                "a TPU pod, or start each process with --coordinator HOST:PORT "
+                "--num-processes N --process-id I"
+            ) from None
+
+
+@contextlib.contextmanager
+def _watchdog(timeout: float, where: str, missing: str):
+    """Exit with one line when joining the distributed runtime outlasts its timeout: JAX
+    aborts the process (a C++ fatal error, exit 134) when a peer never comes."""
+    done = threading.Event()
+
+    def watch():
+        if not done.wait(max(timeout - 0.5, 0.5)):
+            print(
+                f"error: {missing} never joined {where} within {timeout:g} s: start every "
+                "process with the same --coordinator and --num-processes "
+                "(JAXD2L_INIT_TIMEOUT sets the wait)",
+                file=sys.stderr,
+                flush=True,
             )
-        else:
-            jax.distributed.initialize(**timeouts)
+            os._exit(1)  # the runtime is stuck in C++: nothing else can stop it cleanly
+
+    threading.Thread(target=watch, name="jaxd2l-init-watchdog", daemon=True).start()
+    try:
+        yield
+    finally:
+        done.set()
 
 
 class Terminated(KeyboardInterrupt):

@@ -61,7 +61,7 @@ class TrainingFlags(SeedFlags):
         None, "devices to train on, data parallel (default: every device JAX sees)", min=1
     )
     cpu_devices: int | None = flag(
-        None, "ask JAX for this many CPU devices, to try --devices on a CPU", min=1
+        None, "ask JAX for this many CPU devices, to try --devices on a CPU", min=1, max=256
     )
     checkpoint_dir: str | None = flag(None, "save the run here after every epoch (orbax)")
     resume: bool = flag(False, "continue the run saved in --checkpoint-dir")
@@ -93,6 +93,18 @@ class TrainingFlags(SeedFlags):
             host, _, port = self.coordinator.rpartition(":")
             if not host or not port.isdigit():
                 raise FlagError(f"--coordinator must be HOST:PORT, got {self.coordinator!r}")
+            if not 1 <= int(port) <= 65535:
+                raise FlagError(f"--coordinator's port must be in 1-65535, got {port}")
+        if self.distributed and self.coordinator is not None:
+            raise FlagError("--distributed finds the cluster itself: drop --coordinator")
+
+    def refuse_fit_flags(self, why: str) -> None:
+        """For a mode that trains nothing through the shared runner: refuse, by name, the
+        flags that act on such training (they would do nothing)."""
+        for name in ("checkpoint_dir", "resume", "devices", "stop_on_divergence"):
+            field = next(f for f in dataclasses.fields(TrainingFlags) if f.name == name)
+            if getattr(self, name) != field.default:
+                raise FlagError(f"{flag_name(name)} acts on training: {why}")
 
 
 # Flags that say where or how a run executes, not what it computes: a resumed run may
@@ -118,6 +130,8 @@ def check_config(config: Any) -> None:
     """Raise FlagError (a ValueError) naming the flag (`--batch-size must be >= 1, got 0`)."""
     for f in dataclasses.fields(config):
         value, meta, name = getattr(config, f.name), f.metadata, flag_name(f.name)
+        if isinstance(value, str) and not value.strip():
+            raise FlagError(f"{name} is empty: give a value, or leave the flag out")
         values = value if isinstance(value, tuple) else (value,)
         for v in values:
             if v is None:

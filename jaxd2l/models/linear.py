@@ -40,7 +40,8 @@ def closed_form(X: jax.Array, y: jax.Array) -> dict[str, jax.Array]:
     minimiser and stays accurate when X^T X is badly conditioned.
     """
     checks.features(X, ndim=2)
-    if getattr(y, "shape", None) == (X.shape[0],):
+    concrete = not any(isinstance(a, jax.core.Tracer) for a in (X, y))
+    if concrete and getattr(y, "shape", None) == (X.shape[0],):
         checks.dataset(X, y, "closed_form")  # NaN or inf would give NaN weights
     if getattr(y, "shape", None) != (X.shape[0],):
         raise ValueError(

@@ -15,7 +15,7 @@ from jaxd2l.experiment import run_cli
 from jaxd2l.models import softmax
 from jaxd2l.optim import sgd
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def _command(folder, out, ckpt, *extra):
@@ -130,3 +130,40 @@ def test_a_diverged_experiment_exits_1_and_records_status_diverged(tmp_path, cap
     assert len(err) == 1 and "diverged at epoch 1" in err[0]
     record = json.loads((tmp_path / "metrics.json").read_text())
     assert record["status"] == "diverged" and record["history"][0]["train_loss"] is None
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("process_id", [0, 1])
+def test_a_lone_process_exits_with_one_line_naming_the_missing_peer(process_id, tmp_path):
+    import socket
+
+    with socket.socket() as s:  # a free port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "JAXD2L_INIT_TIMEOUT": "4", "JAX_PLATFORMS": "cpu"}
+    t0 = time.monotonic()
+    out = subprocess.run(
+        [sys.executable, "-m", "experiments.softmax_regression", "--coordinator",
+         f"127.0.0.1:{port}", "--num-processes", "2", "--process-id", str(process_id),
+         "--out", str(tmp_path)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert time.monotonic() - t0 < 30
+    missing = "the other 1 process(es)" if process_id == 0 else "process 0 (the coordinator)"
+    assert out.returncode == 1 and out.stderr.strip().splitlines() == [
+        f"error: {missing} never joined 127.0.0.1:{port} within 4 s: start every process "
+        "with the same --coordinator and --num-processes (JAXD2L_INIT_TIMEOUT sets the wait)"
+    ]
+
+
+def test_distributed_with_no_cluster_is_one_line():
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("SLURM_", "OMPI_", "TPU_", "MEGASCALE_"))}  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-m", "experiments.softmax_regression", "--distributed"],
+        cwd=ROOT, env={**env, "JAX_PLATFORMS": "cpu"}, capture_output=True, text=True,
+        timeout=60,
+    )  # fmt: skip
+    err = out.stderr.strip()
+    assert out.returncode == 2 and "--distributed found no cluster" in err
+    assert len(err.splitlines()) == 1

@@ -73,3 +73,28 @@ def test_a_config_is_built_from_the_shared_bases_and_checked_once():
     flags = [a.dest for a in build_parser(Config, None)._actions if a.dest != "help"]
     assert flags == ["width", "ratio", "out", "seed"]  # the experiment's own flags first
     assert not hasattr(ExperimentConfig(), "seed")  # a Config that draws nothing has no --seed
+
+
+@pytest.mark.parametrize(
+    "module, argv, message",
+    [
+        ("softmax_regression", ["--checkpoint-dir", ""], "--checkpoint-dir is empty"),
+        ("softmax_regression", ["--out", " "], "--out is empty"),
+        ("mlp", ["--coordinator", "h:70000", "--num-processes", "2", "--process-id", "0"],
+         "port must be in 1-65535"),
+        ("mlp", ["--cpu-devices", "100000"], "--cpu-devices must be <= 256"),
+        ("linear_regression", ["--impl", "closed_form", "--checkpoint-dir", "/tmp/x"],
+         "--checkpoint-dir acts on training: --impl closed_form trains nothing"),
+        ("linear_regression", ["--impl", "closed_form", "--devices", "2"], "--devices acts"),
+        ("mlp", ["--distributed", "--coordinator", "h:1", "--num-processes", "2",
+                 "--process-id", "0"], "--distributed finds the cluster itself"),
+    ],
+)  # fmt: skip
+def test_flags_that_would_do_nothing_or_too_much_are_refused(module, argv, message, capsys):
+    import importlib
+
+    exp_module = importlib.import_module(f"experiments.{module}")
+    with pytest.raises(SystemExit) as e:
+        run_cli(exp_module.main, exp_module.Config, argv)
+    err = capsys.readouterr().err.strip()
+    assert e.value.code == 2 and message in err and len(err.splitlines()) == 1

@@ -21,7 +21,7 @@ from jaxd2l.experiment import ExperimentConfig, Run, flag, run_cli
 
 @dataclasses.dataclass(frozen=True)
 class Config(ExperimentConfig):
-    span: float = flag(8.0, "plot x in [-span, span]", gt=0)
+    span: float = flag(8.0, "plot x in [-span, span]", gt=0, max=1e6)
 
 
 CLOSED_FORMS = {

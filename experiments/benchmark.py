@@ -41,8 +41,12 @@ class Config(DataFlags):
     models: tuple[str, ...] = flag(
         tuple(WORKLOADS), "models for the sweep", choices=tuple(WORKLOADS)
     )
-    batch_sizes: tuple[int, ...] = flag((16, 64, 256, 1024, 4096, 8192), "batch sizes", min=1)
-    batch_size: int = flag(256, "batch size of the drivers, precision, trials, devices", min=1)
+    batch_sizes: tuple[int, ...] = flag(
+        (16, 64, 256, 1024, 4096, 8192), "batch sizes", min=1, max=2**24
+    )
+    batch_size: int = flag(
+        256, "batch size of the drivers, precision, trials, devices", min=1, max=2**24
+    )
     repeats: int = flag(3, "timed epochs per measurement", min=1)
     epochs: int = flag(3, "epochs of the drivers and precision runs", min=1)
     trials: tuple[int, ...] = flag((1, 2, 4, 8, 16, 32, 64), "vmapped trial counts", min=1)

@@ -31,11 +31,11 @@ from jaxd2l.optim import sgd
 @dataclasses.dataclass(frozen=True)
 class Config(TrainingFlags, DataFlags):
     impl: str = flag("scratch", "implementation", choices=("scratch", "concise"))
-    hidden: tuple[int, ...] = flag((256, 256), "hidden layer widths", min=1)
+    hidden: tuple[int, ...] = flag((256, 256), "hidden layer widths", min=1, max=65536)
     dropout: tuple[float, ...] = flag((0.2, 0.5), "dropout rate after each hidden layer",
                                       min=0, max=1, empty_ok=True)  # fmt: skip
     epochs: int = flag(10, "passes over the training set", min=1)
-    batch_size: int = flag(256, "examples per minibatch", min=1)
+    batch_size: int = flag(256, "examples per minibatch", min=1, max=2**24)
     lr: float = flag(0.5, "learning rate", gt=0)
     compare: bool = flag(True, "also train the same net without dropout, for the figure")
 

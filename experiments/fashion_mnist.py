@@ -27,8 +27,8 @@ from jaxd2l.experiment import DataFlags, Run, SeedFlags, flag, run_cli
 
 @dataclasses.dataclass(frozen=True)
 class Config(DataFlags, SeedFlags):
-    resize: int | None = flag(None, "resize images to N x N with jax.image", min=1)
-    batch_size: int = flag(256, "examples per batch for the read-time figure", min=1)
+    resize: int | None = flag(None, "resize images to N x N with jax.image", min=1, max=4096)
+    batch_size: int = flag(256, "examples per batch for the read-time figure", min=1, max=2**24)
 
 
 def make_read_epoch(batch_size: int):

@@ -39,10 +39,10 @@ class Config(TrainingFlags):
     lr: float = flag(5.0, "the book's Adam learning rate (price target)", gt=0)
     weight_decay: float = flag(0.0, "the book's weight decay", min=0)
     epochs: int = flag(100, "epochs per fold", min=1)
-    batch_size: int = flag(64, "examples per minibatch", min=1)
+    batch_size: int = flag(64, "examples per minibatch", min=1, max=2**24)
     grid_lrs: tuple[float, ...] = flag((0.003, 0.01, 0.03), "grid: Adam lr (log target)", gt=0)
     grid_weight_decays: tuple[float, ...] = flag((0.0, 0.1, 1.0), "grid: weight decay", min=0)
-    hidden: tuple[int, ...] = flag((64,), "grid: the MLP's hidden widths", min=1)
+    hidden: tuple[int, ...] = flag((64,), "grid: the MLP's hidden widths", min=1, max=65536)
     dropout: tuple[float, ...] = flag((0.5,), "grid: the MLP's dropout rates", min=0, max=1,
                                       empty_ok=True)  # fmt: skip
     final: str = flag("ensemble", "the K fold models averaged, or one retrained on all data",

@@ -41,11 +41,11 @@ class Config(TrainingFlags, DataFlags):
     model: str = flag(
         "mlp", "mlp (one hidden layer) or softmax (no hidden layer)", choices=("mlp", "softmax")
     )
-    trials: int = flag(8, "random search: number of trials", min=1)
+    trials: int = flag(8, "random search: number of trials", min=1, max=4096)
     lrs: tuple[float, ...] = flag((0.03, 0.1, 0.3), "grid: learning rates", gt=0)
     lr_range: tuple[float, ...] = flag((0.01, 1.0), "random: log-uniform lr range", gt=0)
-    hidden: tuple[int, ...] = flag((64, 256), "hidden widths to try (mlp)", min=1)
-    batch_sizes: tuple[int, ...] = flag((256,), "batch sizes to try", min=1)
+    hidden: tuple[int, ...] = flag((64, 256), "hidden widths to try (mlp)", min=1, max=65536)
+    batch_sizes: tuple[int, ...] = flag((256,), "batch sizes to try", min=1, max=2**24)
     epochs: int = flag(3, "epochs per trial", min=1)
     val_size: int = flag(10000, "validation examples held out of the training set", min=1)
 

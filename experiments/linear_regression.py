@@ -37,9 +37,9 @@ from jaxd2l.train import init_state, make_train_step
 class Config(TrainingFlags):
     impl: str = flag("scratch", "implementation", choices=("scratch", "concise", "closed_form"))
     epochs: int = flag(3, "passes over the data", min=1)
-    batch_size: int = flag(10, "examples per minibatch", min=1)
+    batch_size: int = flag(10, "examples per minibatch", min=1, max=2**24)
     lr: float = flag(0.03, "learning rate", gt=0)
-    num_examples: int = flag(1000, "synthetic examples", min=2)
+    num_examples: int = flag(1000, "synthetic examples", min=2, max=10**7)
     noise: float = flag(0.01, "label noise standard deviation", min=0)
     lrs: tuple[float, ...] = flag((), "learning rates to train at once (vmap)", gt=0, empty_ok=True)
 

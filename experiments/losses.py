@@ -31,8 +31,8 @@ from jaxd2l.losses import (
 
 @dataclasses.dataclass(frozen=True)
 class Config(ExperimentConfig):
-    delta: float = flag(1.0, "Huber's threshold between squared and linear", gt=0)
-    span: float = flag(3.0, "plot residuals in [-span, span]", gt=0)
+    delta: float = flag(1.0, "Huber's threshold between squared and linear", gt=0, max=1e6)
+    span: float = flag(3.0, "plot residuals in [-span, span]", gt=0, max=1e6)
 
 
 def loss_functions(delta: float):

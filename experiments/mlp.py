@@ -29,12 +29,14 @@ from jaxd2l.optim import sgd
 @dataclasses.dataclass(frozen=True)
 class Config(TrainingFlags, DataFlags):
     impl: str = flag("scratch", "implementation", choices=("scratch", "concise"))
-    hidden: tuple[int, ...] = flag((256,), "hidden layer widths, e.g. 256 or 256,128,64", min=1)
+    hidden: tuple[int, ...] = flag(
+        (256,), "hidden layer widths, e.g. 256 or 256,128,64", min=1, max=65536
+    )
     activation: str = flag("relu", "hidden activation", choices=tuple(ACTIVATIONS))
     init: str = flag("normal", "weight initialisation", choices=SCHEMES)
     sigma: float = flag(0.01, "standard deviation of the normal init", gt=0)
     epochs: int = flag(10, "passes over the training set", min=1)
-    batch_size: int = flag(256, "examples per minibatch", min=1)
+    batch_size: int = flag(256, "examples per minibatch", min=1, max=2**24)
     lr: float = flag(0.1, "learning rate", gt=0)
 
 

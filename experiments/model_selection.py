@@ -36,11 +36,11 @@ class Config(SeedFlags):
                      max=2**63 - 1)  # fmt: skip
     epochs: int = flag(400, "epochs of the 2- and 4-feature fits, the sweep and the folds", min=1)
     overfit_epochs: int = flag(1500, "epochs of the 20-feature fit", min=1)
-    batch_size: int = flag(10, "examples per minibatch", min=1)
+    batch_size: int = flag(10, "examples per minibatch", min=1, max=2**24)
     lr: float = flag(0.01, "learning rate", gt=0)
     folds: int = flag(5, "K of the K-fold cross-validation", min=2)
-    num_train: int = flag(100, "training examples", min=2)
-    num_test: int = flag(100, "test examples", min=1)
+    num_train: int = flag(100, "training examples", min=2, max=10**6)
+    num_test: int = flag(100, "test examples", min=1, max=10**6)
     degrees: tuple[int, ...] = flag((4, 2, 20), "the feature counts of the book's fits", min=1,
                                     max=MAX_DEGREE)  # fmt: skip
 

@@ -26,7 +26,7 @@ from jaxd2l.optim import sgd
 class Config(TrainingFlags, DataFlags):
     impl: str = flag("scratch", "implementation", choices=("scratch", "concise"))
     epochs: int = flag(10, "passes over the training set", min=1)
-    batch_size: int = flag(256, "examples per minibatch", min=1)
+    batch_size: int = flag(256, "examples per minibatch", min=1, max=2**24)
     lr: float = flag(0.1, "learning rate", gt=0)
     label_smoothing: float = flag(0.0, "soft labels: weight spread over all classes", min=0, lt=1)
 

@@ -34,9 +34,9 @@ class Config(SeedFlags):
     lambdas: tuple[float, ...] = flag((0.0, 3.0), "the book's fits: penalty strengths", min=0)
     sweep: tuple[float, ...] = flag(SWEEP, "strengths trained at once (vmap)", min=0)
     epochs: int = flag(100, "passes over the 20 training examples", min=1)
-    batch_size: int = flag(5, "examples per minibatch", min=1)
+    batch_size: int = flag(5, "examples per minibatch", min=1, max=2**24)
     lr: float = flag(0.003, "learning rate", gt=0)
-    num_inputs: int = flag(200, "input dimension", min=1)
+    num_inputs: int = flag(200, "input dimension", min=1, max=10**5)
 
 
 def main(config: Config) -> dict:

@@ -29,7 +29,7 @@ from jaxd2l.train import Batch, init_state, make_train_step
 
 @dataclasses.dataclass(frozen=True)
 class Config(SeedFlags):
-    hidden: int = flag(8, "hidden units", min=2)
+    hidden: int = flag(8, "hidden units", min=2, max=65536)
     steps: int = flag(500, "full-batch steps", min=1)
     lr: float = flag(0.1, "Adam learning rate", gt=0)
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import jax
 
-from jaxd2l.errors import UserError
+from jaxd2l.errors import ArgumentError, UserError
 
 
 class CheckpointError(UserError):
@@ -130,7 +130,7 @@ class Checkpointer:
             meta = self.manager.restore(step, args=ocp.args.Composite(meta=ocp.args.JsonRestore()))
         meta = meta["meta"]
         if not isinstance(meta, dict) or not {"next_epoch", "history", "flags"} <= set(meta):
-            raise ValueError("its metadata is incomplete")
+            raise ArgumentError("its metadata is incomplete")
         return meta
 
     def _read_state(self, step: int, target: Any, key: jax.Array) -> Any:

@@ -27,6 +27,7 @@ from jaxd2l import checks, divergence
 from jaxd2l.data.batching import epoch_indices
 from jaxd2l.divergence import check_divergence
 from jaxd2l.epoch import Epoch, RunEpoch, make_gather
+from jaxd2l.errors import ArgumentError, ArgumentTypeError
 from jaxd2l.keys import batch_key, epoch_key, run_keys
 from jaxd2l.loop import FitResult, _host_means, parallel_of, start_run
 from jaxd2l.models import Params
@@ -86,7 +87,7 @@ def make_train(
 
     def train(key, X, y, test=None):
         if evaluate is not None and test is None:
-            raise ValueError("this run evaluates after every epoch: pass test=(X_test, y_test)")
+            raise ArgumentError("this run evaluates after every epoch: pass test=(X_test, y_test)")
         keys = run_keys(key)
         state = init_state(init(keys.init), tx)
         return whole(state, X, y, keys.train, test)
@@ -144,13 +145,13 @@ def fit_python_loop(
     prepare and step in one program). For teaching and debugging; single device. The
     same divergence rule as `fit`, after every epoch."""
     if not isinstance(run_epoch, Epoch):
-        raise TypeError(
+        raise ArgumentTypeError(
             "fit_python_loop needs an Epoch from make_epoch (it calls the epoch's step once "
             f"per batch), got {type(run_epoch).__name__}"
         )
     state, (X, y), key, epochs, _ = start_run(state, run_epoch, train, key, epochs, None, None)
     if run_epoch.parallel is not None:
-        raise ValueError("fit_python_loop runs on one device: use loop.fit for data parallel")
+        raise ArgumentError("fit_python_loop runs on one device: use loop.fit for data parallel")
     step_fn, prepare = run_epoch.step, run_epoch.prepare or (lambda X: X)
     batch_size, drop = run_epoch.batch_size, run_epoch.drop_remainder
     order = jax.jit(lambda k: epoch_indices(k, X.shape[0], batch_size, drop))

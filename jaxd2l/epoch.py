@@ -19,6 +19,7 @@ import jax
 from jaxd2l import checks
 from jaxd2l.data.batching import epoch_indices
 from jaxd2l.divergence import FIRST
+from jaxd2l.errors import ArgumentTypeError
 from jaxd2l.keys import batch_key
 from jaxd2l.models import Apply, takes_key
 from jaxd2l.parallel import DataParallel
@@ -119,7 +120,7 @@ def make_epoch(
         checks.callable_(prepare, "prepare")
     if parallel is not None:
         if not isinstance(parallel, DataParallel):
-            raise TypeError(
+            raise ArgumentTypeError(
                 "parallel must be a jaxd2l.parallel.DataParallel (data_parallel(n)) or None, "
                 f"got {type(parallel).__name__}"
             )

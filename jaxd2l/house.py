@@ -19,6 +19,7 @@ import optax
 
 from jaxd2l.data.polynomial import fold_weights
 from jaxd2l.epoch import make_epoch
+from jaxd2l.errors import ArgumentError
 from jaxd2l.keys import epoch_key, run_keys
 from jaxd2l.models import Model, linear, mlp
 from jaxd2l.regularization import weights_mask
@@ -33,7 +34,7 @@ def make_model(name: str, num_features: int, hidden: Sequence[int] = (64,), drop
     if name == "linear":
         return linear.model(num_features)
     if name != "mlp":
-        raise ValueError(f"model must be 'linear' or 'mlp', got {name!r}")
+        raise ArgumentError(f"model must be 'linear' or 'mlp', got {name!r}")
     net = mlp.model((num_features, *hidden, 1), scheme="he", dropout=dropout)
     return Model(net.init, lambda params, X, *, key=None: net.apply(params, X, key=key)[:, 0])
 
@@ -80,7 +81,7 @@ def make_house_run(model: Model, *, target: str, epochs: int, batch_size: int = 
     examples weighted 1. `curves` [epochs]: `train` and `val` log-RMSE (val on the examples
     weighted 0, the held-out fold)."""
     if target not in TARGETS:
-        raise ValueError(f"target must be one of {TARGETS}, got {target!r}")
+        raise ArgumentError(f"target must be one of {TARGETS}, got {target!r}")
 
     def run(key, lr, weight_decay, weights, X, log_price):
         keys = run_keys(key)
@@ -166,7 +167,7 @@ def write_submission(ids, prices, path: str) -> None:
 
     prices = jax.device_get(prices)
     if len(ids) != len(prices) or not (prices > 0).all():
-        raise ValueError("a submission needs one positive price per test Id")
+        raise ArgumentError("a submission needs one positive price per test Id")
     with open(path, "w", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(["Id", "SalePrice"])

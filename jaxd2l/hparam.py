@@ -20,6 +20,7 @@ import numpy as np
 from jaxd2l import checks, loop
 from jaxd2l.data.fashion_mnist import scale_images
 from jaxd2l.epoch import make_epoch, make_evaluate
+from jaxd2l.errors import ArgumentError
 from jaxd2l.losses import cross_entropy
 from jaxd2l.metrics import classification_metrics
 from jaxd2l.models import mlp
@@ -63,7 +64,7 @@ def validation_split(key: jax.Array, X: jax.Array, y: jax.Array, num_val: int):
     checks.key(key)
     checks.dataset(X, y, "validation_split")
     if not 0 < num_val < len(y):
-        raise ValueError(f"validation size must be in (0, {len(y)}), got {num_val}")
+        raise ArgumentError(f"validation size must be in (0, {len(y)}), got {num_val}")
     order = jax.random.permutation(key, len(y))
     val, train = order[:num_val], order[num_val:]
     return (X[train], y[train]), (X[val], y[val])
@@ -86,7 +87,7 @@ def train_group(
     trial to divide evenly, and the copies are dropped from the results."""
     hidden, batch_size = trials[0].hidden, trials[0].batch_size
     if any((t.hidden, t.batch_size) != (hidden, batch_size) for t in trials):
-        raise ValueError("a group's trials must share hidden width and batch size")
+        raise ArgumentError("a group's trials must share hidden width and batch size")
     sizes = (784, hidden, 10) if hidden else (784, 10)
     init_key, data_key = jax.random.split(key)
     lrs = [t.lr for t in trials]

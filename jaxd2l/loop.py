@@ -20,6 +20,7 @@ from jaxd2l import checks, divergence
 from jaxd2l.checkpoint import Checkpointer, CheckpointError
 from jaxd2l.divergence import DivergedError, check_divergence
 from jaxd2l.epoch import Epoch, RunEpoch
+from jaxd2l.errors import ArgumentError, ArgumentTypeError
 from jaxd2l.keys import epoch_key
 from jaxd2l.train import TrainState, TrainStep, summarize
 
@@ -46,13 +47,13 @@ def _host_means(sums, prefix: str, parallel=None) -> dict[str, Any]:
 
 def _check_data(run_epoch: RunEpoch, state: TrainState, data: Any, name: str) -> None:
     if not isinstance(data, (tuple, list)) or len(data) != 2:
-        raise TypeError(f"{name} must be a pair (X, y), got {type(data).__name__}")
+        raise ArgumentTypeError(f"{name} must be a pair (X, y), got {type(data).__name__}")
     X, y = data
     checks.dataset(X, y, name)
     if not isinstance(run_epoch, Epoch):
         return  # a hand-written epoch: it knows its data
     if run_epoch.prepare is None and X.dtype == np.uint8:
-        raise ValueError(
+        raise ArgumentError(
             f"{name}: X holds uint8 pixels but nothing scales them: pass "
             "prepare=fashion_mnist.scale_images to make_epoch / make_evaluate"
         )
@@ -78,7 +79,7 @@ def start_run(state, run_epoch, train, key, epochs, evaluate, test):
     checks.key(key, "key")
     checks.callable_(run_epoch, "run_epoch")
     if (evaluate is None) != (test is None):
-        raise ValueError("evaluate and test go together: pass both (or neither)")
+        raise ArgumentError("evaluate and test go together: pass both (or neither)")
     if evaluate is not None:
         checks.callable_(evaluate, "evaluate")
     _check_data(run_epoch, state, train, "train")
@@ -152,7 +153,7 @@ def _owned(checkpoint):
         yield checkpoint
         return
     if not isinstance(checkpoint, (str, os.PathLike)):
-        raise TypeError(
+        raise ArgumentTypeError(
             "checkpoint must be a jaxd2l.checkpoint.Checkpointer or a folder path, got "
             f"{type(checkpoint).__name__}"
         )

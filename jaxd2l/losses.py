@@ -10,6 +10,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxd2l import checks
+from jaxd2l.errors import ArgumentError, ArgumentTypeError
 
 
 def _like(y: jax.Array, y_hat: jax.Array) -> jax.Array:
@@ -56,9 +57,9 @@ def check_labels(outputs: jax.Array, y: jax.Array, name: str = "y") -> None:
     messages `fit` gives (traced values, inside `jit`, are not read: see `_pick`)."""
     y = jnp.asarray(y)
     if y.ndim == 2 and y.shape[1] == 1:
-        raise ValueError(f"{name} is a column of shape {tuple(y.shape)}: pass {name}[:, 0]")
+        raise ArgumentError(f"{name} is a column of shape {tuple(y.shape)}: pass {name}[:, 0]")
     if y.ndim != 1 or y.shape[0] != outputs.shape[0]:
-        raise ValueError(
+        raise ArgumentError(
             f"{name} must hold one class id per row of the outputs (shape [{outputs.shape[0]}]), "
             f"got shape {tuple(y.shape)}"
         )
@@ -84,7 +85,7 @@ def naive_cross_entropy(y_hat: jax.Array, y: jax.Array) -> jax.Array:
         if bool((rows < 0).any() | (rows > 1).any()) or not bool(
             jnp.allclose(rows.sum(axis=-1), 1.0, atol=1e-3)
         ):
-            raise ValueError(
+            raise ArgumentError(
                 "naive_cross_entropy takes probabilities (rows in [0, 1] summing to 1), not "
                 "logits: pass softmax(logits), or use cross_entropy on the logits"
             )
@@ -104,7 +105,7 @@ def cross_entropy(logits: jax.Array, y: jax.Array, label_smoothing: float = 0.0)
     if isinstance(label_smoothing, (int, float)):  # a traced value (vmap) is the caller's
         checks.fraction(label_smoothing, "label_smoothing")
     if not jnp.issubdtype(jnp.asarray(y).dtype, jnp.integer):
-        raise TypeError(
+        raise ArgumentTypeError(
             f"cross_entropy takes integer class ids y, got dtype {jnp.asarray(y).dtype}: "
             "for one-hot or soft targets use optax.softmax_cross_entropy"
         )

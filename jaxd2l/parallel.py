@@ -23,6 +23,8 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
+from jaxd2l.errors import ArgumentError
+
 AXIS = "data"
 
 
@@ -34,12 +36,12 @@ def make_mesh(num_devices: int | None = None) -> Mesh:
     if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= available:
         platform = jax.devices()[0].platform
         hint = " (on a CPU, --cpu-devices N asks JAX for N devices)" if platform == "cpu" else ""
-        raise ValueError(
+        raise ArgumentError(
             f"devices must be an int in [1, {available}]: JAX sees {available} {platform} "
             f"device(s), got {num_devices!r}{hint}"
         )
     if jax.process_count() > 1 and n % jax.process_count():
-        raise ValueError(
+        raise ArgumentError(
             f"devices {n} must be a multiple of the {jax.process_count()} processes, so each "
             "process holds the same number of devices"
         )
@@ -52,7 +54,7 @@ def check_batch_divides(batch_size: int, num_devices: int, name: str = "batch_si
         lower = batch_size - batch_size % num_devices
         upper = lower + num_devices
         options = f"{lower} or {upper}" if lower else f"{upper}"
-        raise ValueError(
+        raise ArgumentError(
             f"{name} {batch_size} does not divide over {num_devices} devices: use a multiple "
             f"of {num_devices} such as {options}"
         )
@@ -116,7 +118,7 @@ class TrialParallel(DataParallel):
         leaves = jax.tree.leaves(state)
         n = leaves[0].shape[0]
         if n % self.num_devices:
-            raise ValueError(
+            raise ArgumentError(
                 f"{n} trials do not divide over {self.num_devices} devices: pad the stack with "
                 "copies of a trial (hparam.train_group does) or use fewer devices"
             )

@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from jaxd2l.errors import ArgumentError
+
 
 def _figure(width: float, height: float, layout: str | None = "constrained"):
     from matplotlib.figure import Figure
@@ -39,7 +41,7 @@ def _finite(values, what: str, gaps_ok: bool = False) -> np.ndarray:
     values = np.asarray(values, dtype=float)
     finite = np.isfinite(values)
     if (gaps_ok and not finite.any()) or (not gaps_ok and not finite.all()):
-        raise ValueError(
+        raise ArgumentError(
             f"cannot draw {what}: it holds NaN or infinite values"
             + (" only" if gaps_ok else "")
             + " (a diverged run, or an infinite span): lower the learning rate or the span"
@@ -148,7 +150,7 @@ def save_image_grid(
     if images.ndim == 4 and images.shape[-1] == 1:
         images = images[..., 0]
     if images.ndim != 3:
-        raise ValueError(f"images must be [N, H, W] or [N, H, W, 1], got {images.shape}")
+        raise ArgumentError(f"images must be [N, H, W] or [N, H, W, 1], got {images.shape}")
     n = len(images)
     nrows = max(1, math.ceil(n / ncols))
     title_in = 0.35  # room for a two-line title above each image

@@ -16,6 +16,8 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from jaxd2l.errors import ArgumentError, ArgumentTypeError
+
 WEIGHT_NAMES = ("w", "W", "kernel")  # scratch linear / scratch layers / flax Dense
 
 
@@ -38,7 +40,7 @@ def check_lambda(value: Any, name: str = "lambd") -> None:
         value = float(value)
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
         if not (value >= 0 and value < float("inf")):
-            raise ValueError(f"{name} must be a finite number >= 0, got {value}")
+            raise ArgumentError(f"{name} must be a finite number >= 0, got {value}")
 
 
 def l2_penalty(lambd: float | jax.Array) -> Callable[[Any], jax.Array]:
@@ -67,9 +69,9 @@ def decayed_sgd(learning_rate: float, weight_decay: float, params: Any):
 def check_rate(p: Any, name: str = "p") -> None:
     """A dropout rate must be a number in [0, 1]."""
     if isinstance(p, bool) or not isinstance(p, numbers.Real):
-        raise TypeError(f"{name} must be a number in [0, 1], got {type(p).__name__} {p!r}")
+        raise ArgumentTypeError(f"{name} must be a number in [0, 1], got {type(p).__name__} {p!r}")
     if not 0 <= p <= 1:
-        raise ValueError(f"{name} (a dropout rate) must be in [0, 1], got {p}")
+        raise ArgumentError(f"{name} (a dropout rate) must be in [0, 1], got {p}")
 
 
 def dropout(X: jax.Array, p: float, key: jax.Array) -> jax.Array:

@@ -14,6 +14,7 @@ import jax.numpy as jnp
 import optax
 
 from jaxd2l import checks
+from jaxd2l.errors import ArgumentError, ArgumentTypeError
 from jaxd2l.models import Params
 from jaxd2l.train import TrainState, check_tx, init_state
 
@@ -27,7 +28,7 @@ def with_seeds(
     check_tx(tx)
     checks.callable_(init, "init")
     if not checks.is_key(keys) or keys.ndim != 1 or keys.shape[0] == 0:
-        raise ValueError(
+        raise ArgumentError(
             "keys must be a non-empty 1-D array of PRNG keys from jax.random.split(key, n), "
             f"got {getattr(keys, 'shape', keys)}"
         )
@@ -42,14 +43,14 @@ def with_learning_rates(
     is the optimizer's constructor (`optax.sgd`, `jaxd2l.sgd`), not an instance; `lrs` a
     non-empty 1-D list of rates."""
     if isinstance(tx_factory, optax.GradientTransformation):
-        raise TypeError(
+        raise ArgumentTypeError(
             "tx_factory must be an optimizer constructor such as optax.sgd (called with each "
             "learning rate), not an optimizer instance such as optax.sgd(0.1)"
         )
     checks.callable_(tx_factory, "tx_factory")
     lrs = jnp.asarray(lrs, jnp.float32)
     if lrs.ndim != 1 or lrs.shape[0] == 0:
-        raise ValueError(
+        raise ArgumentError(
             f"lrs must be a non-empty 1-D list of learning rates, got shape {lrs.shape}"
         )
     for i, lr in enumerate(lrs.tolist()):

@@ -16,6 +16,7 @@ import jax.numpy as jnp
 import optax
 
 from jaxd2l import checks
+from jaxd2l.errors import ArgumentError, ArgumentTypeError
 from jaxd2l.models import Apply, Params, takes_key
 
 Loss = Callable[[jax.Array, jax.Array], jax.Array]  # (y_hat, y) -> per-example [B]
@@ -37,7 +38,7 @@ class Batch(NamedTuple):
 
 def check_tx(tx: Any, name: str = "tx") -> None:
     if not isinstance(tx, optax.GradientTransformation):
-        raise TypeError(
+        raise ArgumentTypeError(
             f"{name} must be an optax.GradientTransformation such as optax.sgd(0.1) or "
             f"jaxd2l.sgd(0.1), got {type(tx).__name__}"
         )
@@ -52,7 +53,7 @@ def _per_example(values: jax.Array, batch_size: int, what: str) -> jax.Array:
     """Trace-time check (free at run time): one value per example, so the mask can weight
     them; a scalar would silently count the padding of the last batch."""
     if values.shape != (batch_size,):
-        raise ValueError(
+        raise ArgumentError(
             f"{what} must return one value per example (shape [{batch_size}]), got shape "
             f"{tuple(values.shape)}: drop the final mean/sum (the step averages over the mask)"
         )

@@ -21,6 +21,7 @@ import numpy as np
 
 from jaxd2l import checks
 from jaxd2l.data import shuffle
+from jaxd2l.errors import ArgumentError
 
 
 def num_batches(num_examples: int, batch_size: int, drop_remainder: bool = False) -> int:
@@ -36,9 +37,9 @@ def check_batch_size(num_examples: int, batch_size: int, drop_remainder: bool = 
     epoch."""
     checks.integer(batch_size, "batch_size", minimum=1)
     if num_examples < 1:
-        raise ValueError("the data set is empty: there is nothing to batch")
+        raise ArgumentError("the data set is empty: there is nothing to batch")
     if drop_remainder and batch_size > num_examples:
-        raise ValueError(
+        raise ArgumentError(
             f"batch_size {batch_size} > {num_examples} examples with drop_remainder=True "
             "leaves no batch: lower the batch size or keep the remainder"
         )
@@ -53,6 +54,11 @@ def epoch_indices(
     and are masked out; only the last batch can hold padding.
     """
     nb = num_batches(num_examples, batch_size, drop_remainder)
+    if batch_size > num_examples:  # one padded batch this big would only cost memory
+        raise ArgumentError(
+            f"batch_size {batch_size} is larger than the {num_examples} examples: use at "
+            f"most {num_examples}"
+        )
     if key is None:
         order = jnp.arange(num_examples, dtype=jnp.int32)
     else:
@@ -80,7 +86,7 @@ def host_batches(
     """
     n = len(X)
     if len(y) != n:
-        raise ValueError(f"X has {n} examples but y has {len(y)}")
+        raise ArgumentError(f"X has {n} examples but y has {len(y)}")
     nb = num_batches(n, batch_size, drop_remainder)
     order = np.arange(n) if seed is None else np.random.default_rng(seed).permutation(n)
     for i in range(nb):

@@ -20,7 +20,7 @@ import numpy as np
 
 from jaxd2l.data import batching
 from jaxd2l.data import fashion_mnist_source as source
-from jaxd2l.errors import IdxFormatError
+from jaxd2l.errors import ArgumentError, ArgumentTypeError, IdxFormatError
 
 LABELS = (
     "t-shirt",
@@ -44,7 +44,7 @@ def text_labels(labels: Sequence[int] | np.ndarray) -> list[str]:
     if ids.size and (
         not np.issubdtype(ids.dtype, np.integer) or ids.min() < 0 or ids.max() >= len(LABELS)
     ):
-        raise ValueError(
+        raise ArgumentError(
             f"labels must be integer class ids in 0-{len(LABELS) - 1}, got dtype {ids.dtype} "
             f"with values in [{ids.min()}, {ids.max()}]"
         )
@@ -145,7 +145,7 @@ def resize_images(images: np.ndarray | jax.Array, size: int | tuple[int, int]) -
     (as torchvision's Resize on the PIL image does before ToTensor)."""
     h, w = (size, size) if isinstance(size, int) else size
     if h < 1 or w < 1:
-        raise ValueError(f"resize must be positive, got {size}")
+        raise ArgumentError(f"resize must be positive, got {size}")
 
     def one(image):
         out = jax.image.resize(image.astype(jnp.float32), (h, w, image.shape[-1]), "linear")
@@ -179,7 +179,7 @@ def load_fashion_mnist(
     numpy arrays by default; jax arrays on `device` (default device) with `on_device`.
     """
     if split not in SPLITS:
-        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+        raise ArgumentError(f"split must be one of {SPLITS}, got {split!r}")
     images, labels = load_all(data_dir, cache_dir)[split]
     return _finish(split, images, labels, resize, on_device, device)
 
@@ -203,7 +203,7 @@ def scale_images(images: jax.Array) -> jax.Array:
     Only uint8 is taken: float images are already scaled (scaling twice divides by 255^2)."""
     dtype = getattr(images, "dtype", None)
     if dtype != jnp.uint8:
-        raise TypeError(
+        raise ArgumentTypeError(
             f"scale_images takes uint8 pixels in 0-255, got dtype {dtype}: float images are "
             "already scaled, so leave out prepare=scale_images (or pass the uint8 images)"
         )

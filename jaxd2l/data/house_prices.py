@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from jaxd2l.errors import DataNotFoundError, UserError
+from jaxd2l.errors import ArgumentError, DataNotFoundError, UserError
 
 ENV_DIR = "JAXD2L_HOUSE_PRICES_DIR"
 ENV_URL = "JAXD2L_HOUSE_PRICES_URL"
@@ -160,7 +160,7 @@ def preprocess(train, test, stats: str = "all") -> HouseData:
     import pandas as pd
 
     if stats not in ("all", "train"):
-        raise ValueError(f"stats must be 'all' or 'train', got {stats!r}")
+        raise ArgumentError(f"stats must be 'all' or 'train', got {stats!r}")
     features = pd.concat((train.iloc[:, 1:-1], test.iloc[:, 1:]))
     # the book's `dtypes != "object"`: new pandas reads text as its own string dtype
     numeric = [c for c in features.columns if pd.api.types.is_numeric_dtype(features[c])]

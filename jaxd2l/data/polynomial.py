@@ -9,6 +9,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxd2l import checks
+from jaxd2l.errors import ArgumentError
 
 TRUE_W = (5.0, 1.2, -3.4, 5.6)  # the weights of x^0/0!, x^1/1!, x^2/2!, x^3/3!
 MAX_DEGREE = 20
@@ -52,7 +53,7 @@ def fold_weights(num_examples: int, num_folds: int) -> jax.Array:
     1 elsewhere; the folds are contiguous, every example in exactly one validation fold."""
     checks.integer(num_folds, "num_folds", minimum=2)
     if num_folds > num_examples:
-        raise ValueError(
+        raise ArgumentError(
             f"num_folds {num_folds} is larger than the {num_examples} examples: every fold "
             "needs at least one"
         )

@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxd2l import checks
+from jaxd2l.errors import ArgumentError
 
 TRUE_W = (2.0, -3.4)
 TRUE_B = 4.2
@@ -25,7 +26,7 @@ def synthetic_regression(
     checks.integer(num_examples, "num_examples", minimum=1)
     w = jnp.asarray(w, jnp.float32)
     if w.ndim != 1:
-        raise ValueError(f"w must be a vector, got shape {w.shape}")
+        raise ArgumentError(f"w must be a vector, got shape {w.shape}")
     x_key, noise_key = jax.random.split(key)
     X = jax.random.normal(x_key, (num_examples, w.shape[0]))
     y = X @ w + b + noise * jax.random.normal(noise_key, (num_examples,))

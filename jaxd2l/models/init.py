@@ -10,6 +10,8 @@ from collections.abc import Callable
 import jax
 import jax.numpy as jnp
 
+from jaxd2l.errors import ArgumentError
+
 SCHEMES = ("normal", "zeros", "xavier", "he")
 
 
@@ -26,7 +28,7 @@ def weight(key: jax.Array, shape: tuple[int, int], scheme: str = "normal", sigma
     elif scheme == "he":
         std = (2.0 / fan_in) ** 0.5
     else:
-        raise ValueError(f"unknown init scheme {scheme!r}: choose one of {', '.join(SCHEMES)}")
+        raise ArgumentError(f"unknown init scheme {scheme!r}: choose one of {', '.join(SCHEMES)}")
     return std * jax.random.normal(key, shape)
 
 

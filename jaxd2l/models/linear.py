@@ -6,6 +6,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxd2l import checks
+from jaxd2l.errors import ArgumentError
 from jaxd2l.models import Model
 
 
@@ -20,7 +21,7 @@ def apply(params: dict[str, jax.Array], X: jax.Array, *, key: jax.Array | None =
     """y_hat = Xw + b: X [B, d] -> [B] (`key` is unused: no randomness)."""
     checks.features(X, ndim=2)
     if params["w"].shape != (X.shape[1],):
-        raise ValueError(
+        raise ArgumentError(
             f"params['w'] has shape {params['w'].shape} but X has {X.shape[1]} features: "
             f"expected w of shape ({X.shape[1]},)"
         )
@@ -44,7 +45,7 @@ def closed_form(X: jax.Array, y: jax.Array) -> dict[str, jax.Array]:
     if concrete and getattr(y, "shape", None) == (X.shape[0],):
         checks.dataset(X, y, "closed_form")  # NaN or inf would give NaN weights
     if getattr(y, "shape", None) != (X.shape[0],):
-        raise ValueError(
+        raise ArgumentError(
             f"y must have shape ({X.shape[0]},) to match X, got {getattr(y, 'shape', y)}"
         )
     Xb = jnp.concatenate([X, jnp.ones((X.shape[0], 1), X.dtype)], axis=1)

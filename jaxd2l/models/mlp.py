@@ -14,6 +14,7 @@ import jax.numpy as jnp
 
 from jaxd2l import checks, regularization
 from jaxd2l.activations import relu
+from jaxd2l.errors import ArgumentError, ArgumentTypeError
 from jaxd2l.models import Model
 from jaxd2l.models import init as inits
 from jaxd2l.models.softmax import check_layer
@@ -47,7 +48,7 @@ def apply(
     is dropped."""
     checks.features(X)
     if not isinstance(params, (list, tuple)) or not params:
-        raise TypeError(
+        raise ArgumentTypeError(
             f"params must be a list of layers from mlp.init, got {type(params).__name__}"
         )
     checks.callable_(activation, "activation")
@@ -90,9 +91,11 @@ def model(
 def check_dropout(rates: Sequence[float], hidden_layers: int) -> tuple[float, ...]:
     """Dropout rates, one per hidden layer at most, each in [0, 1]."""
     if isinstance(rates, (str, bytes)) or not isinstance(rates, Sequence):
-        raise TypeError(f"dropout must be a sequence of rates, one per hidden layer, got {rates!r}")
+        raise ArgumentTypeError(
+            f"dropout must be a sequence of rates, one per hidden layer, got {rates!r}"
+        )
     if len(rates) > hidden_layers:
-        raise ValueError(
+        raise ArgumentError(
             f"dropout gives {len(rates)} rates for {hidden_layers} hidden layer(s): one rate "
             "per hidden layer at most"
         )

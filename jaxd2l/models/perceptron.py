@@ -15,6 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxd2l import checks
+from jaxd2l.errors import ArgumentError
 from jaxd2l.models import Model
 
 
@@ -49,7 +50,7 @@ def train(X: jax.Array, y: jax.Array, max_epochs: int = 1000) -> PerceptronResul
     checks.dataset(X, y, "perceptron data")
     labels = np.unique(np.asarray(y))
     if not set(labels.tolist()) <= {-1, 1}:
-        raise ValueError(
+        raise ArgumentError(
             f"perceptron labels must be -1 or +1, got values {labels.tolist()[:10]}: map "
             "{0, 1} labels with 2 * y - 1"
         )
@@ -110,7 +111,7 @@ def separable_data(
     scores = X_all @ u[:-1] + u[-1]
     keep = jnp.flatnonzero(jnp.abs(scores) >= margin, size=num_examples, fill_value=-1)
     if bool(keep[-1] < 0):
-        raise ValueError(f"margin {margin} too wide to draw {num_examples} points: lower it")
+        raise ArgumentError(f"margin {margin} too wide to draw {num_examples} points: lower it")
     X, scores = X_all[keep], scores[keep]
     y = jnp.where(scores > 0, 1, -1)
     rho = jnp.min(jnp.abs(scores))

@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxd2l import checks
+from jaxd2l.errors import ArgumentError, ArgumentTypeError
 from jaxd2l.models import Model
 
 
@@ -29,10 +30,10 @@ def check_layer(layer: dict[str, jax.Array], fan_in: int, name: str) -> int:
     returns fan_out. Shapes only: free under jit."""
     if not isinstance(layer, dict) or set(layer) != {"W", "b"}:
         got = sorted(layer) if isinstance(layer, dict) else type(layer).__name__
-        raise TypeError(f"{name} must be a dict with 'W' and 'b', got {got}")
+        raise ArgumentTypeError(f"{name} must be a dict with 'W' and 'b', got {got}")
     W, b = jnp.shape(layer["W"]), jnp.shape(layer["b"])
     if len(W) != 2 or W[0] != fan_in or b != (W[1],):
-        raise ValueError(
+        raise ArgumentError(
             f"{name}: W {W} and b {b} do not fit inputs of {fan_in} features: expected "
             f"W [{fan_in}, K] and b [K]"
         )

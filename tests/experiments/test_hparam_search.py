@@ -38,7 +38,13 @@ def test_bad_validation_size_names_the_flag(fake_fashion_mnist, tmp_path):
 def test_a_search_where_every_trial_diverged_says_so(fake_fashion_mnist, tmp_path):
     folder, _ = fake_fashion_mnist
     config = exp.Config(
-        lrs=(1e30,), hidden=(8,), epochs=2, val_size=50, data_dir=folder, out=str(tmp_path)
+        lrs=(1e30,),
+        hidden=(8,),
+        epochs=2,
+        val_size=50,
+        batch_sizes=(64,),
+        data_dir=folder,
+        out=str(tmp_path),
     )
     with pytest.raises(DivergedError, match=r"every trial diverged \(1 of 1.*--lrs"):
         exp.main(config)

@@ -5,13 +5,19 @@ import pytest
 from jaxd2l.data.batching import epoch_indices, host_batches, num_batches
 
 
-@pytest.mark.parametrize("n, b", [(10, 3), (12, 4), (5, 8)])
+@pytest.mark.parametrize("n, b", [(10, 3), (12, 4), (5, 5)])
 def test_every_example_exactly_once_per_epoch(key, n, b):
     idx, mask = epoch_indices(key, n, b)
     assert idx.shape == mask.shape == (num_batches(n, b), b)
     used = np.asarray(idx)[np.asarray(mask)]
     assert sorted(used.tolist()) == list(range(n))
     assert np.asarray(mask)[:-1].all()  # only the last batch holds padding
+
+
+def test_a_batch_larger_than_the_data_is_refused(key):
+    # one padded batch of that size would only cost memory (10**11 examples: 400 GB)
+    with pytest.raises(ValueError, match="batch_size 8 is larger than the 5 examples"):
+        epoch_indices(key, 5, 8)
 
 
 def test_drop_remainder(key):

@@ -52,6 +52,7 @@ def test_drivers_check_their_arguments(fake_fashion_mnist):
         drivers.fit_python_loop(state, run_epoch, data, jax.random.key(0), 2.0)
 
 
+@pytest.mark.slow
 def test_eight_seeds_in_one_program_equal_eight_separate_runs(fake_fashion_mnist):
     _, arrays = fake_fashion_mnist
     model, tx = mlp.model((784, 16, 10)), sgd(0.1)

@@ -51,6 +51,7 @@ def test_the_ensemble_is_the_mean_of_its_members_own_predictions(fake_house_pric
                                np.mean(members, axis=0), rtol=1e-6)  # fmt: skip
 
 
+@pytest.mark.slow
 def test_grid_search_and_the_submission(fake_house_prices, tmp_path):
     data, X, y, _, _ = setup(fake_house_prices)
     grid, best = house.search(jax.random.key(0), X, y, num_folds=3, lrs=(0.01, 0.1),

@@ -45,6 +45,7 @@ def test_the_front_door_names_and_lazy_submodules():
     assert d2l.losses.cross_entropy is not None and d2l.fashion_mnist.LABELS[0] == "t-shirt"
 
 
+@pytest.mark.slow
 def test_the_readme_example_runs_from_three_import_lines(fake_fashion_mnist, monkeypatch):
     folder, _ = fake_fashion_mnist
     readme = open(os.path.join(ROOT, "README.md")).read()

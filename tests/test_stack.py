@@ -29,6 +29,7 @@ def test_with_learning_rates_needs_a_factory_and_a_list():
         with_learning_rates(params, sgd, [0.1, -1.0])
 
 
+@pytest.mark.slow
 def test_an_ensemble_over_seeds_equals_its_members_trained_alone(fake_fashion_mnist):
     _, arrays = fake_fashion_mnist
     model = mlp.model((784, 16, 10), activation=tanh)

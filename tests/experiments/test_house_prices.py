@@ -8,6 +8,7 @@ from experiments import house_prices as exp
 from jaxd2l.experiment import run_cli
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("final", ["ensemble", "retrain"])
 def test_smoke_run_writes_a_submission(final, fake_house_prices, tmp_path):
     config = exp.Config(data_dir=fake_house_prices, folds=3, epochs=3, batch_size=16,

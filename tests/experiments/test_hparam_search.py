@@ -6,6 +6,7 @@ from experiments import hparam_search as exp
 from jaxd2l.loop import DivergedError
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ["grid", "random"])
 def test_smoke_run(method, fake_fashion_mnist, tmp_path):
     folder, _ = fake_fashion_mnist

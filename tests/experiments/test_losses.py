@@ -1,8 +1,10 @@
 import numpy as np
+import pytest
 
 from experiments import losses as losses_exp
 
 
+@pytest.mark.slow
 def test_losses_experiment(tmp_path):
     result = losses_exp.main(losses_exp.Config(out=str(tmp_path)))
     d = result["final"]["derivatives"]

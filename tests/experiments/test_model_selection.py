@@ -6,6 +6,7 @@ from experiments import model_selection as exp
 from jaxd2l.experiment import run_cli
 
 
+@pytest.mark.slow
 def test_smoke_run_tells_the_books_story(tmp_path):
     config = exp.Config(epochs=200, overfit_epochs=300, seed=1, out=str(tmp_path))
     final = exp.main(config)["final"]

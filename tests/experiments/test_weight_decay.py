@@ -6,7 +6,7 @@ from experiments import weight_decay as exp
 from jaxd2l.experiment import run_cli
 
 
-@pytest.mark.parametrize("impl", ["scratch", "concise"])
+@pytest.mark.parametrize("impl", ["scratch", pytest.param("concise", marks=pytest.mark.slow)])
 def test_smoke_run_shrinks_the_weights(impl, tmp_path):
     final = exp.main(exp.Config(impl=impl, sweep=(0.1, 10.0), out=str(tmp_path)))["final"]
     assert final["fits"]["0"]["w_norm"] > 10 > 1 > final["fits"]["3"]["w_norm"]

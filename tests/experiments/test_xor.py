@@ -1,6 +1,6 @@
-import pytest
-
 """experiments.xor: a 2-H-2 MLP solves XOR."""
+
+import pytest
 
 from experiments import xor as exp
 

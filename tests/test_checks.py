@@ -8,31 +8,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jaxd2l import loop, train
+from jaxd2l import train
 from jaxd2l.data import fashion_mnist as fm
 from jaxd2l.data.synthetic import synthetic_regression
 from jaxd2l.epoch import make_epoch
 from jaxd2l.losses import cross_entropy
-from jaxd2l.metrics import classification_metrics
 from jaxd2l.models import linear, mlp, softmax
 from jaxd2l.optim import sgd
+from tests.helpers import classifier_fit, images
 
 FAST = settings(max_examples=25, deadline=None)
-
-
-def classifier_fit(X, y, *, test=None, evaluate=None, epochs=1, key=None, prepare=None):
-    params = softmax.init(jax.random.key(0), int(np.prod(X.shape[1:])), 10)
-    tx = sgd(0.1)
-    step = train.make_train_step(softmax.apply, cross_entropy, tx, classification_metrics)
-    run_epoch = make_epoch(step, 8, prepare=prepare)
-    key = jax.random.key(1) if key is None else key
-    return loop.fit(
-        train.init_state(params, tx), run_epoch, (X, y), key, epochs, evaluate=evaluate, test=test
-    )
-
-
-def images(n=32):
-    return np.random.default_rng(0).random((n, 4, 4, 1), dtype=np.float32)
 
 
 @FAST

@@ -16,6 +16,7 @@ import jax.numpy as jnp
 import optax
 
 from jaxd2l import checks
+from jaxd2l.divergence import FIRST
 from jaxd2l.errors import ArgumentError, ArgumentTypeError
 from jaxd2l.models import Apply, Params, takes_key
 
@@ -77,7 +78,7 @@ def batch_sums(y_hat: jax.Array, batch: Batch, loss: Loss, metrics: Metrics | No
     return sums
 
 
-KEPT_AS_IS = ("count", "first_batch_loss")  # already a count, or already a mean
+KEPT_AS_IS = ("count", FIRST)  # already a count, or already a mean
 
 
 def summarize(sums: dict[str, Any]) -> dict[str, Any]:

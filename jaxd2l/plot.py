@@ -106,8 +106,13 @@ def save_lines(
     if logy:
         ax.set_yscale("log")
     if logx:
-        positive = [float(v) for v in (x if x is not None else []) if v > 0]
-        ax.set_xscale("symlog", linthresh=min(positive or [1.0]))
+        values = [float(v) for v in (x if x is not None else [])]
+        positive = [v for v in values if v > 0]
+        if positive and len(positive) == len(values):
+            ax.set_xscale("log")
+        else:  # a 0 on the axis (lambda = 0): linear near it, logarithmic beyond
+            ax.set_xscale("symlog", linthresh=min(positive or [1.0]))
+            ax.set_xlim(left=min(values or [0.0]))
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.grid(True, alpha=0.3)
@@ -250,11 +255,16 @@ def save_grid(grid: Mapping[str, Any], rows: Sequence[float], cols: Sequence[flo
     learning rate x weight decay), each cell labelled with its value."""
     fig = _figure(3.4 * len(grid), 3.0)
     axes = fig.subplots(1, len(grid), squeeze=False)[0]
+    finite = np.concatenate([np.ravel(v) for v in grid.values()]).astype(float)
+    finite = finite[np.isfinite(finite)]
+    lo, hi = (finite.min(), finite.max()) if finite.size else (0.0, 1.0)
     for ax, (name, values) in zip(axes, grid.items(), strict=True):
         values = np.asarray(values, dtype=float)
-        ax.imshow(values, cmap="viridis_r", aspect="auto")
+        ax.imshow(values, cmap="viridis_r", aspect="auto", vmin=lo, vmax=hi)  # one scale
         for (i, j), v in np.ndenumerate(values):
-            ax.text(j, i, f"{v:.3f}", ha="center", va="center", fontsize=8, color="white")
+            light = (v - lo) / max(hi - lo, 1e-12) < 0.5  # low scores are drawn light
+            ax.text(j, i, f"{v:.3f}", ha="center", va="center", fontsize=8,
+                    color="black" if light else "white")  # fmt: skip
         ax.set_xticks(range(len(cols)), [f"{c:g}" for c in cols])
         ax.set_yticks(range(len(rows)), [f"{r:g}" for r in rows])
         ax.set_xlabel("weight decay")

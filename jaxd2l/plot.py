@@ -235,7 +235,7 @@ def save_loss_panels(
         ax.set_title(title)
         ax.set_xlabel(xlabel)
         ax.grid(True, alpha=0.3)
-        ax.legend()
+        ax.legend(fontsize="small" if len(curves) > 4 else None)
     axes[0].set_ylabel(ylabel)
     return _save(fig, path)
 

@@ -35,6 +35,8 @@ FAST = {
     "xor": ["--steps", "20"],
     "model_selection": ["--epochs", "3", "--overfit-epochs", "3"],
     "weight_decay": ["--epochs", "3", "--sweep", "0.1"],
+    "numerical_stability": ["--depth", "3", "--width", "8", "--train-width", "8",
+                            "--data-dir", "{fm}"],
     "house_prices": ["--data-dir", "{house}", "--epochs", "2", "--folds", "2",
                      "--grid-lrs", "0.01", "--grid-weight-decays", "0", "--hidden", "4"],
 }  # fmt: skip

@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import dataclasses
 
+import jax.numpy as jnp
 import optax
 
+from jaxd2l import piecewise, plot
 from jaxd2l.activations import ACTIVATIONS
 from jaxd2l.classification import optax_loss, scratch_loss
+from jaxd2l.data import fashion_mnist as fm
 from jaxd2l.experiment import DataFlags, Run, TrainingFlags, flag, run_classifier, run_cli
 from jaxd2l.keys import run_keys
 from jaxd2l.models import mlp
@@ -32,7 +35,8 @@ class Config(TrainingFlags, DataFlags):
     hidden: tuple[int, ...] = flag(
         (256,), "hidden layer widths, e.g. 256 or 256,128,64", min=1, max=65536
     )
-    activation: str = flag("relu", "hidden activation", choices=tuple(ACTIVATIONS))
+    activation: str = flag("relu", "hidden activation (prelu: a learnable slope per layer)",
+                           choices=(*ACTIVATIONS, "prelu"))  # fmt: skip
     init: str = flag("normal", "weight initialisation", choices=SCHEMES)
     sigma: float = flag(0.01, "standard deviation of the normal init", gt=0)
     epochs: int = flag(10, "passes over the training set", min=1)
@@ -42,10 +46,13 @@ class Config(TrainingFlags, DataFlags):
 
 def make_model(config: Config):
     """(model, optimizer, loss) of the implementation asked for (flax only for concise)."""
-    activation = ACTIVATIONS[config.activation]
+    prelu = config.activation == "prelu"
+    activation = "prelu" if prelu else ACTIVATIONS[config.activation]
     if config.impl == "scratch":
         sizes = (784, *config.hidden, 10)
-        model = mlp.model(sizes, activation=activation, scheme=config.init, sigma=config.sigma)
+        settings = {"scheme": config.init, "sigma": config.sigma}
+        model = (mlp.prelu_model(sizes, **settings) if prelu
+                 else mlp.model(sizes, activation=activation, **settings))  # fmt: skip
         return model, sgd(config.lr), scratch_loss()
     from jaxd2l.models import concise  # flax loads only for the concise path
 
@@ -56,7 +63,9 @@ def make_model(config: Config):
 
 
 def first_layer_weights(params):
-    """The first layer's weight matrix [784, hidden], in either layout."""
+    """The first layer's weight matrix [784, hidden], in any of the layouts."""
+    if isinstance(params, dict) and "layers" in params:  # scratch pReLU
+        params = params["layers"]
     return params[0]["W"] if isinstance(params, list) else params["Dense_0"]["kernel"]
 
 
@@ -67,10 +76,27 @@ def main(config: Config) -> dict:
         params = model.init(run_keys(config.seed).init)
         run.record["hidden_units_before"] = mlp.hidden_unit_spread(first_layer_weights(params))
 
-        def symmetry(run, params):  # how alike the first layer's hidden units ended
+        def after(run, params):  # how alike the first layer's hidden units ended
             run.record["hidden_units_after"] = mlp.hidden_unit_spread(first_layer_weights(params))
+            if config.activation in ("relu", "prelu"):
+                run.record["piecewise"] = piecewise_figure(run, model, params, config.data_dir)
 
-        return run_classifier(run, config, model, tx, loss, after=symmetry)
+        return run_classifier(run, config, model, tx, loss, after=after)
+
+
+def piecewise_figure(run, model, params, data_dir):
+    """The course note's exercise 1 on the trained net: along the line through the first two
+    test images the logits are continuous and piecewise linear (piecewise.png)."""
+    images, _ = fm.load_fashion_mnist("test", data_dir=data_dir)
+    x0, x1 = fm.scale_images(jnp.asarray(images[:2])).reshape(2, -1)
+    ts = jnp.linspace(-0.5, 1.5, 4001)
+    out, slopes = piecewise.along_line(model.apply, params, x0, x1 - x0, ts)
+    if run.primary:
+        panels = {"logits": {f"class {k}": out[:, k] for k in range(3)},
+                  "d logit / dt (jvp)": {f"class {k}": slopes[:, k] for k in range(3)}}  # fmt: skip
+        plot.save_function_panels(ts, panels, run.file("piecewise.png"), xlabel="t")
+    jumps = float(jnp.abs(jnp.diff(out, axis=0)).max())  # continuity: no jump between points
+    return {"pieces": piecewise.count_pieces(slopes), "max_step_change": jumps, "points": 4001}
 
 
 if __name__ == "__main__":

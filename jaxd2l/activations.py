@@ -24,6 +24,12 @@ def tanh(x: jax.Array) -> jax.Array:
     return jnp.sign(x) * (1.0 - e) / (1.0 + e)
 
 
+def prelu(x: jax.Array, a: jax.Array) -> jax.Array:
+    """He et al.'s parametric ReLU: x for x > 0, a * x otherwise (a learned per layer;
+    a = 0 is ReLU). Continuous and piecewise linear in x, like ReLU."""
+    return jnp.where(x > 0, x, a * x)
+
+
 ACTIVATIONS: dict[str, Callable[[jax.Array], jax.Array]] = {
     "relu": relu,
     "sigmoid": sigmoid,

@@ -34,12 +34,14 @@ class MLP(nn.Module):
     activation: Callable = nn.relu
     kernel_init: Callable = nn.initializers.normal(0.01)
     dropout: Sequence[float] = ()  # a rate per hidden layer (d2l 4.6), training only
+    prelu: bool = False  # flax's nn.PReLU (a learnable slope per layer) instead of activation
 
     @nn.compact
     def __call__(self, X, deterministic: bool = True):
         X = X.reshape(X.shape[0], -1)
         for i, width in enumerate(self.hidden):
-            X = self.activation(nn.Dense(width, kernel_init=self.kernel_init)(X))
+            X = nn.Dense(width, kernel_init=self.kernel_init)(X)
+            X = nn.PReLU(negative_slope_init=0.25)(X) if self.prelu else self.activation(X)
             if i < len(self.dropout) and self.dropout[i] > 0:
                 X = nn.Dropout(self.dropout[i])(X, deterministic=deterministic)
         return nn.Dense(self.num_outputs, kernel_init=self.kernel_init)(X)
@@ -86,7 +88,7 @@ def mlp(
     num_outputs: int = 10,
     scheme: str = "normal",
     sigma: float = 0.01,
-    activation: Callable = nn.relu,
+    activation: Callable | str = nn.relu,
     dropout: Sequence[float] = (),
 ) -> Model:
     """The concise MLP with any init scheme of `models.init` (as a flax initializer) and
@@ -97,5 +99,7 @@ def mlp(
     checks.integer(num_outputs, "num_outputs", minimum=1)
     dropout = check_dropout(dropout, len(hidden))
     initializer = inits.flax_initializer(scheme, sigma)
-    module = MLP(tuple(hidden), num_outputs, activation, initializer, dropout)
+    prelu = activation == "prelu"  # flax's nn.PReLU, a learnable slope per hidden layer
+    activation = nn.relu if prelu else activation
+    module = MLP(tuple(hidden), num_outputs, activation, initializer, dropout, prelu)
     return pure(module, tuple(input_shape))

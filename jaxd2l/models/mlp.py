@@ -13,7 +13,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxd2l import checks, regularization
-from jaxd2l.activations import relu
+from jaxd2l.activations import prelu, relu
 from jaxd2l.errors import ArgumentError, ArgumentTypeError
 from jaxd2l.models import Model
 from jaxd2l.models import init as inits
@@ -84,6 +84,38 @@ def model(
 
     def apply_fn(params, X, *, key=None):
         return apply(params, X, activation, key=key, dropout=dropout)
+
+    return Model(init_fn, apply_fn)
+
+
+def prelu_model(
+    sizes: Sequence[int],
+    *,
+    scheme: str = "normal",
+    sigma: float = 0.01,
+    slope: float = 0.25,
+    dropout: Sequence[float] = (),
+) -> Model:
+    """The MLP with pReLU between layers (the course note's exercise): params are
+    `{"layers": [{"W", "b"}, ...], "slopes": [hidden layers]}`, one learnable negative
+    slope per hidden layer, starting at `slope` (He et al.'s 0.25)."""
+    sizes = checks.widths(sizes, "sizes (input, hidden..., output widths)", minimum_count=2)
+    dropout = check_dropout(dropout, len(sizes) - 2)
+
+    def init_fn(key):
+        return {
+            "layers": init(key, sizes, scheme, sigma),
+            "slopes": jnp.full(len(sizes) - 2, slope),
+        }
+
+    def apply_fn(params, X, *, key=None):
+        layers, slopes = params["layers"], params["slopes"]
+        H = X.reshape(X.shape[0], -1)
+        for i, layer in enumerate(layers[:-1]):
+            H = prelu(H @ layer["W"] + layer["b"], slopes[i])
+            if key is not None and i < len(dropout) and dropout[i] > 0:
+                H = regularization.dropout(H, dropout[i], jax.random.fold_in(key, i))
+        return H @ layers[-1]["W"] + layers[-1]["b"]
 
     return Model(init_fn, apply_fn)
 

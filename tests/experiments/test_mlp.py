@@ -3,16 +3,19 @@ import pytest
 from experiments import mlp as mlp_exp
 
 
-@pytest.mark.parametrize("impl", ["scratch", "concise"])
-def test_one_epoch_smoke_run(impl, fake_fashion_mnist, tmp_path):
+@pytest.mark.parametrize("impl, activation",
+                         [("scratch", "relu"), ("concise", "relu"), ("scratch", "prelu"),
+                          pytest.param("concise", "prelu", marks=pytest.mark.slow)])  # fmt: skip
+def test_one_epoch_smoke_run(impl, activation, fake_fashion_mnist, tmp_path):
     folder, _ = fake_fashion_mnist
-    config = mlp_exp.Config(
-        impl=impl, hidden=(32, 16), epochs=1, batch_size=64, data_dir=folder, out=str(tmp_path)
-    )
+    config = mlp_exp.Config(impl=impl, activation=activation, hidden=(32, 16), epochs=1,
+                            batch_size=64, data_dir=folder, out=str(tmp_path))  # fmt: skip
     result = mlp_exp.main(config)
     assert result["architecture"] == "784-32-16-10"
     assert set(result["final"]) == {"train_loss", "train_acc", "test_loss", "test_acc"}
     assert (tmp_path / "curves.png").exists() and (tmp_path / "predictions.png").exists()
+    # the exercise: continuous and piecewise linear along a line through two test images
+    assert result["piecewise"]["pieces"] >= 2 and (tmp_path / "piecewise.png").exists()
 
 
 def test_zero_init_run_records_the_symmetry(fake_fashion_mnist, tmp_path):

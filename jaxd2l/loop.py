@@ -113,6 +113,7 @@ def fit(
     callbacks: Iterable[EpochCallback] = (),
     checkpoint: Checkpointer | str | None = None,
     divergence_factor: float | None = divergence.FACTOR,
+    early_stopping: Any = None,
 ) -> FitResult:
     """Train for `epochs` epochs; epoch e runs with `keys.epoch_key(key, e)`.
 
@@ -131,7 +132,9 @@ def fit(
     training goes on). With `checkpoint` (a `Checkpointer`, or a folder path for a new one
     that resumes what it holds) the run is saved after every epoch and continues from the
     last whole saved epoch, giving the same numbers as a run never interrupted; a
-    checkpoint past `epochs` is refused, naming both.
+    checkpoint past `epochs` is refused, naming both. With `early_stopping`
+    (`jaxd2l.early_stopping.EarlyStopping`) the run stops once it says so; it holds the
+    best epoch's parameters.
     """
     state, (X, y), key, epochs, test = start_run(
         state, run_epoch, train, key, epochs, evaluate, test
@@ -141,9 +144,11 @@ def fit(
     parallel = parallel_of(run_epoch)
     if divergence_factor is not None:
         divergence_factor = float(checks.learning_rate(divergence_factor, "divergence_factor"))
+    if early_stopping is not None and checkpoint is not None:
+        raise ArgumentError("early_stopping and checkpoint do not combine: use one of them")
     with _owned(checkpoint) as checkpoint:
         return _fit(state, run_epoch, X, y, key, epochs, evaluate, test, callbacks,
-                    checkpoint, divergence_factor, parallel)  # fmt: skip
+                    checkpoint, divergence_factor, parallel, early_stopping)  # fmt: skip
 
 
 @contextlib.contextmanager
@@ -162,7 +167,7 @@ def _owned(checkpoint):
 
 
 def _fit(state, run_epoch, X, y, key, epochs, evaluate, test, callbacks, checkpoint,
-         factor, parallel) -> FitResult:  # fmt: skip
+         factor, parallel, early_stopping) -> FitResult:  # fmt: skip
     history: list[dict[str, Any]] = []
     start = 0
     restored = checkpoint.restore(state, key) if checkpoint is not None else None
@@ -208,6 +213,8 @@ def _fit(state, run_epoch, X, y, key, epochs, evaluate, test, callbacks, checkpo
             raise diverged
         if checkpoint is not None:
             checkpoint.save(epoch + 1, state, key, history)
+        if early_stopping is not None and early_stopping.update(record, state.params):
+            break
     timing = {
         "compile_s": compile_s,
         "epoch_s": epoch_s,

@@ -271,3 +271,20 @@ def save_grid(grid: Mapping[str, Any], rows: Sequence[float], cols: Sequence[flo
         ax.set_ylabel("learning rate")
         ax.set_title(name)
     return _save(fig, path)
+
+
+def save_stopped_runs(runs: Mapping[str, tuple[Sequence[Mapping[str, Any]], int]], path) -> str:
+    """Train and validation accuracy against epoch for several runs side by side, the epoch
+    early stopping kept marked (`runs`: title -> (history, best epoch))."""
+    fig = _figure(3.4 * len(runs), 3.0)
+    axes = fig.subplots(1, len(runs), squeeze=False, sharey=True)[0]
+    for ax, (title, (history, best)) in zip(axes, runs.items(), strict=True):
+        x = [r["epoch"] for r in history]
+        ax.plot(x, [r["train_acc"] for r in history], "--", label="train acc (noisy labels)")
+        ax.plot(x, [r["test_acc"] for r in history], "-", label="val acc")
+        ax.axvline(best, color="gray", linestyle=":", label=f"kept: epoch {best}")
+        ax.set_title(title)
+        ax.set_xlabel("epoch")
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize="small")
+    return _save(fig, path)

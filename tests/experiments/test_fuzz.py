@@ -37,6 +37,8 @@ FAST = {
     "weight_decay": ["--epochs", "3", "--sweep", "0.1"],
     "numerical_stability": ["--depth", "3", "--width", "8", "--train-width", "8",
                             "--data-dir", "{fm}"],
+    "early_stopping": ["--epochs", "1", "--hidden", "8", "--val-size", "50", "--batch-size",
+                       "64", "--noise", "0.2", "--data-dir", "{fm}"],
     "house_prices": ["--data-dir", "{house}", "--epochs", "2", "--folds", "2",
                      "--grid-lrs", "0.01", "--grid-weight-decays", "0", "--hidden", "4"],
 }  # fmt: skip

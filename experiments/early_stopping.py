@@ -1,0 +1,85 @@
+"""d2l-en 5.5: early stopping under label noise, on Fashion-MNIST.
+
+    python -m experiments.early_stopping [--noise 0,0.2,0.4] [--patience 5] [--epochs 30]
+        [--hidden 256] [--lr 0.1] [--val-size 10000] [--data-dir PATH] [--seed 0] [--out DIR]
+
+For each noise level a fraction of the training labels is replaced by a wrong class; the
+MLP trains while a held-out validation split (clean labels) is evaluated after every epoch;
+training stops once --patience epochs bring no better validation accuracy, and the best
+epoch's parameters are kept and scored on the test set. Writes DIR/metrics.json (default
+runs/early_stopping) and stopping.png (train and validation accuracy, the kept epoch).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import jax
+
+from jaxd2l import hparam, plot
+from jaxd2l.classification import classifier_epoch, scratch_loss
+from jaxd2l.data import fashion_mnist as fm
+from jaxd2l.early_stopping import EarlyStopping, noisy_labels
+from jaxd2l.errors import FlagError
+from jaxd2l.experiment import DataFlags, Run, SeedFlags, flag, run_cli
+from jaxd2l.keys import run_keys
+from jaxd2l.loop import fit
+from jaxd2l.models import mlp
+from jaxd2l.optim import sgd
+from jaxd2l.train import init_state, summarize
+
+
+@dataclasses.dataclass(frozen=True)
+class Config(SeedFlags, DataFlags):
+    noise: tuple[float, ...] = flag((0.0, 0.2, 0.4), "fractions of noisy training labels",
+                                    min=0, max=1)  # fmt: skip
+    patience: int = flag(5, "epochs without a better validation accuracy before stopping",
+                         min=1)  # fmt: skip
+    epochs: int = flag(30, "at most this many epochs", min=1)
+    hidden: int = flag(256, "hidden units", min=1, max=65536)
+    lr: float = flag(0.1, "learning rate", gt=0)
+    batch_size: int = flag(256, "examples per minibatch", min=1, max=2**24)
+    val_size: int = flag(10000, "clean validation examples held out of the training set", min=1)
+
+
+def main(config: Config) -> dict:
+    keys = run_keys(config.seed)
+    with Run("early_stopping", config) as run:
+        (X, y), test = fm.load_train_test(data_dir=config.data_dir, on_device=True)
+        try:
+            train, val = hparam.validation_split(keys.split, X, y, config.val_size)
+        except ValueError as e:
+            raise FlagError(f"--val-size: {e}") from None
+        model, tx = mlp.model((784, config.hidden, 10)), sgd(config.lr)
+        epoch, evaluate = classifier_epoch(model.apply, tx, scratch_loss(), config.batch_size)
+        results, runs = {}, {}
+        for i, fraction in enumerate(config.noise):
+            labels, _ = noisy_labels(jax.random.fold_in(keys.data, i), train[1], fraction)
+            stop = EarlyStopping(config.patience)
+            result = fit(init_state(model.init(keys.init), tx), epoch, (train[0], labels),
+                         keys.train, config.epochs, evaluate=evaluate, test=val,
+                         early_stopping=stop, divergence_factor=None)  # fmt: skip
+            test_acc = float(summarize(evaluate(stop.best_params, *test))["acc"])
+            last = result.history[-1]
+            results[f"{fraction:g}"] = {
+                "stopped_after": last["epoch"], "best_epoch": stop.best_epoch,
+                "best_val_acc": stop.best, "last_val_acc": last["test_acc"],
+                "test_acc_of_best": test_acc, "train_acc_last": last["train_acc"],
+            }  # fmt: skip
+            runs[f"noise {fraction:.0%}"] = (result.history, stop.best_epoch)
+            print(
+                f"noise {fraction:.0%}: stopped after epoch {last['epoch']}, kept epoch "
+                f"{stop.best_epoch} (val {stop.best:.4f}), test {test_acc:.4f}",
+                flush=True,
+            )
+        if run.primary:
+            plot.save_stopped_runs(runs, run.file("stopping.png"))
+        run.record["histories"] = {k: h for k, (h, _) in runs.items()}
+        summary = "early_stopping: " + "; ".join(
+            f"noise {k}: kept epoch {r['best_epoch']} of {r['stopped_after']}, test "
+            f"{r['test_acc_of_best']:.4f}" for k, r in results.items())  # fmt: skip
+        return run.finish(results, summary)
+
+
+if __name__ == "__main__":
+    run_cli(main, Config)

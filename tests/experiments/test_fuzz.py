@@ -39,6 +39,7 @@ FAST = {
                             "--data-dir", "{fm}"],
     "early_stopping": ["--epochs", "1", "--hidden", "8", "--val-size", "50", "--batch-size",
                        "64", "--noise", "0.2", "--data-dir", "{fm}"],
+    "backprop": ["--depths", "1,2", "--batches", "64", "--width", "32"],
     "house_prices": ["--data-dir", "{house}", "--epochs", "2", "--folds", "2",
                      "--grid-lrs", "0.01", "--grid-weight-decays", "0", "--hidden", "4"],
 }  # fmt: skip

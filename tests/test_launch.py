@@ -67,7 +67,7 @@ def test_two_processes_match_one_and_write_one_metrics_file(fake_fashion_mnist, 
     for p, q in zip(final_params(tmp_path / "ck1"), final_params(tmp_path / "ck2"), strict=True):
         np.testing.assert_allclose(p, q, atol=1e-5)
     names = sorted(os.listdir(tmp_path / "two"))
-    assert names == ["curves.png", "metrics.json", "predictions.png"]
+    assert names == ["curves.png", "metrics.json", "piecewise.png", "predictions.png"]
 
 
 def test_killing_one_process_stops_the_launcher_quickly(fake_fashion_mnist, tmp_path):

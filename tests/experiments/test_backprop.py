@@ -1,8 +1,11 @@
 """experiments.backprop: a small run."""
 
+import pytest
+
 from experiments import backprop as exp
 
 
+@pytest.mark.slow
 def test_smoke_run(tmp_path):
     final = exp.main(exp.Config(depths=(1, 4), batches=(64, 256), width=64,
                                 out=str(tmp_path)))["final"]  # fmt: skip

@@ -8,7 +8,8 @@ from experiments import dropout as exp
 from jaxd2l.experiment import run_cli
 
 
-@pytest.mark.parametrize("impl", ["scratch", pytest.param("concise", marks=pytest.mark.slow)])
+@pytest.mark.slow
+@pytest.mark.parametrize("impl", ["scratch", "concise"])
 def test_one_epoch_smoke_run(impl, fake_fashion_mnist, tmp_path):
     folder, _ = fake_fashion_mnist
     config = exp.Config(impl=impl, hidden=(32, 32), epochs=1, batch_size=64, lr=0.1,

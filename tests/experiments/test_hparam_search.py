@@ -36,6 +36,7 @@ def test_bad_validation_size_names_the_flag(fake_fashion_mnist, tmp_path):
         exp.main(exp.Config(val_size=10**6, data_dir=folder, out=str(tmp_path)))
 
 
+@pytest.mark.slow
 def test_a_search_where_every_trial_diverged_says_so(fake_fashion_mnist, tmp_path):
     folder, _ = fake_fashion_mnist
     config = exp.Config(

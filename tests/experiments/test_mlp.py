@@ -4,7 +4,9 @@ from experiments import mlp as mlp_exp
 
 
 @pytest.mark.parametrize("impl, activation",
-                         [("scratch", "relu"), ("concise", "relu"), ("scratch", "prelu"),
+                         [("scratch", "relu"),
+                          pytest.param("concise", "relu", marks=pytest.mark.slow),
+                          pytest.param("scratch", "prelu", marks=pytest.mark.slow),
                           pytest.param("concise", "prelu", marks=pytest.mark.slow)])  # fmt: skip
 def test_one_epoch_smoke_run(impl, activation, fake_fashion_mnist, tmp_path):
     folder, _ = fake_fashion_mnist

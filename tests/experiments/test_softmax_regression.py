@@ -9,6 +9,7 @@ def _without_timings(record):
     return [{k: v for k, v in r.items() if "seconds" not in k} for r in record["history"]]
 
 
+@pytest.mark.slow
 def test_same_seed_gives_identical_results_and_another_seed_differs(fake_fashion_mnist, tmp_path):
     from experiments import mlp
 

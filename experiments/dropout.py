@@ -74,7 +74,7 @@ def main(config: Config) -> dict:
             print(f"without dropout: test acc {last['test_acc']:.4f}, train acc "
                   f"{last['train_acc']:.4f}", flush=True)  # fmt: skip
 
-        def compare(run, params):
+        def compare(run, params, test):
             if baseline is None:
                 return
             history = run.record["history"]

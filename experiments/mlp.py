@@ -76,18 +76,17 @@ def main(config: Config) -> dict:
         params = model.init(run_keys(config.seed).init)
         run.record["hidden_units_before"] = mlp.hidden_unit_spread(first_layer_weights(params))
 
-        def after(run, params):  # how alike the first layer's hidden units ended
+        def after(run, params, test):  # how alike the first layer's hidden units ended
             run.record["hidden_units_after"] = mlp.hidden_unit_spread(first_layer_weights(params))
             if config.activation in ("relu", "prelu"):
-                run.record["piecewise"] = piecewise_figure(run, model, params, config.data_dir)
+                run.record["piecewise"] = piecewise_figure(run, model, params, test[0])
 
         return run_classifier(run, config, model, tx, loss, after=after)
 
 
-def piecewise_figure(run, model, params, data_dir):
+def piecewise_figure(run, model, params, images):
     """The course note's exercise 1 on the trained net: along the line through the first two
     test images the logits are continuous and piecewise linear (piecewise.png)."""
-    images, _ = fm.load_fashion_mnist("test", data_dir=data_dir)
     x0, x1 = fm.scale_images(jnp.asarray(images[:2])).reshape(2, -1)
     ts = jnp.linspace(-0.5, 1.5, 4001)
     out, slopes = piecewise.along_line(model.apply, params, x0, x1 - x0, ts)

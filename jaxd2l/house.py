@@ -21,6 +21,7 @@ from jaxd2l.data.polynomial import fold_weights
 from jaxd2l.epoch import make_epoch
 from jaxd2l.errors import ArgumentError
 from jaxd2l.keys import epoch_key, run_keys
+from jaxd2l.losses import squared_error
 from jaxd2l.models import Model, linear, mlp
 from jaxd2l.regularization import weights_mask
 from jaxd2l.train import init_state, make_train_step
@@ -51,11 +52,6 @@ def log_rmse(log_pred: jax.Array, log_price: jax.Array, weights: jax.Array | Non
     if weights is None:
         return jnp.sqrt(err.mean())
     return jnp.sqrt((err * weights).sum() / jnp.maximum(weights.sum(), 1.0))
-
-
-def squared_error(y_hat: jax.Array, y: jax.Array) -> jax.Array:
-    """The book's `nn.MSELoss` per example: (y_hat - y)^2."""
-    return (y_hat - y) ** 2
 
 
 def adam(lr, weight_decay, params) -> optax.GradientTransformation:

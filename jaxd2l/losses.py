@@ -25,6 +25,12 @@ def squared_loss(y_hat: jax.Array, y: jax.Array) -> jax.Array:
     return 0.5 * (y_hat - _like(y, y_hat)) ** 2
 
 
+def squared_error(y_hat: jax.Array, y: jax.Array) -> jax.Array:
+    """(y_hat - y)^2 per example: PyTorch's `nn.MSELoss`, which d2l 4.4 and 4.10 use (no
+    1/2, unlike `squared_loss`)."""
+    return (y_hat - _like(y, y_hat)) ** 2
+
+
 def l1_loss(y_hat: jax.Array, y: jax.Array) -> jax.Array:
     """d2l 3.4 exercise: abs(y_hat - y), per example."""
     return jnp.abs(y_hat - _like(y, y_hat))

@@ -19,16 +19,11 @@ import jax.numpy as jnp
 from jaxd2l.data.polynomial import degree_mask, fold_weights
 from jaxd2l.epoch import make_epoch
 from jaxd2l.keys import epoch_key, run_keys
-from jaxd2l.losses import squared_loss
+from jaxd2l.losses import squared_error, squared_loss
 from jaxd2l.models import Model
 from jaxd2l.optim import sgd
 from jaxd2l.regularization import decayed_sgd, l2_penalty
 from jaxd2l.train import init_state, make_train_step
-
-
-def mse(y_hat: jax.Array, y: jax.Array) -> jax.Array:
-    """The book's `nn.MSELoss` per example: (y_hat - y)^2 (no 1/2, unlike `squared_loss`)."""
-    return (y_hat - y) ** 2
 
 
 def polynomial_model(mask: jax.Array, sigma: float = 0.01) -> Model:
@@ -59,16 +54,16 @@ def make_polynomial_run(epochs: int, batch_size: int = 10, lr: float = 0.01) -> 
         keys = run_keys(key)
         model = polynomial_model(mask)
         tx = sgd(lr)
-        epoch = make_epoch(make_train_step(model.apply, mse, tx), batch_size)
+        epoch = make_epoch(make_train_step(model.apply, squared_error, tx), batch_size)
         (X, y), (X_test, y_test) = train, test
 
         def one(state, e):
             state, _ = epoch.run(state, X, y, epoch_key(keys.train, e), weights)
-            errors = mse(model.apply(state.params, X), y)
+            errors = squared_error(model.apply(state.params, X), y)
             curves = {
                 "train": _weighted_mean(errors, weights),
                 "val": _weighted_mean(errors, 1.0 - weights),
-                "test": mse(model.apply(state.params, X_test), y_test).mean(),
+                "test": squared_error(model.apply(state.params, X_test), y_test).mean(),
             }
             return state, curves
 

@@ -107,12 +107,12 @@ def run_classifier(
     model: Model,
     tx,
     loss: Callable,
-    after: Callable[[Run, Any], None] | None = None,
+    after: Callable[[Run, Any, Any], None] | None = None,
 ) -> dict[str, Any]:
     """A Fashion-MNIST classifier run from its flags (`seed`, `data_dir`, `epochs`,
     `batch_size` and the training flags): load the data onto the device, train, write
     curves.png and predictions.png, and finish the run with final train loss/accuracy and
-    test accuracy. `after(run, params)` may add figures of the trained params first."""
+    test accuracy. `after(run, params, test)` may add figures of the trained params first."""
     parallel, checkpoint = training_setup(config)
     train, test = fm.load_train_test(data_dir=config.data_dir, on_device=parallel is None)
     keys = run_keys(config.seed)
@@ -132,7 +132,7 @@ def run_classifier(
             model.apply, params, *map(np.asarray, test), run.file("predictions.png")
         )
     if after is not None:
-        after(run, params)
+        after(run, params, test)
     last = result.history[-1]
     final = {k: last[k] for k in ("train_loss", "train_acc", "test_loss", "test_acc")}
     summary = (

@@ -1,7 +1,17 @@
-"""d2l 4.2 exercise 2: grid or random search over learning rate, hidden width, batch size.
+"""d2l 4.2 exercise 2 and the course note's four strategies: grid, random or Bayesian search
+over learning rate, hidden width and batch size, or all three compared on one budget.
 
-    python -m experiments.hparam_search --method grid|random [--trials N] [--model mlp|softmax]
-        [--lrs 0.03,0.1,0.3] [--hidden 64,256] [--batch-sizes 256] [--epochs 3] [--out DIR]
+    python -m experiments.hparam_search --method grid|random|bayes|compare [--trials N]
+        [--model mlp|softmax] [--lrs 0.03,0.1,0.3] [--lr-range 0.01,1] [--hidden 64,256]
+        [--batch-sizes 256] [--epochs 3] [--round-size 8] [--sampler tpe|gp] [--seeds 3]
+
+`--method bayes` asks Optuna (TPE) for `--round-size` trials at a time and trains those that
+share shapes as one vmapped program; with --checkpoint-dir the study is kept in
+DIR/study.db (Optuna's SQLite storage) beside our checkpoint of the best parameters, so
+`--resume` continues it. `--method compare` runs grid, random and Bayesian search on the
+same budget (--trials trials of --epochs epochs; the grid spreads --trials over --lr-range
+and --hidden, in a random order per seed) for --seeds seeds and draws the best validation
+accuracy against trials spent (strategies.png).
 
 Selection uses a validation split (--val-size examples) carved from the training set; the
 test set only reports the chosen configuration. Trials sharing hidden width and batch
@@ -14,11 +24,15 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import importlib.util
+import os
 import time
 
+import jax
 import numpy as np
 
 from jaxd2l import hparam, plot
+from jaxd2l.bayes import SAMPLERS, open_study, run_bayes_search, search_space
 from jaxd2l.data import fashion_mnist as fm
 from jaxd2l.errors import FlagError
 from jaxd2l.experiment import (
@@ -32,34 +46,114 @@ from jaxd2l.experiment import (
 )
 from jaxd2l.keys import run_keys
 from jaxd2l.parallel import TrialParallel
-from jaxd2l.search import run_search
+from jaxd2l.search import best_so_far, run_search
 
 
 @dataclasses.dataclass(frozen=True)
 class Config(TrainingFlags, DataFlags):
-    method: str = flag("grid", "search method", choices=("grid", "random"))
+    method: str = flag(
+        "grid", "search method (compare: all three on one budget)",
+        choices=("grid", "random", "bayes", "compare"),
+    )  # fmt: skip
     model: str = flag(
         "mlp", "mlp (one hidden layer) or softmax (no hidden layer)", choices=("mlp", "softmax")
     )
-    trials: int = flag(8, "random search: number of trials", min=1, max=4096)
+    trials: int = flag(8, "random, bayes, compare: number of trials", min=1, max=4096)
     lrs: tuple[float, ...] = flag((0.03, 0.1, 0.3), "grid: learning rates", gt=0)
-    lr_range: tuple[float, ...] = flag((0.01, 1.0), "random: log-uniform lr range", gt=0)
+    lr_range: tuple[float, ...] = flag(
+        (0.01, 1.0), "random, bayes, compare: log-uniform lr range", gt=0
+    )
     hidden: tuple[int, ...] = flag((64, 256), "hidden widths to try (mlp)", min=1, max=65536)
     batch_sizes: tuple[int, ...] = flag((256,), "batch sizes to try", min=1, max=2**24)
     epochs: int = flag(3, "epochs per trial", min=1)
     val_size: int = flag(10000, "validation examples held out of the training set", min=1)
+    round_size: int = flag(8, "bayes: trials asked (and vmapped) per round", min=1, max=4096)
+    sampler: str = flag("tpe", "bayes: Optuna's sampler (gp needs PyTorch)", choices=SAMPLERS)
+    seeds: int = flag(3, "compare: seeds per strategy", min=1, max=64)
 
     def check(self) -> None:
         super().check()
         if len(self.lr_range) != 2 or self.lr_range[0] >= self.lr_range[1]:
             raise FlagError(f"--lr-range needs LOW,HIGH with LOW < HIGH, got {self.lr_range}")
+        if self.sampler == "gp" and importlib.util.find_spec("torch") is None:
+            raise FlagError(
+                "--sampler gp needs PyTorch (Optuna's GPSampler): install torch or use tpe"
+            )
+        if self.method == "compare":
+            self.refuse_fit_flags("--method compare runs its searches in memory")
+            if self.trials < len(self.hidden if self.model == "mlp" else (0,)):
+                raise FlagError("--trials must be at least the number of --hidden widths")
 
 
-def make_trials(config: Config, key) -> list[hparam.Trial]:
+def make_trials(config: Config, key, method: str | None = None) -> list[hparam.Trial]:
     hiddens = config.hidden if config.model == "mlp" else (0,)
-    if config.method == "grid":
+    if (method or config.method) == "grid":
         return hparam.grid(config.lrs, hiddens, config.batch_sizes)
     return hparam.random_trials(key, config.trials, config.lr_range, hiddens, config.batch_sizes)
+
+
+def search(method, config, keys, train, val, *, parallel=None, checkpoint=None, on_round=None):
+    """One search by `method` (grid, random, bayes); `on_round(rows)` after each group/round."""
+    if method == "bayes":
+        hiddens = config.hidden if config.model == "mlp" else (0,)
+        storage = None
+        if checkpoint is not None:
+            path = os.path.join(config.checkpoint_dir, "study.db")
+            if not config.resume and os.path.exists(path):
+                os.remove(path)  # a fresh search: the study of an unfinished first round
+            storage = f"sqlite:///{os.path.abspath(path)}"
+        return run_bayes_search(
+            open_study(storage), search_space(config.lr_range, hiddens, config.batch_sizes),
+            train, val, num_trials=config.trials, round_size=config.round_size,
+            epochs=config.epochs, keys=keys, seed=config.seed, sampler=config.sampler,
+            parallel=parallel, checkpoint=checkpoint, on_round=on_round,
+        )  # fmt: skip
+    if method == "compare-grid":  # the grid for a budget of --trials, in a random order
+        trials = strategy_grid(config, keys.trials)
+    else:
+        trials = make_trials(config, keys.trials, method)
+    return run_search(
+        trials, train, val, epochs=config.epochs, keys=keys, parallel=parallel,
+        checkpoint=checkpoint, on_group=lambda rows, out: on_round and on_round(rows),
+    )  # fmt: skip
+
+
+def strategy_grid(config: Config, key) -> list[hparam.Trial]:
+    """--trials grid points: --lr-range split geometrically for each --hidden, shuffled."""
+    hiddens = config.hidden if config.model == "mlp" else (0,)
+    lo, hi = config.lr_range
+    lrs = np.geomspace(lo, hi, config.trials // len(hiddens)).tolist()
+    trials = hparam.grid(lrs, hiddens, config.batch_sizes[:1])
+    order = np.asarray(jax.random.permutation(key, len(trials)))
+    return [trials[i] for i in order]
+
+
+def compare(config: Config, run: Run, train, val) -> dict:
+    """Grid, random and Bayesian search on one budget over --seeds seeds."""
+    curves = {}
+    for method, label in (("compare-grid", "grid"), ("random", "random"), ("bayes", "bayes")):
+        runs = []
+        for seed in range(config.seed, config.seed + config.seeds):
+            result = search(method, config, run_keys(seed), train, val)
+            runs.append(best_so_far(result.rows))
+            if run.primary:
+                print(f"{label} seed {seed}: best val acc {runs[-1][-1]:.4f}", flush=True)
+        curves[label] = runs
+    if run.primary:
+        plot.save_strategies(curves, run.file("strategies.png"), epochs=config.epochs)
+    final = {
+        method: {
+            "best_val_acc": [r[-1] for r in runs],
+            "median_best_val_acc": float(np.median([r[-1] for r in runs])),
+            "curves": runs,
+        }
+        for method, runs in curves.items()
+    }
+    summary = f"hparam_search compare ({config.trials} trials x {config.epochs} epochs, " + (
+        f"{config.seeds} seeds): median best val acc "
+        + ", ".join(f"{m} {v['median_best_val_acc']:.4f}" for m, v in final.items())
+    )
+    return run.finish(final, summary)
 
 
 def main(config: Config) -> dict:
@@ -72,30 +166,31 @@ def main(config: Config) -> dict:
             train, val = hparam.validation_split(keys.split, X, y, config.val_size)
         except ValueError as e:
             raise FlagError(f"--val-size: {e}") from None
+        if config.method == "compare":
+            return compare(config, run, train, val)
 
-        def report(rows, out):  # after every group: a failure keeps the rows so far
+        def report(rows):  # after every group or round: a failure keeps the rows so far
             if run.primary:
-                last = rows[-1]
                 print(
-                    f"hidden {last['hidden']:>4} batch {last['batch_size']:>4}: "
-                    f"{len(out['val_acc'])} trials vmapped, {np.median(out['epoch_s']):.2f} "
-                    "s/epoch, val acc " + " ".join(f"{a:.3f}" for a in out["val_acc"]),
+                    f"{len(rows)} trials: best val acc so far {best_so_far(rows)[-1]:.4f}",
                     flush=True,
                 )
                 write_csv(rows, run.file("trials.csv"))
 
         t0 = time.perf_counter()
         with checkpoint or contextlib.nullcontext():
-            result = run_search(
-                make_trials(config, keys.trials), train, val, epochs=config.epochs,
-                keys=keys, parallel=parallel, checkpoint=checkpoint, on_group=report,
+            result = search(
+                config.method, config, keys, train, val, parallel=parallel,
+                checkpoint=checkpoint, on_round=report,
             )  # fmt: skip
         run.record["timing"]["search_s"] = time.perf_counter() - t0
         best = result.best
         test_acc = hparam.test_accuracy(result.best_params, test)
         if run.primary:
             plot.save_trials(result.rows, run.file("trials.png"))
-        largest = max(result.groups.values(), key=len)
+        groups = hparam.group_trials([hparam.Trial(r["lr"], r["hidden"], r["batch_size"])
+                                      for r in result.rows])  # fmt: skip
+        largest = max(groups.values(), key=len)
         speed = hparam.vmap_speed(largest, train, val, keys.probe, parallel)
         final = {
             "best": best,

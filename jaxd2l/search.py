@@ -111,3 +111,10 @@ def run_search(
             "finite); lower the learning rates (--lrs, --lr-range)",
         )
     return SearchResult(rows, best_row, best_params, groups)
+
+
+def best_so_far(rows: Sequence[Row]) -> list[float]:
+    """The best validation accuracy after each trial, in the order the trials were run (a
+    diverged trial counts as spent); the curve on which search strategies are compared."""
+    scores = np.maximum.accumulate([selection_score(r) for r in rows])
+    return [float(s) if np.isfinite(s) else float("nan") for s in scores]

@@ -39,6 +39,9 @@ FAST = {
                             "--data-dir", "{fm}"],
     "early_stopping": ["--epochs", "1", "--hidden", "8", "--val-size", "50", "--batch-size",
                        "64", "--noise", "0.2", "--data-dir", "{fm}"],
+    "distribution_shift": ["--num-source", "50", "--epochs", "1", "--severities", "2",
+                           "--target-size", "20", "--val-size", "50", "--batch-size", "64",
+                           "--data-dir", "{fm}"],
     "backprop": ["--depths", "1,2", "--batches", "64", "--width", "32"],
     "house_prices": ["--data-dir", "{house}", "--epochs", "2", "--folds", "2",
                      "--grid-lrs", "0.01", "--grid-weight-decays", "0", "--hidden", "4"],
@@ -47,7 +50,8 @@ NOT_HERE = {"devices", "cpu_devices", "coordinator", "num_processes", "process_i
             "distributed", "resume"}  # fmt: skip
 COUNTS = {"epochs", "steps", "max_epochs", "overfit_epochs", "trials", "num_examples",
           "num_train", "num_test", "num_inputs", "hidden", "folds", "resize",
-          "val_size"}  # fmt: skip
+          "val_size", "num_source", "target_size", "severities", "seeds",
+          "round_size"}  # fmt: skip
 
 
 def fields(module):

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 FASHION_MNIST := /usr/share/datasets/fashion-mnist
 
-.PHONY: setup data browser run test test-fast lint docs docs-full
+.PHONY: setup data browser tools run test test-fast lint docs docs-full
 
 setup: $(VENV)/.installed
 
@@ -37,6 +37,17 @@ browser:
 		echo "no apt-get: the browser check of the docs will be skipped"; \
 	fi
 
+# Debian's Graphviz (`dot`, the computational graphs of d2l 4.7) and MathJax (the docs
+# typeset formulas from the site itself, no CDN).
+tools:
+	@if command -v dot >/dev/null 2>&1 && [ -f /usr/share/javascript/mathjax/MathJax.js ]; then \
+		echo "Graphviz and MathJax found"; \
+	elif command -v apt-get >/dev/null 2>&1; then \
+		$(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends graphviz libjs-mathjax; \
+	else \
+		echo "no apt-get: install Graphviz and MathJax yourself (graphs and offline formulas)"; \
+	fi
+
 run: setup data
 	$(BIN)/python -m experiments.softmax_regression
 
@@ -44,18 +55,18 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: setup data browser lint
+test: setup data browser tools lint
 	$(BIN)/python -m pytest
 
 # The inner loop: everything but the tests marked slow (subprocesses, kills, launches, the
 # docs build, the benchmark); under 2 minutes on 2 cores. `make test` and CI run them all.
-test-fast: setup
+test-fast: setup tools
 	$(BIN)/python -m pytest -m "not slow"
 
 # The docs site, notebooks executed, warnings as errors. JAXD2L_DOCS_QUICK=1 shortens the
 # training runs (a few minutes on 2 cores); docs-full runs the chapters' full settings.
-docs: setup data
+docs: setup data tools
 	JAXD2L_DOCS_QUICK=1 $(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html
 
-docs-full: setup data
+docs-full: setup data tools
 	$(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html

@@ -7,8 +7,12 @@ The chapter's one-hidden-layer MLP with an L2 term (J = L + s): the backward pas
 from the chapter's equations equals jax.grad's to float32 rounding. Then the compiled
 programs' own memory analysis: inference needs no temporaries beyond its output, while a
 training step keeps every layer's forward intermediates, so its temporaries grow with depth
-and batch (memory_depth.png, memory_batch.png). Writes DIR/metrics.json (default
-runs/backprop) and the two figures.
+and batch (memory_depth.png, memory_batch.png). What `jax.checkpoint` trades: the step of a
+scanned MLP with the intermediates stored or recomputed, temporaries and FLOPs against
+depth (remat.png). The computational graph of J = L + s drawn from `jax.make_jaxpr` with
+the chapter's names (graph.png, graph.dot) and expanded into XLA's primitives
+(graph_primitives.png); drawing needs Graphviz's `dot` (the .dot files are written
+without it). Writes DIR/metrics.json (default runs/backprop) and the figures.
 """
 
 from __future__ import annotations
@@ -18,7 +22,8 @@ import dataclasses
 import jax
 import jax.numpy as jnp
 
-from jaxd2l import backprop, plot
+from jaxd2l import backprop, graph, plot
+from jaxd2l.errors import UserError
 from jaxd2l.experiment import Run, SeedFlags, flag, run_cli
 from jaxd2l.keys import run_keys
 
@@ -32,6 +37,24 @@ class Config(SeedFlags):
     batches: tuple[int, ...] = flag((64, 256, 1024, 4096), "batch sizes of the memory figure",
                                     min=1, max=2**20)  # fmt: skip
     width: int = flag(256, "layer width of the memory figure", min=1, max=16384)
+
+
+def draw_graphs(run: Run, config: Config, args) -> dict:
+    """graph.dot/.png (the chapter's names) and graph_primitives.dot/.png (XLA's view)."""
+    jaxpr = jax.make_jaxpr(graph.chapter_objective(config.lambd))(*args)
+    out = {}
+    for name, inline in (("graph", False), ("graph_primitives", True)):
+        g = graph.graph_of(jaxpr, ["W1", "W2", "X", "y"], inline=inline)
+        out[name] = {"values": len(g.values), "operators": len(g.operators)}
+        if run.primary:
+            dot = graph.to_dot(g, rankdir="LR")
+            with open(run.file(f"{name}.dot"), "w") as f:
+                f.write(dot)
+            try:
+                graph.render(dot, run.file(f"{name}.png"))
+            except UserError as e:  # no Graphviz: the DOT text is kept, the run goes on
+                print(f"{name}.png not drawn: {e}", flush=True)
+    return out
 
 
 def main(config: Config) -> dict:
@@ -59,11 +82,19 @@ def main(config: Config) -> dict:
         final = {"max_gradient_gap": gap, "memory_by_depth": {str(k): v for k, v in
                  depth_runs.items()}, "memory_by_batch": {str(k): v for k, v in
                  batch_runs.items()}}  # fmt: skip
+        remat_runs = [backprop.remat_figures(d, config.width, 1024) for d in config.depths]
+        final["remat_by_depth"] = dict(zip(map(str, config.depths), remat_runs, strict=True))
+        final["graph"] = draw_graphs(run, config, (params["W1"], params["W2"], X, y))
+        if run.primary:
+            plot.save_remat(config.depths, remat_runs, run.file("remat.png"))
         deepest = depth_runs[max(config.depths)]
+        remat = remat_runs[-1]
         summary = (
             f"backprop: hand backward = jax.grad within {gap:.1e}; depth {max(config.depths)}: "
             f"training keeps {deepest['training']['temp_bytes'] / 2**20:.0f} MiB of "
-            f"temporaries, inference {deepest['inference']['temp_bytes'] / 2**20:.0f} MiB"
+            f"temporaries, inference {deepest['inference']['temp_bytes'] / 2**20:.0f} MiB; "
+            f"jax.checkpoint: {remat['rematerialized']['temp_bytes'] / 2**20:.0f} MiB for "
+            f"{remat['rematerialized']['flops'] / remat['stored']['flops']:.2f}x the FLOPs"
         )
         return run.finish(final, summary)
 

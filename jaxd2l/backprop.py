@@ -69,3 +69,45 @@ def memory_figures(depth: int, width: int, batch: int) -> dict[str, dict[str, fl
             "flops": float(cost.get("flops", nan)) if cost else nan,
         }
     return out
+
+
+def _scanned_mlp(remat: bool):
+    def layer(H, W):
+        return jnp.maximum(H @ W, 0.0), None
+
+    body = jax.checkpoint(layer) if remat else layer
+
+    def loss(Ws, X):
+        H, _ = jax.lax.scan(body, X, Ws)
+        return (H**2).mean()
+
+    return loss
+
+
+def remat_figures(depth: int, width: int, batch: int) -> dict[str, dict[str, float]]:
+    """What `jax.checkpoint` (rematerialization) trades, from the compiled training step of
+    a `depth`-layer MLP written as a `lax.scan` over stacked layers: "stored" keeps every
+    layer's forward intermediates for the backward pass, "rematerialized" keeps only each
+    layer's input and recomputes its forward during the backward pass.
+
+    temp_bytes is XLA's memory analysis of the whole step. XLA's cost analysis counts a
+    loop body once, so `loop_flops` is one layer's forward plus backward work (plus the
+    recomputed forward) and `flops` = loop_flops x depth estimates the step. Around
+    unrolled layers, XLA on CPU drops the recomputation (memory and FLOPs unchanged,
+    measured), hence the scan."""
+    Ws = jax.ShapeDtypeStruct((depth, width, width), jnp.float32)
+    X = jax.ShapeDtypeStruct((batch, width), jnp.float32)
+    out: dict[str, dict[str, float]] = {}
+    for name, remat in (("stored", False), ("rematerialized", True)):
+        compiled = jax.jit(jax.grad(_scanned_mlp(remat))).lower(Ws, X).compile()
+        memory: Any = compiled.memory_analysis()
+        cost = compiled.cost_analysis()
+        cost = cost[0] if isinstance(cost, list) else cost
+        nan = float("nan")
+        loop_flops = float(cost.get("flops", nan)) if cost else nan
+        out[name] = {
+            "temp_bytes": float(memory.temp_size_in_bytes) if memory is not None else nan,
+            "loop_flops": loop_flops,
+            "flops": loop_flops * depth,
+        }
+    return out

@@ -359,3 +359,20 @@ def save_label_shift(sweep: Mapping[str, Sequence[float]], path) -> str:
     for ax in (left, right):
         ax.grid(True, alpha=0.3)
     return _save(fig, path)
+
+
+def save_remat(depths: Sequence[int], runs: Sequence[Mapping[str, Mapping[str, float]]], path):
+    """Rematerialization's trade in one figure: the training step's temporaries (left) and
+    FLOPs (right) against depth, with the forward intermediates stored or recomputed."""
+    fig = _figure(9, 3.2)
+    left, right = fig.subplots(1, 2)
+    for name in runs[0]:
+        left.plot(depths, [r[name]["temp_bytes"] / 2**20 for r in runs], "o-", label=name)
+        right.plot(depths, [r[name]["flops"] / 1e9 for r in runs], "o-", label=name)
+    left.set_ylabel("temporaries (MiB)")
+    right.set_ylabel("GFLOPs per training step")
+    for ax in (left, right):
+        ax.set_xlabel("depth")
+        ax.grid(True, alpha=0.3)
+        ax.legend()
+    return _save(fig, path)

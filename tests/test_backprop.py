@@ -29,3 +29,16 @@ def test_training_keeps_intermediates_that_grow_with_depth():
     assert deep["training"]["temp_bytes"] > 2 * shallow["training"]["temp_bytes"] > 0
     assert deep["inference"]["temp_bytes"] < deep["training"]["temp_bytes"]
     assert deep["training"]["flops"] > 2 * deep["inference"]["flops"]  # backward costs more
+
+
+def test_rematerialization_trades_memory_for_flops():
+    runs = [backprop.remat_figures(d, 64, 256) for d in (4, 8)]
+    for r in runs:
+        if not np.isfinite(r["stored"]["temp_bytes"]):
+            pytest.skip("this backend gives no memory analysis")
+        assert r["rematerialized"]["temp_bytes"] < r["stored"]["temp_bytes"]
+        # one recomputed forward matmul on top of forward + two backward matmuls: 4/3
+        assert r["rematerialized"]["flops"] / r["stored"]["flops"] == pytest.approx(4 / 3, rel=0.05)
+    stored_growth = runs[1]["stored"]["temp_bytes"] - runs[0]["stored"]["temp_bytes"]
+    remat_growth = runs[1]["rematerialized"]["temp_bytes"] - runs[0]["rematerialized"]["temp_bytes"]
+    assert remat_growth < stored_growth  # fewer bytes kept per extra layer

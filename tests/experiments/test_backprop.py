@@ -11,3 +11,8 @@ def test_smoke_run(tmp_path):
                                 out=str(tmp_path)))["final"]  # fmt: skip
     assert final["max_gradient_gap"] < 1e-5
     assert (tmp_path / "memory_depth.png").stat().st_size > 0
+    assert (tmp_path / "remat.png").stat().st_size > 0
+    remat = final["remat_by_depth"]["4"]
+    assert remat["rematerialized"]["flops"] > remat["stored"]["flops"]
+    assert final["graph"]["graph"] == {"values": 10, "operators": 6}
+    assert (tmp_path / "graph.dot").read_text().startswith("digraph")

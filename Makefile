@@ -5,7 +5,10 @@ BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 FASHION_MNIST := /usr/share/datasets/fashion-mnist
 
-.PHONY: setup data browser tools run test test-fast lint docs docs-full
+.PHONY: setup data browser tools run test test-fast lint docs docs-full bundle accel-check
+BUNDLE ?= dist/bundle
+BUNDLE_PYTHON ?= 3.12
+ACCEL_OUT ?= runs/accel_check
 
 setup: $(VENV)/.installed
 
@@ -70,3 +73,13 @@ docs: setup data tools
 
 docs-full: setup data tools
 	$(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html
+
+# For an air-gapped accelerator node (README): the wheels a JAX GPU image lacks, the data
+# and a SHA-256 manifest, for CPython $(BUNDLE_PYTHON) on manylinux x86_64, into $(BUNDLE).
+bundle: setup data
+	$(BIN)/python -m jaxd2l.bundle make --out $(BUNDLE) --python-version $(BUNDLE_PYTHON)
+
+# On the node, after `python -m jaxd2l.bundle install` and sourcing its jaxd2l_env.sh: the
+# image's own Python, whatever accelerator JAX sees; everything goes into $(ACCEL_OUT).
+accel-check:
+	$(PYTHON) -m jaxd2l.accel_check --out $(ACCEL_OUT)

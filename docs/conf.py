@@ -37,3 +37,34 @@ html_theme = "sphinx_book_theme"
 html_title = "jaxd2l"
 html_theme_options = {"show_toc_level": 2}
 exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
+
+# MathJax from the site itself, not a CDN, so formulas typeset on a closed network: Debian's
+# libjs-mathjax (2.7.9; `make tools` installs it) or $JAXD2L_MATHJAX_DIR, the parts the
+# CommonHTML output needs (about 1.5 MB) copied under the build folder. Without it the
+# site falls back to the CDN and says so.
+MATHJAX_PARTS = ("MathJax.js", "config/TeX-AMS_CHTML.js", "extensions", "jax/input/TeX",
+                 "jax/output/CommonHTML", "jax/element", "fonts/HTML-CSS/TeX/woff")  # fmt: skip
+
+
+def _local_mathjax():
+    import shutil
+
+    source = os.environ.get("JAXD2L_MATHJAX_DIR", "/usr/share/javascript/mathjax")
+    if not os.path.isfile(os.path.join(source, "MathJax.js")):
+        print(f"MathJax not found in {source}: formulas load from the CDN (make tools)")
+        return None
+    static = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_build", "_mathjax")
+    for part in MATHJAX_PARTS:
+        src, dst = os.path.join(source, part), os.path.join(static, "mathjax", part)
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        if os.path.isdir(src):
+            shutil.copytree(src, dst, dirs_exist_ok=True)
+        else:
+            shutil.copyfile(src, dst)
+    return static
+
+
+_mathjax_static = _local_mathjax()
+if _mathjax_static is not None:
+    html_static_path = [_mathjax_static]
+    mathjax_path = "mathjax/MathJax.js?config=TeX-AMS_CHTML"

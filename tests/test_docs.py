@@ -4,6 +4,7 @@ checked as a reader sees them: plots present, no broken links, rendered in a bro
 
 import html.parser
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -13,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.slow  # builds the whole docs site and renders it in Chromium
+# builds the whole docs site (a few minutes) and renders it in Chromium
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted(p.stem for p in (ROOT / "docs" / "chapters").glob("*.md"))
@@ -31,7 +33,7 @@ def site(tmp_path_factory):
     build = subprocess.run(
         [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html",
          str(ROOT / "docs"), str(out)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=280,
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=720,
     )  # fmt: skip
     assert build.returncode == 0, (build.stdout + build.stderr)[-5000:]
     return out
@@ -117,3 +119,21 @@ def test_pages_render_in_a_headless_browser(site, page, tmp_path):
                     ((site / page).parent / urllib.parse.unquote(s)).exists() for s in rendered
                 )
     assert shot.stat().st_size > 10000  # a real screenshot, not an empty page
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no Chromium (make test installs Debian's)")
+def test_formulas_are_typeset_from_the_site_itself(site):
+    """MathJax is served from _static (no CDN: the browser here has no network), and every
+    formula on a page full of them is typeset: none is left as TeX source."""
+    page = site / "chapters" / "backprop.html"
+    scripts = re.findall(r'<script[^>]*src="([^"]*MathJax[^"]*)"', page.read_text())
+    assert scripts and all(not s.startswith(("http:", "https:", "//")) for s in scripts), scripts
+    run = subprocess.run(
+        [CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={tempfile.mkdtemp()}",
+         "--virtual-time-budget=20000", "--dump-dom", page.as_uri()],
+        capture_output=True, text=True, timeout=90,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr[-2000:]
+    typeset = run.stdout.count('class="mjx-chtml')
+    raw = re.findall(r'<span class="math notranslate nohighlight">\\\(', run.stdout)
+    assert typeset >= 5 and not raw, f"{typeset} formulas typeset, {len(raw)} left as TeX"

@@ -3,6 +3,8 @@ writing what it measured."""
 
 import json
 
+import pytest
+
 from jaxd2l import accel_check
 
 
@@ -17,6 +19,7 @@ def test_devices_and_versions_are_written(tmp_path):
     assert json.loads((tmp_path / "accel_check.json").read_text())["status"] == "passed"
 
 
+@pytest.mark.slow
 def test_a_failed_step_exits_1_after_writing_its_log(tmp_path, monkeypatch):
     monkeypatch.setitem(accel_check.BENCH, "cpu", ["--sections", "no-such-section"])
     code = accel_check.main(["--out", str(tmp_path), "--skip-tests", "--size", "cpu"])

@@ -1,19 +1,20 @@
 """One command for a node with an accelerator: what JAX sees, the fast test suite on it, and
-the benchmark sections that matter there, everything written into one folder.
+the benchmark sections that matter there, everything written into one folder::
 
     python -m jaxd2l.accel_check --out DIR [--size auto|gpu|cpu] [--skip-tests]
         [--skip-benchmark] [--test-timeout 420] [--bench-timeout 480]
 
 Steps, each recorded even when a later one fails:
+
 1. devices.json: platform, devices, versions of Python, jax, jaxlib, flax, optax, orbax,
    numpy, and the environment variables that steer JAX;
 2. the fast suite (`pytest -m "not slow"`) on the default device, the tests' numbers
    compared at `highest` matmul precision (tests/conftest.py), log in tests.log;
 3. the benchmark (`experiments.benchmark`) into DIR/bench: limits, models up to batch
-   16384, drivers (incl. the whole run as one program), precision (bf16), trials up to 256,
-   devices; `--size cpu` (the default on a CPU) shrinks it to try the path in minutes;
-4. accel_check.json: each step's status, seconds and exit code; then the exit code: 0 when
-   every step passed, 1 otherwise.
+   16384, drivers (incl. the whole run as one program), precision (bf16), trials up to
+   256, devices; `--size cpu` (the default on a CPU) shrinks it to try the path in minutes;
+4. accel_check.json: each step's status, seconds and exit code; then the exit code: 0
+   when every step passed, 1 otherwise.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """An offline bundle for an air-gapped accelerator node: the wheels jaxd2l needs that a
-typical JAX GPU image lacks, the data, and a manifest of SHA-256s.
+typical JAX GPU image lacks, the data, and a manifest of SHA-256s::
 
     python -m jaxd2l.bundle make --out BUNDLE [--python-version 3.12]
         [--platform manylinux2014_x86_64 ...] [--fashion-mnist-dir DIR] [--house-prices-dir DIR]

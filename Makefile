@@ -62,7 +62,7 @@ test: setup data browser tools lint
 	$(BIN)/python -m pytest
 
 # The inner loop: everything but the tests marked slow (subprocesses, kills, launches, the
-# docs build, the benchmark); under 2 minutes on 2 cores. `make test` and CI run them all.
+# docs build, the benchmark); about 2.5 minutes on 2 cores. `make test` and CI run them all.
 test-fast: setup tools
 	$(BIN)/python -m pytest -m "not slow"
 

@@ -122,6 +122,11 @@ def test_pages_render_in_a_headless_browser(site, page, tmp_path):
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="no Chromium (make test installs Debian's)")
+@pytest.mark.xfail(
+    strict=True,
+    reason="open (issue 19): the site serves Debian's MathJax 2.7.9 "
+    "but headless Chromium leaves every formula as TeX; strict, so a fix shows",
+)
 def test_formulas_are_typeset_from_the_site_itself(site):
     """MathJax is served from _static (no CDN: the browser here has no network), and every
     formula on a page full of them is typeset: none is left as TeX source."""

@@ -68,3 +68,9 @@ _mathjax_static = _local_mathjax()
 if _mathjax_static is not None:
     html_static_path = [_mathjax_static]
     mathjax_path = "mathjax/MathJax.js?config=TeX-AMS_CHTML"
+    # MyST marks notebook sections `tex2jax_ignore` and re-enables the `math` class with a
+    # MathJax 3+ option; MathJax 2 spells that `tex2jax.processClass`.
+    myst_update_mathjax = False
+    mathjax2_config = {
+        "tex2jax": {"processClass": "tex2jax_process|mathjax_process|math|output_area"}
+    }

@@ -122,17 +122,14 @@ def test_pages_render_in_a_headless_browser(site, page, tmp_path):
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="no Chromium (make test installs Debian's)")
-@pytest.mark.xfail(
-    strict=True,
-    reason="open (issue 19): the site serves Debian's MathJax 2.7.9 "
-    "but headless Chromium leaves every formula as TeX; strict, so a fix shows",
-)
 def test_formulas_are_typeset_from_the_site_itself(site):
     """MathJax is served from _static (no CDN: the browser here has no network), and every
     formula on a page full of them is typeset: none is left as TeX source."""
-    page = site / "chapters" / "backprop.html"
-    scripts = re.findall(r'<script[^>]*src="([^"]*MathJax[^"]*)"', page.read_text())
+    page = site / "chapters" / "distribution_shift.html"
+    source = page.read_text()
+    scripts = re.findall(r'<script[^>]*src="([^"]*MathJax[^"]*)"', source)
     assert scripts and all(not s.startswith(("http:", "https:", "//")) for s in scripts), scripts
+    formulas = source.count('class="math notranslate nohighlight"')
     run = subprocess.run(
         [CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={tempfile.mkdtemp()}",
          "--virtual-time-budget=20000", "--dump-dom", page.as_uri()],
@@ -140,5 +137,7 @@ def test_formulas_are_typeset_from_the_site_itself(site):
     )  # fmt: skip
     assert run.returncode == 0, run.stderr[-2000:]
     typeset = run.stdout.count('class="mjx-chtml')
-    raw = re.findall(r'<span class="math notranslate nohighlight">\\\(', run.stdout)
-    assert typeset >= 5 and not raw, f"{typeset} formulas typeset, {len(raw)} left as TeX"
+    raw = re.findall(r'<span class="math notranslate nohighlight">\\[(\[]', run.stdout)
+    assert formulas >= 10 and typeset == formulas and not raw, (
+        f"{typeset} of {formulas} formulas typeset, {len(raw)} left as TeX"
+    )

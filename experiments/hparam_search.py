@@ -71,6 +71,11 @@ class Config(TrainingFlags, DataFlags):
     sampler: str = flag("tpe", "bayes: Optuna's sampler (gp needs PyTorch)", choices=SAMPLERS)
     seeds: int = flag(3, "compare: seeds per strategy", min=1, max=64)
 
+    @property
+    def hiddens(self) -> tuple[int, ...]:
+        """The widths searched: --hidden for the MLP, 0 (no hidden layer) for softmax."""
+        return self.hidden if self.model == "mlp" else (0,)
+
     def check(self) -> None:
         super().check()
         if len(self.lr_range) != 2 or self.lr_range[0] >= self.lr_range[1]:
@@ -81,21 +86,23 @@ class Config(TrainingFlags, DataFlags):
             )
         if self.method == "compare":
             self.refuse_fit_flags("--method compare runs its searches in memory")
-            if self.trials < len(self.hidden if self.model == "mlp" else (0,)):
+            if self.trials < len(self.hiddens):
                 raise FlagError("--trials must be at least the number of --hidden widths")
 
 
-def make_trials(config: Config, key, method: str | None = None) -> list[hparam.Trial]:
-    hiddens = config.hidden if config.model == "mlp" else (0,)
-    if (method or config.method) == "grid":
-        return hparam.grid(config.lrs, hiddens, config.batch_sizes)
-    return hparam.random_trials(key, config.trials, config.lr_range, hiddens, config.batch_sizes)
+def make_trials(config: Config, key, method: str) -> list[hparam.Trial]:
+    if method == "grid":
+        return hparam.grid(config.lrs, config.hiddens, config.batch_sizes)
+    return hparam.random_trials(
+        key, config.trials, config.lr_range, config.hiddens, config.batch_sizes
+    )
 
 
-def search(method, config, keys, train, val, *, parallel=None, checkpoint=None, on_round=None):
-    """One search by `method` (grid, random, bayes); `on_round(rows)` after each group/round."""
+def search(method, config, keys, train, val, *, trials=None, parallel=None, checkpoint=None,
+           on_round=None):  # fmt: skip
+    """One search by `method` (grid, random, bayes) over `trials` (default: from the flags);
+    `on_round(rows)` after each group or round."""
     if method == "bayes":
-        hiddens = config.hidden if config.model == "mlp" else (0,)
         storage = None
         if checkpoint is not None:
             path = os.path.join(config.checkpoint_dir, "study.db")
@@ -103,14 +110,12 @@ def search(method, config, keys, train, val, *, parallel=None, checkpoint=None, 
                 os.remove(path)  # a fresh search: the study of an unfinished first round
             storage = f"sqlite:///{os.path.abspath(path)}"
         return run_bayes_search(
-            open_study(storage), search_space(config.lr_range, hiddens, config.batch_sizes),
+            open_study(storage), search_space(config.lr_range, config.hiddens, config.batch_sizes),
             train, val, num_trials=config.trials, round_size=config.round_size,
             epochs=config.epochs, keys=keys, seed=config.seed, sampler=config.sampler,
             parallel=parallel, checkpoint=checkpoint, on_round=on_round,
         )  # fmt: skip
-    if method == "compare-grid":  # the grid for a budget of --trials, in a random order
-        trials = strategy_grid(config, keys.trials)
-    else:
+    if trials is None:
         trials = make_trials(config, keys.trials, method)
     return run_search(
         trials, train, val, epochs=config.epochs, keys=keys, parallel=parallel,
@@ -120,10 +125,9 @@ def search(method, config, keys, train, val, *, parallel=None, checkpoint=None, 
 
 def strategy_grid(config: Config, key) -> list[hparam.Trial]:
     """--trials grid points: --lr-range split geometrically for each --hidden, shuffled."""
-    hiddens = config.hidden if config.model == "mlp" else (0,)
     lo, hi = config.lr_range
-    lrs = np.geomspace(lo, hi, config.trials // len(hiddens)).tolist()
-    trials = hparam.grid(lrs, hiddens, config.batch_sizes[:1])
+    lrs = np.geomspace(lo, hi, config.trials // len(config.hiddens)).tolist()
+    trials = hparam.grid(lrs, config.hiddens, config.batch_sizes[:1])
     order = np.asarray(jax.random.permutation(key, len(trials)))
     return [trials[i] for i in order]
 
@@ -131,10 +135,12 @@ def strategy_grid(config: Config, key) -> list[hparam.Trial]:
 def compare(config: Config, run: Run, train, val) -> dict:
     """Grid, random and Bayesian search on one budget over --seeds seeds."""
     curves = {}
-    for method, label in (("compare-grid", "grid"), ("random", "random"), ("bayes", "bayes")):
+    for label in ("grid", "random", "bayes"):
         runs = []
         for seed in range(config.seed, config.seed + config.seeds):
-            result = search(method, config, run_keys(seed), train, val)
+            keys = run_keys(seed)  # the grid: the budget's points, in a random order per seed
+            trials = strategy_grid(config, keys.trials) if label == "grid" else None
+            result = search(label, config, keys, train, val, trials=trials)
             runs.append(best_so_far(result.rows))
             if run.primary:
                 print(f"{label} seed {seed}: best val acc {runs[-1][-1]:.4f}", flush=True)

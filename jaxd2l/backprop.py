@@ -12,6 +12,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+from jaxd2l.flops import xla_cost
 from jaxd2l.losses import cross_entropy
 
 
@@ -57,18 +58,20 @@ def memory_figures(depth: int, width: int, batch: int) -> dict[str, dict[str, fl
     Ws = [jax.ShapeDtypeStruct((width, width), jnp.float32) for _ in range(depth)]
     X = jax.ShapeDtypeStruct((batch, width), jnp.float32)
     programs = {"inference": _mlp(depth), "training": jax.grad(_mlp(depth))}
-    out: dict[str, dict[str, float]] = {}
-    for name, fn in programs.items():
-        compiled = jax.jit(fn).lower(Ws, X).compile()
-        memory: Any = compiled.memory_analysis()
-        cost = compiled.cost_analysis()
-        cost = cost[0] if isinstance(cost, list) else cost
-        nan = float("nan")
-        out[name] = {
-            "temp_bytes": float(memory.temp_size_in_bytes) if memory is not None else nan,
-            "flops": float(cost.get("flops", nan)) if cost else nan,
-        }
-    return out
+    return {name: compiled_figures(fn, Ws, X) for name, fn in programs.items()}
+
+
+def compiled_figures(fn, *args) -> dict[str, float]:
+    """Bytes of temporaries (XLA's memory analysis) and FLOPs (its cost analysis) of `fn`
+    compiled for `args`; NaN where the backend gives no figure."""
+    compiled = jax.jit(fn).lower(*args).compile()
+    memory: Any = compiled.memory_analysis()
+    cost = xla_cost(compiled)
+    nan = float("nan")
+    return {
+        "temp_bytes": float(memory.temp_size_in_bytes) if memory is not None else nan,
+        "flops": cost["flops"] if cost else nan,
+    }
 
 
 def _scanned_mlp(remat: bool):
@@ -99,15 +102,10 @@ def remat_figures(depth: int, width: int, batch: int) -> dict[str, dict[str, flo
     X = jax.ShapeDtypeStruct((batch, width), jnp.float32)
     out: dict[str, dict[str, float]] = {}
     for name, remat in (("stored", False), ("rematerialized", True)):
-        compiled = jax.jit(jax.grad(_scanned_mlp(remat))).lower(Ws, X).compile()
-        memory: Any = compiled.memory_analysis()
-        cost = compiled.cost_analysis()
-        cost = cost[0] if isinstance(cost, list) else cost
-        nan = float("nan")
-        loop_flops = float(cost.get("flops", nan)) if cost else nan
+        figures = compiled_figures(jax.grad(_scanned_mlp(remat)), Ws, X)
         out[name] = {
-            "temp_bytes": float(memory.temp_size_in_bytes) if memory is not None else nan,
-            "loop_flops": loop_flops,
-            "flops": loop_flops * depth,
+            "temp_bytes": figures["temp_bytes"],
+            "loop_flops": figures["flops"],
+            "flops": figures["flops"] * depth,
         }
     return out

@@ -18,16 +18,21 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import jax
 import numpy as np
 
 from jaxd2l import hparam
 from jaxd2l.checkpoint import Checkpointer
 from jaxd2l.errors import ArgumentError
 from jaxd2l.keys import RunKeys
-from jaxd2l.loop import DivergedError
 from jaxd2l.parallel import TrialParallel
-from jaxd2l.search import Row, SearchResult, params_shapes, selection_score
+from jaxd2l.search import (
+    Row,
+    SearchResult,
+    finish_search,
+    group_rows,
+    keep_best,
+    restore_search,
+)  # fmt: skip
 
 SAMPLERS = ("tpe", "gp")
 
@@ -112,17 +117,7 @@ def run_bayes_search(
         )
     optuna = _optuna()
     state = optuna.trial.TrialState
-    rows, best = [], None
-    if checkpoint is not None:
-        found = checkpoint.restore_with(
-            lambda meta: params_shapes(max(meta["history"], key=selection_score)["hidden"]),
-            keys.root,
-        )
-        if found is not None:
-            best_params, meta = found
-            rows = meta["history"]
-            best = (max(rows, key=selection_score), best_params)
-            print(f"resumed from {checkpoint.directory}: {len(rows)} trials done", flush=True)
+    rows, best = restore_search(checkpoint, keys.root)
     saved = {r["number"]: r for r in rows}
     for r in range(math.ceil(num_trials / round_size)):
         want = min(round_size, num_trials - r * round_size)
@@ -147,17 +142,10 @@ def run_bayes_search(
                 group, train, val, epochs=epochs, key=keys.group_key(r, hidden, batch),
                 parallel=parallel,
             )  # fmt: skip
-            for i, (number, trial) in enumerate(zip(numbers, group, strict=True)):
-                diverged = out["train_diverged"][i]
-                row = {
-                    "number": number, "round": r, **trial._asdict(),
-                    "val_acc": out["val_acc"][i] if not diverged else float("nan"),
-                    "val_loss": out["val_loss"][i], "train_loss": out["train_loss"][i],
-                    "diverged": diverged,
-                }  # fmt: skip
-                new_rows.append(row)
-                if best is None or selection_score(row) > selection_score(best[0]):
-                    best = (row, jax.tree.map(lambda p, i=i: p[i], out["params"]))
+            group_new = [{"number": number, "round": r, **row} for number, row in
+                         zip(numbers, group_rows(group, out), strict=True)]  # fmt: skip
+            best = keep_best(best, group_new, out["params"])
+            new_rows += group_new
         rows = sorted(rows + new_rows, key=lambda row: row["number"])
         saved.update((row["number"], row) for row in new_rows)
         if checkpoint is not None:
@@ -165,14 +153,7 @@ def run_bayes_search(
         _tell_untold(study, asked, saved, state)
         if on_round is not None:
             on_round(rows)
-    best_row, best_params = best
-    if not np.isfinite(selection_score(best_row)):
-        raise DivergedError(
-            epochs, None, rows,
-            f"every trial diverged ({len(rows)} of {len(rows)}: the training loss is not "
-            "finite); lower the learning rates (--lr-range)",
-        )  # fmt: skip
-    return SearchResult(rows, best_row, best_params, {})
+    return finish_search(rows, best, epochs, {}, "--lr-range")
 
 
 def _tell_untold(study: Any, asked: list, saved: dict[int, Row], state: Any) -> None:

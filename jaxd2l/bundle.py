@@ -27,6 +27,9 @@ import subprocess
 import sys
 from importlib import metadata
 
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
 from jaxd2l.errors import UserError
 
 IMAGE_PACKAGES = ("jax", "jaxlib", "flax", "optax", "orbax-checkpoint", "numpy", "pandas",
@@ -41,16 +44,10 @@ PLATFORMS = ("manylinux2014_x86_64", "manylinux_2_17_x86_64", "manylinux_2_28_x8
 MANIFEST = "manifest.json"
 
 
-def _canonical(name: str) -> str:
-    return name.lower().replace("_", "-").replace(".", "-")
-
-
 def requirement_closure(roots, python_version: str) -> dict[str, str]:
     """{package: installed version} for `roots` and everything they require (extras
     followed), read from the installed packages' metadata with markers evaluated for
     Linux x86_64 and `python_version`."""
-    from packaging.requirements import Requirement
-
     env = {"python_version": python_version, "python_full_version": f"{python_version}.0",
            "sys_platform": "linux", "platform_system": "Linux", "platform_machine": "x86_64",
            "os_name": "posix", "implementation_name": "cpython",
@@ -60,7 +57,7 @@ def requirement_closure(roots, python_version: str) -> dict[str, str]:
     stack = [(name, ()) for name in roots]
     while stack:
         name, extras = stack.pop()
-        key = _canonical(name)
+        key = canonicalize_name(name)
         try:
             dist = metadata.distribution(name)
         except metadata.PackageNotFoundError:
@@ -145,14 +142,14 @@ def make_bundle(
         os.makedirs(os.path.join(data, kind))
         for path in paths:
             shutil.copy(path, os.path.join(data, kind, os.path.basename(path)))
-    requires = [r for r in metadata.requires("jaxd2l") or [] if "extra ==" not in r]
+    image = {canonicalize_name(n) for n in IMAGE_PACKAGES}
+    requires = [Requirement(r) for r in metadata.requires("jaxd2l") or [] if "extra ==" not in r]
     manifest = {
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "python_version": python_version,
         "platforms": list(platforms),
         "image_packages": list(IMAGE_PACKAGES),
-        "image_requires": [r for r in requires if _canonical(r.split(">")[0].split("=")[0]
-                           .split("<")[0].strip()) in map(_canonical, IMAGE_PACKAGES)],
+        "image_requires": [str(r) for r in requires if canonicalize_name(r.name) in image],
         "packages": packages,
         "skipped": SKIPPED,
     }  # fmt: skip
@@ -196,8 +193,6 @@ def check_bundle(bundle: str) -> dict:
 
 def check_image(manifest: dict) -> None:
     """The running Python and the image's packages are what the bundle was made for."""
-    from packaging.requirements import Requirement
-
     here = f"{sys.version_info.major}.{sys.version_info.minor}"
     problems = []
     if here != manifest["python_version"]:

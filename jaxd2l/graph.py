@@ -10,6 +10,7 @@ or expanded into XLA's primitives (`inline=True`, what the compiler is handed).
 
 from __future__ import annotations
 
+import itertools
 import shutil
 import subprocess
 from collections.abc import Callable, Sequence
@@ -71,7 +72,7 @@ def graph_of(closed_jaxpr: Any, input_names: Sequence[str], *, inline: bool = Fa
     if len(input_names) != len(jaxpr.invars):
         raise UserError(f"{len(jaxpr.invars)} inputs to name, got {len(input_names)} names")
     values, operators, edges = [], [], []
-    counter = iter(range(10**9))
+    counter = itertools.count()
 
     def walk(jaxpr, names: dict) -> None:
         for eqn in jaxpr.eqns:

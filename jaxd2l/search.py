@@ -47,8 +47,9 @@ def _best(meta: dict) -> Row:
     return max(meta["history"], key=selection_score)
 
 
-def _restore(checkpoint: Checkpointer | None, root: jax.Array):
-    """(rows, (best row, best params)) saved after the last finished group, or ([], None)."""
+def restore_search(checkpoint: Checkpointer | None, root: jax.Array):
+    """(rows, (best row, best params)) saved after the last finished group or round of a
+    search, or ([], None)."""
     found = None
     if checkpoint is not None:
         found = checkpoint.restore_with(lambda meta: params_shapes(_best(meta)["hidden"]), root)
@@ -59,6 +60,43 @@ def _restore(checkpoint: Checkpointer | None, root: jax.Array):
     best_row = _best(meta)
     print(f"resumed from {checkpoint.directory}: {len(rows)} trials done", flush=True)
     return rows, (best_row, best_params)
+
+
+def group_rows(trials: Sequence[hparam.Trial], out: dict[str, Any], **extra: Any) -> list[Row]:
+    """One row per trial of a trained group (`hparam.train_group`'s output): `extra`, its
+    hyperparameters, val_acc (NaN when diverged), val_loss, train_loss, diverged."""
+    rows = []
+    for i, trial in enumerate(trials):
+        diverged = out["train_diverged"][i]
+        rows.append({
+            **extra, **trial._asdict(),
+            "val_acc": out["val_acc"][i] if not diverged else float("nan"),
+            "val_loss": out["val_loss"][i], "train_loss": out["train_loss"][i],
+            "diverged": diverged,
+        })  # fmt: skip
+    return rows
+
+
+def keep_best(best, rows: Sequence[Row], params: Any):
+    """(best row, its params) after a group: `rows` as `group_rows` made them, `params`
+    the group's stacked parameters."""
+    for i, row in enumerate(rows):
+        if best is None or selection_score(row) > selection_score(best[0]):
+            best = (row, jax.tree.map(lambda p, i=i: p[i], params))
+    return best
+
+
+def finish_search(rows, best, epochs: int, groups, flags: str) -> SearchResult:
+    """The result; raises `DivergedError` (naming `flags` to change) when every trial
+    diverged."""
+    best_row, best_params = best
+    if not np.isfinite(selection_score(best_row)):
+        raise DivergedError(
+            epochs, None, rows,
+            f"every trial diverged ({len(rows)} of {len(rows)}: the training loss is not "
+            f"finite); lower the learning rates ({flags})",
+        )  # fmt: skip
+    return SearchResult(rows, best_row, best_params, groups)
 
 
 def run_search(
@@ -76,7 +114,7 @@ def run_search(
     batch)`), select on `val`. `on_group(rows, out)` sees the rows after each group and
     that group's `train_group` output (it is not called for groups restored from
     `checkpoint`). Raises `DivergedError` when every trial diverged."""
-    rows, best = _restore(checkpoint, keys.root)
+    rows, best = restore_search(checkpoint, keys.root)
     groups = hparam.group_trials(trials)
     for (hidden, batch_size), group in groups.items():
         if any((r["hidden"], r["batch_size"]) == (hidden, batch_size) for r in rows):
@@ -85,32 +123,14 @@ def run_search(
             group, train, val, epochs=epochs, key=keys.group_key(hidden, batch_size),
             parallel=parallel,
         )  # fmt: skip
-        for i, trial in enumerate(group):
-            diverged = out["train_diverged"][i]
-            row = {
-                **trial._asdict(),
-                "val_acc": out["val_acc"][i] if not diverged else float("nan"),
-                "val_loss": out["val_loss"][i],
-                "train_loss": out["train_loss"][i],
-                "diverged": diverged,
-            }
-            rows.append(row)
-            if best is None or selection_score(row) > selection_score(best[0]):
-                best = (row, jax.tree.map(lambda p, i=i: p[i], out["params"]))
+        new_rows = group_rows(group, out)
+        rows.extend(new_rows)
+        best = keep_best(best, new_rows, out["params"])
         if checkpoint is not None:
             checkpoint.save(len(rows), best[1], keys.root, rows)
         if on_group is not None:
             on_group(rows, out)
-    best_row, best_params = best
-    if not np.isfinite(selection_score(best_row)):
-        raise DivergedError(
-            epochs,
-            None,
-            rows,
-            f"every trial diverged ({len(rows)} of {len(rows)}: the training loss is not "
-            "finite); lower the learning rates (--lrs, --lr-range)",
-        )
-    return SearchResult(rows, best_row, best_params, groups)
+    return finish_search(rows, best, epochs, groups, "--lrs, --lr-range")
 
 
 def best_so_far(rows: Sequence[Row]) -> list[float]:

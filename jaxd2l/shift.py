@@ -66,11 +66,25 @@ def _domain_features(x: jax.Array) -> jax.Array:
     return jnp.concatenate([x, x**2], axis=-1)
 
 
+def minimize(loss, params, *, steps: int, lr: float):
+    """`params` after `steps` full-batch steps of SGD with momentum 0.9 (optax) on `loss`,
+    as one `lax.scan`."""
+    tx = optax.sgd(lr, momentum=0.9)
+
+    def step(carry, _):
+        params, opt = carry
+        updates, opt = tx.update(jax.grad(loss)(params), opt)
+        return (optax.apply_updates(params, updates), opt), None
+
+    (params, _), _ = jax.lax.scan(step, (params, tx.init(params)), None, length=steps)
+    return params
+
+
 def fit_domain_classifier(
     x_source: jax.Array, x_target: jax.Array, *, steps: int = 2000, lr: float = 0.1
 ):
     """A logistic regression h(x) = w . (x, x^2) + b telling target from source, fitted by
-    full-batch gradient descent (optax) on the logistic loss; returns (w, b)."""
+    `minimize` on the logistic loss; returns (w, b)."""
     X = _domain_features(jnp.concatenate([x_source, x_target]))
     z = jnp.concatenate([-jnp.ones(len(x_source)), jnp.ones(len(x_target))])
     scale = jnp.std(X, axis=0)  # standardised inputs: plain gradient descent converges
@@ -80,17 +94,7 @@ def fit_domain_classifier(
         w, b = params
         return jnp.mean(jax.nn.softplus(-z * (Xs @ w + b)))
 
-    tx = optax.sgd(lr, momentum=0.9)
-    params = (jnp.zeros(X.shape[1]), jnp.zeros(()))
-
-    def step(carry, _):
-        params, opt = carry
-        grads = jax.grad(loss)(params)
-        updates, opt = tx.update(grads, opt)
-        return (optax.apply_updates(params, updates), opt), None
-
-    (params, _), _ = jax.lax.scan(step, (params, tx.init(params)), None, length=steps)
-    w, b = params
+    w, b = minimize(loss, (jnp.zeros(X.shape[1]), jnp.zeros(())), steps=steps, lr=lr)
     return w / scale, b
 
 
@@ -105,23 +109,14 @@ def importance_weights(params, x: jax.Array, clip: float = 10.0, prior_ratio: fl
 
 def fit_weighted_lines(x, y, weights, *, steps: int = 2000, lr: float = 0.05):
     """Lines y = a x + c fitted by weighted squared error, one per row of `weights`
-    ([k, n]), vmapped: full-batch SGD with momentum (optax). Returns (a, c), each [k]."""
+    ([k, n]), vmapped, each by `minimize`. Returns (a, c), each [k]."""
 
     def fit_one(wts):
         def loss(params):
             a, c = params
             return jnp.sum(wts * (a * x[:, 0] + c - y[:, 0]) ** 2) / jnp.sum(wts)
 
-        tx = optax.sgd(lr, momentum=0.9)
-
-        def step(carry, _):
-            params, opt = carry
-            updates, opt = tx.update(jax.grad(loss)(params), opt)
-            return (optax.apply_updates(params, updates), opt), None
-
-        params = (jnp.zeros(()), jnp.zeros(()))
-        (params, _), _ = jax.lax.scan(step, (params, tx.init(params)), None, length=steps)
-        return params
+        return minimize(loss, (jnp.zeros(()), jnp.zeros(())), steps=steps, lr=lr)
 
     return jax.vmap(fit_one)(weights)
 

@@ -10,8 +10,6 @@ from jaxd2l.errors import ArgumentError
 from jaxd2l.keys import run_keys
 from jaxd2l.loop import DivergedError
 
-pytest.importorskip("optuna")
-
 
 def data(fake_fashion_mnist):
     _, arrays = fake_fashion_mnist

@@ -77,9 +77,9 @@ docs-full: setup data tools
 # For an air-gapped accelerator node (README): the wheels a JAX GPU image lacks, the data
 # and a SHA-256 manifest, for CPython $(BUNDLE_PYTHON) on manylinux x86_64, into $(BUNDLE).
 bundle: setup data
-	$(BIN)/python -m jaxd2l.bundle make --out $(BUNDLE) --python-version $(BUNDLE_PYTHON)
+	$(BIN)/python -m jaxd2l.tools.bundle make --out $(BUNDLE) --python-version $(BUNDLE_PYTHON)
 
-# On the node, after `python -m jaxd2l.bundle install` and sourcing its jaxd2l_env.sh: the
+# On the node, after `python -m jaxd2l.tools.bundle install` and sourcing its jaxd2l_env.sh: the
 # image's own Python, whatever accelerator JAX sees; everything goes into $(ACCEL_OUT).
 accel-check:
-	$(PYTHON) -m jaxd2l.accel_check --out $(ACCEL_OUT)
+	$(PYTHON) -m jaxd2l.tools.accel_check --out $(ACCEL_OUT)

@@ -42,8 +42,15 @@ exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
 # libjs-mathjax (2.7.9; `make tools` installs it) or $JAXD2L_MATHJAX_DIR, the parts the
 # CommonHTML output needs (about 1.5 MB) copied under the build folder. Without it the
 # site falls back to the CDN and says so.
-MATHJAX_PARTS = ("MathJax.js", "config/TeX-AMS_CHTML.js", "extensions", "jax/input/TeX",
-                 "jax/output/CommonHTML", "jax/element", "fonts/HTML-CSS/TeX/woff")  # fmt: skip
+MATHJAX_PARTS = (
+    "MathJax.js",
+    "config/TeX-AMS_CHTML.js",
+    "extensions",
+    "jax/input/TeX",
+    "jax/output/CommonHTML",
+    "jax/element",
+    "fonts/HTML-CSS/TeX/woff",
+)
 
 
 def _local_mathjax():

@@ -15,8 +15,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxd2l import plot
-from jaxd2l.activations import ACTIVATIONS, derivative, relu, sigmoid, tanh
 from jaxd2l.experiment import ExperimentConfig, Run, flag, run_cli
+from jaxd2l.nn.activations import ACTIVATIONS, derivative, relu, sigmoid, tanh
 
 
 @dataclasses.dataclass(frozen=True)

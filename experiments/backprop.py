@@ -22,20 +22,22 @@ import dataclasses
 import jax
 import jax.numpy as jnp
 
-from jaxd2l import backprop, graph, plot
-from jaxd2l.errors import UserError
+from jaxd2l import plot
+from jaxd2l.chapters import backprop, graph
+from jaxd2l.core.errors import UserError
+from jaxd2l.core.keys import run_keys
 from jaxd2l.experiment import Run, SeedFlags, flag, run_cli
-from jaxd2l.keys import run_keys
+from jaxd2l.plot import backprop_figures
 
 
 @dataclasses.dataclass(frozen=True)
 class Config(SeedFlags):
     hidden: int = flag(64, "hidden units of the chapter's MLP", min=1, max=65536)
     lambd: float = flag(0.1, "L2 strength of s = lambd/2 (||W1||^2 + ||W2||^2)", min=0)
-    depths: tuple[int, ...] = flag((1, 2, 4, 8, 16), "depths of the memory figure", min=1,
-                                   max=256)  # fmt: skip
-    batches: tuple[int, ...] = flag((64, 256, 1024, 4096), "batch sizes of the memory figure",
-                                    min=1, max=2**20)  # fmt: skip
+    depths: tuple[int, ...] = flag((1, 2, 4, 8, 16), "depths of the memory figure", min=1, max=256)
+    batches: tuple[int, ...] = flag(
+        (64, 256, 1024, 4096), "batch sizes of the memory figure", min=1, max=2**20
+    )
     width: int = flag(256, "layer width of the memory figure", min=1, max=16384)
 
 
@@ -60,8 +62,10 @@ def draw_graphs(run: Run, config: Config, args) -> dict:
 def main(config: Config) -> dict:
     keys = run_keys(config.seed)
     k1, k2, kx, ky = jax.random.split(keys.init, 4)
-    params = {"W1": 0.1 * jax.random.normal(k1, (784, config.hidden)),
-              "W2": 0.1 * jax.random.normal(k2, (config.hidden, 10))}  # fmt: skip
+    params = {
+        "W1": 0.1 * jax.random.normal(k1, (784, config.hidden)),
+        "W2": 0.1 * jax.random.normal(k2, (config.hidden, 10)),
+    }
     X, y = jax.random.normal(kx, (32, 784)), jax.random.randint(ky, (32,), 0, 10)
     with Run("backprop", config) as run:
         _, cache = backprop.forward(params, X, y, config.lambd)
@@ -75,18 +79,27 @@ def main(config: Config) -> dict:
                 ("depth", depth_runs, config.depths, "depth"),
                 ("batch", batch_runs, config.batches, "batch size"),
             ):
-                curves = {n: [runs[v][n]["temp_bytes"] / 2**20 for v in x]
-                          for n in ("inference", "training")}  # fmt: skip
-                plot.save_lines(curves, run.file(f"memory_{name}.png"), xlabel=label,
-                                ylabel="temporaries (MiB)", x=x)  # fmt: skip
-        final = {"max_gradient_gap": gap, "memory_by_depth": {str(k): v for k, v in
-                 depth_runs.items()}, "memory_by_batch": {str(k): v for k, v in
-                 batch_runs.items()}}  # fmt: skip
+                curves = {
+                    n: [runs[v][n]["temp_bytes"] / 2**20 for v in x]
+                    for n in ("inference", "training")
+                }
+                plot.save_lines(
+                    curves,
+                    run.file(f"memory_{name}.png"),
+                    xlabel=label,
+                    ylabel="temporaries (MiB)",
+                    x=x,
+                )
+        final = {
+            "max_gradient_gap": gap,
+            "memory_by_depth": {str(k): v for k, v in depth_runs.items()},
+            "memory_by_batch": {str(k): v for k, v in batch_runs.items()},
+        }
         remat_runs = [backprop.remat_figures(d, config.width, 1024) for d in config.depths]
         final["remat_by_depth"] = dict(zip(map(str, config.depths), remat_runs, strict=True))
         final["graph"] = draw_graphs(run, config, (params["W1"], params["W2"], X, y))
         if run.primary:
-            plot.save_remat(config.depths, remat_runs, run.file("remat.png"))
+            backprop_figures.save_remat(config.depths, remat_runs, run.file("remat.png"))
         deepest = depth_runs[max(config.depths)]
         remat = remat_runs[-1]
         summary = (

@@ -28,10 +28,10 @@ from __future__ import annotations
 
 import dataclasses
 
-from jaxd2l.bench import reference, startup, suite
-from jaxd2l.bench.suite import SECTIONS
-from jaxd2l.bench.workloads import WORKLOADS, load_data
 from jaxd2l.experiment import DataFlags, Run, device_info, flag, run_cli, write_json
+from jaxd2l.tools.bench import reference, startup, suite
+from jaxd2l.tools.bench.suite import SECTIONS
+from jaxd2l.tools.bench.workloads import WORKLOADS, load_data
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,10 +95,17 @@ def main(config: Config) -> dict:
                 write_json(run.file("bench.json"), bench)
 
         records, limits = suite.run_sections(
-            config.sections, data, models=config.models, batch_sizes=config.batch_sizes,
-            batch_size=config.batch_size, repeats=config.repeats, epochs=config.epochs,
-            trials=config.trials, quick=config.quick, on_section=save,
-        )  # fmt: skip
+            config.sections,
+            data,
+            models=config.models,
+            batch_sizes=config.batch_sizes,
+            batch_size=config.batch_size,
+            repeats=config.repeats,
+            epochs=config.epochs,
+            trials=config.trials,
+            quick=config.quick,
+            on_section=save,
+        )
         if "startup" in config.sections:
             suite.progress("startup")
             run.record["startup"] = startup.measure(config.repeats, config.data_dir)
@@ -106,10 +113,16 @@ def main(config: Config) -> dict:
             save(records, limits)
         if "reference" in config.sections:
             run.record["reference"] = reference.compare(
-                data, notes, torch=config.torch, workers=config.torch_workers,
-                progress=suite.progress, seeds=config.seeds, epochs=config.reference_epochs,
-                batch_size=config.batch_size, lr=config.lr,
-            )  # fmt: skip
+                data,
+                notes,
+                torch=config.torch,
+                workers=config.torch_workers,
+                progress=suite.progress,
+                seeds=config.seeds,
+                epochs=config.reference_epochs,
+                batch_size=config.batch_size,
+                lr=config.lr,
+            )
             save(records, limits)
         roof = suite.roof_of(limits)
         paths = suite.save_figures(records, roof, run.file) if run.primary else {}

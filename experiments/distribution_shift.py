@@ -23,28 +23,42 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxd2l import hparam, plot, shift
-from jaxd2l.classification import scratch_loss, train_classifier
+from jaxd2l.chapters.classification import scratch_loss, train_classifier
+from jaxd2l.chapters.distribution_shift import (
+    SOURCE,
+    TARGET,
+    confusion_matrix,
+    covariate_data,
+    fit_domain_classifier,
+    fit_weighted_lines,
+    importance_weights,
+    label_shift_sweep,
+    line_loss,
+    true_log_ratio,
+)
+from jaxd2l.core.errors import FlagError
+from jaxd2l.core.keys import run_keys
+from jaxd2l.core.optim import sgd
 from jaxd2l.data import fashion_mnist as fm
-from jaxd2l.errors import FlagError
 from jaxd2l.experiment import DataFlags, Run, SeedFlags, flag, run_cli
-from jaxd2l.keys import run_keys
 from jaxd2l.models import softmax
-from jaxd2l.optim import sgd
+from jaxd2l.plot import shift_figures
+from jaxd2l.search.trials import validation_split
 
 
 @dataclasses.dataclass(frozen=True)
 class Config(SeedFlags, DataFlags):
-    num_source: int = flag(2000, "covariate shift: source (and target) draws", min=10,
-                           max=10**7)  # fmt: skip
+    num_source: int = flag(2000, "covariate shift: source (and target) draws", min=10, max=10**7)
     noise: float = flag(0.3, "covariate shift: standard deviation of y's noise", min=0, max=100)
-    clip: float = flag(10.0, "covariate shift: importance weights are clipped at this (>= 1)",
-                       min=1, max=1e6)  # fmt: skip
+    clip: float = flag(
+        10.0, "covariate shift: importance weights are clipped at this (>= 1)", min=1, max=1e6
+    )
     epochs: int = flag(10, "label shift: epochs of softmax regression", min=1)
     lr: float = flag(0.1, "label shift: learning rate", gt=0)
     batch_size: int = flag(256, "label shift: examples per minibatch", min=1, max=2**24)
-    severities: int = flag(6, "label shift: skews from uniform to geometric priors", min=2,
-                           max=1024)  # fmt: skip
+    severities: int = flag(
+        6, "label shift: skews from uniform to geometric priors", min=2, max=1024
+    )
     target_size: int = flag(5000, "label shift: examples per target set", min=10, max=10**7)
     val_size: int = flag(10000, "label shift: validation examples (confusion matrix)", min=1)
 
@@ -52,15 +66,15 @@ class Config(SeedFlags, DataFlags):
 def covariate_shift(config: Config, keys) -> tuple[dict, dict]:
     k_source, k_target, k_test = jax.random.split(keys.data, 3)
     n = config.num_source
-    xs, ys = shift.covariate_data(k_source, n, shift.SOURCE, config.noise)
-    xt, _ = shift.covariate_data(k_target, n, shift.TARGET, config.noise)  # x only: unlabelled
-    x_test, y_test = shift.covariate_data(k_test, 10 * n, shift.TARGET, config.noise)
-    h = shift.fit_domain_classifier(xs, xt)
-    true = jnp.minimum(jnp.exp(shift.true_log_ratio(xs[:, 0])), config.clip)
-    estimated = shift.importance_weights(h, xs, config.clip)
+    xs, ys = covariate_data(k_source, n, SOURCE, config.noise)
+    xt, _ = covariate_data(k_target, n, TARGET, config.noise)  # x only: unlabelled
+    x_test, y_test = covariate_data(k_test, 10 * n, TARGET, config.noise)
+    h = fit_domain_classifier(xs, xt)
+    true = jnp.minimum(jnp.exp(true_log_ratio(xs[:, 0])), config.clip)
+    estimated = importance_weights(h, xs, config.clip)
     names = ("unweighted", "true ratio", "estimated ratio")
-    lines = shift.fit_weighted_lines(xs, ys, jnp.stack([jnp.ones(n), true, estimated]))
-    losses = shift.line_loss(lines, x_test, y_test)
+    lines = fit_weighted_lines(xs, ys, jnp.stack([jnp.ones(n), true, estimated]))
+    losses = line_loss(lines, x_test, y_test)
     final = {
         "target_loss": dict(zip(names, map(float, losses), strict=True)),
         "noise_floor": config.noise**2,
@@ -68,35 +82,57 @@ def covariate_shift(config: Config, keys) -> tuple[dict, dict]:
         "domain_classifier": {"w": np.asarray(h[0]).tolist(), "b": float(h[1])},
     }
     fitted = dict(zip(names, zip(*lines, strict=True), strict=True))
-    figure = {"xs": xs, "ys": ys, "x_test": x_test, "lines": fitted, "true": true,
-              "estimated": estimated}  # fmt: skip
+    figure = {
+        "xs": xs,
+        "ys": ys,
+        "x_test": x_test,
+        "lines": fitted,
+        "true": true,
+        "estimated": estimated,
+    }
     return final, figure
 
 
 def label_shift(config: Config, keys) -> dict:
     (X, y), (X_test, y_test) = fm.load_train_test(data_dir=config.data_dir, on_device=True)
     try:
-        train, val = hparam.validation_split(keys.split, X, y, config.val_size)
+        train, val = validation_split(keys.split, X, y, config.val_size)
     except ValueError as e:
         raise FlagError(f"--val-size: {e}") from None
     model = softmax.model()
-    result = train_classifier(model, sgd(config.lr), scratch_loss(), train, val,
-                              epochs=config.epochs, batch_size=config.batch_size,
-                              key=keys.root)  # fmt: skip
+    result = train_classifier(
+        model,
+        sgd(config.lr),
+        scratch_loss(),
+        train,
+        val,
+        epochs=config.epochs,
+        batch_size=config.batch_size,
+        key=keys.root,
+    )
 
     def probabilities(images):
         return jax.nn.softmax(model.apply(result.params, fm.scale_images(images)))
 
-    confusion = shift.confusion_matrix(jnp.argmax(probabilities(val[0]), 1), val[1], 10)
+    confusion = confusion_matrix(jnp.argmax(probabilities(val[0]), 1), val[1], 10)
     source_priors = jnp.bincount(train[1], length=10) / len(train[1])
     order = jax.random.permutation(keys.trials, 10)
     severities = jnp.linspace(0.0, 1.0, config.severities)
-    sweep = shift.label_shift_sweep(
-        keys.groups, probabilities(X_test), jnp.asarray(y_test), confusion, severities,
-        order=order, source_priors=source_priors, num_target=config.target_size,
-    )  # fmt: skip
-    return {"severity": severities.tolist(), "val_acc": result.history[-1]["test_acc"],
-            **{k: np.asarray(v).tolist() for k, v in sweep.items()}}  # fmt: skip
+    sweep = label_shift_sweep(
+        keys.groups,
+        probabilities(X_test),
+        jnp.asarray(y_test),
+        confusion,
+        severities,
+        order=order,
+        source_priors=source_priors,
+        num_target=config.target_size,
+    )
+    return {
+        "severity": severities.tolist(),
+        "val_acc": result.history[-1]["test_acc"],
+        **{k: np.asarray(v).tolist() for k, v in sweep.items()},
+    }
 
 
 def main(config: Config) -> dict:
@@ -105,13 +141,17 @@ def main(config: Config) -> dict:
         covariate, figure = covariate_shift(config, keys)
         run.record["covariate_shift"] = covariate
         loss = covariate["target_loss"]
-        print("covariate shift, target loss: " + ", ".join(f"{k} {v:.4f}" for k, v in
-              loss.items()) + f" (noise floor {config.noise**2:.4f})", flush=True)  # fmt: skip
+        print(
+            "covariate shift, target loss: "
+            + ", ".join(f"{k} {v:.4f}" for k, v in loss.items())
+            + f" (noise floor {config.noise**2:.4f})",
+            flush=True,
+        )
         if run.primary:
-            plot.save_covariate_shift(figure, run.file("covariate_shift.png"))
+            shift_figures.save_covariate_shift(figure, run.file("covariate_shift.png"))
         labels = label_shift(config, keys)
         if run.primary:
-            plot.save_label_shift(labels, run.file("label_shift.png"))
+            shift_figures.save_label_shift(labels, run.file("label_shift.png"))
         final = {"covariate_shift": covariate, "label_shift": labels}
         worst = -1  # the most skewed priors
         summary = (

@@ -20,20 +20,21 @@ import dataclasses
 import optax
 
 from jaxd2l import plot
-from jaxd2l.classification import optax_loss, scratch_loss, train_classifier
+from jaxd2l.chapters.classification import optax_loss, scratch_loss, train_classifier
+from jaxd2l.core.keys import run_keys
+from jaxd2l.core.optim import sgd
 from jaxd2l.data import fashion_mnist as fm
 from jaxd2l.experiment import DataFlags, Run, TrainingFlags, flag, run_classifier, run_cli
-from jaxd2l.keys import run_keys
 from jaxd2l.models import mlp
-from jaxd2l.optim import sgd
 
 
 @dataclasses.dataclass(frozen=True)
 class Config(TrainingFlags, DataFlags):
     impl: str = flag("scratch", "implementation", choices=("scratch", "concise"))
     hidden: tuple[int, ...] = flag((256, 256), "hidden layer widths", min=1, max=65536)
-    dropout: tuple[float, ...] = flag((0.2, 0.5), "dropout rate after each hidden layer",
-                                      min=0, max=1, empty_ok=True)  # fmt: skip
+    dropout: tuple[float, ...] = flag(
+        (0.2, 0.5), "dropout rate after each hidden layer", min=0, max=1, empty_ok=True
+    )
     epochs: int = flag(10, "passes over the training set", min=1)
     batch_size: int = flag(256, "examples per minibatch", min=1, max=2**24)
     lr: float = flag(0.5, "learning rate", gt=0)
@@ -44,7 +45,7 @@ class Config(TrainingFlags, DataFlags):
         try:
             mlp.check_dropout(self.dropout, len(self.hidden))
         except ValueError as e:
-            from jaxd2l.errors import FlagError
+            from jaxd2l.core.errors import FlagError
 
             raise FlagError(f"--dropout: {e}") from None
 
@@ -67,12 +68,21 @@ def main(config: Config) -> dict:
             model, tx, loss = make_model(config, ())
             train, test = fm.load_train_test(data_dir=config.data_dir)
             baseline = train_classifier(
-                model, tx, loss, train, test, epochs=config.epochs,
-                batch_size=config.batch_size, key=run_keys(config.seed).root,
-            )  # fmt: skip
+                model,
+                tx,
+                loss,
+                train,
+                test,
+                epochs=config.epochs,
+                batch_size=config.batch_size,
+                key=run_keys(config.seed).root,
+            )
             last = baseline.history[-1]
-            print(f"without dropout: test acc {last['test_acc']:.4f}, train acc "
-                  f"{last['train_acc']:.4f}", flush=True)  # fmt: skip
+            print(
+                f"without dropout: test acc {last['test_acc']:.4f}, train acc "
+                f"{last['train_acc']:.4f}",
+                flush=True,
+            )
 
         def compare(run, params, test):
             if baseline is None:
@@ -80,10 +90,12 @@ def main(config: Config) -> dict:
             history = run.record["history"]
             if run.primary:
                 plot.save_curve_panels(
-                    {"without dropout": baseline.history,
-                     f"dropout {', '.join(map(str, config.dropout))}": history},
+                    {
+                        "without dropout": baseline.history,
+                        f"dropout {', '.join(map(str, config.dropout))}": history,
+                    },
                     run.file("compare.png"),
-                )  # fmt: skip
+                )
             base = baseline.history[-1]
             run.record["without_dropout"] = {
                 **{k: base[k] for k in ("train_loss", "train_acc", "test_loss", "test_acc")},

@@ -16,25 +16,26 @@ import dataclasses
 
 import jax
 
-from jaxd2l import hparam, plot
-from jaxd2l.classification import classifier_epoch, scratch_loss
+from jaxd2l.chapters.classification import classifier_epoch, scratch_loss
+from jaxd2l.core.early_stopping import EarlyStopping, noisy_labels
+from jaxd2l.core.errors import FlagError
+from jaxd2l.core.fit import fit
+from jaxd2l.core.keys import run_keys
+from jaxd2l.core.optim import sgd
+from jaxd2l.core.step import init_state, summarize
 from jaxd2l.data import fashion_mnist as fm
-from jaxd2l.early_stopping import EarlyStopping, noisy_labels
-from jaxd2l.errors import FlagError
 from jaxd2l.experiment import DataFlags, Run, SeedFlags, flag, run_cli
-from jaxd2l.keys import run_keys
-from jaxd2l.loop import fit
 from jaxd2l.models import mlp
-from jaxd2l.optim import sgd
-from jaxd2l.train import init_state, summarize
+from jaxd2l.plot import stopping_figures
+from jaxd2l.search.trials import validation_split
 
 
 @dataclasses.dataclass(frozen=True)
 class Config(SeedFlags, DataFlags):
-    noise: tuple[float, ...] = flag((0.0, 0.2, 0.4), "fractions of noisy training labels",
-                                    min=0, max=1)  # fmt: skip
-    patience: int = flag(5, "epochs without a better validation accuracy before stopping",
-                         min=1)  # fmt: skip
+    noise: tuple[float, ...] = flag(
+        (0.0, 0.2, 0.4), "fractions of noisy training labels", min=0, max=1
+    )
+    patience: int = flag(5, "epochs without a better validation accuracy before stopping", min=1)
     epochs: int = flag(30, "at most this many epochs", min=1)
     hidden: int = flag(256, "hidden units", min=1, max=65536)
     lr: float = flag(0.1, "learning rate", gt=0)
@@ -47,7 +48,7 @@ def main(config: Config) -> dict:
     with Run("early_stopping", config) as run:
         (X, y), test = fm.load_train_test(data_dir=config.data_dir, on_device=True)
         try:
-            train, val = hparam.validation_split(keys.split, X, y, config.val_size)
+            train, val = validation_split(keys.split, X, y, config.val_size)
         except ValueError as e:
             raise FlagError(f"--val-size: {e}") from None
         model, tx = mlp.model((784, config.hidden, 10)), sgd(config.lr)
@@ -56,16 +57,27 @@ def main(config: Config) -> dict:
         for i, fraction in enumerate(config.noise):
             labels, _ = noisy_labels(jax.random.fold_in(keys.data, i), train[1], fraction)
             stop = EarlyStopping(config.patience)
-            result = fit(init_state(model.init(keys.init), tx), epoch, (train[0], labels),
-                         keys.train, config.epochs, evaluate=evaluate, test=val,
-                         early_stopping=stop, divergence_factor=None)  # fmt: skip
+            result = fit(
+                init_state(model.init(keys.init), tx),
+                epoch,
+                (train[0], labels),
+                keys.train,
+                config.epochs,
+                evaluate=evaluate,
+                test=val,
+                early_stopping=stop,
+                divergence_factor=None,
+            )
             test_acc = float(summarize(evaluate(stop.best_params, *test))["acc"])
             last = result.history[-1]
             results[f"{fraction:g}"] = {
-                "stopped_after": last["epoch"], "best_epoch": stop.best_epoch,
-                "best_val_acc": stop.best, "last_val_acc": last["test_acc"],
-                "test_acc_of_best": test_acc, "train_acc_last": last["train_acc"],
-            }  # fmt: skip
+                "stopped_after": last["epoch"],
+                "best_epoch": stop.best_epoch,
+                "best_val_acc": stop.best,
+                "last_val_acc": last["test_acc"],
+                "test_acc_of_best": test_acc,
+                "train_acc_last": last["train_acc"],
+            }
             runs[f"noise {fraction:.0%}"] = (result.history, stop.best_epoch)
             print(
                 f"noise {fraction:.0%}: stopped after epoch {last['epoch']}, kept epoch "
@@ -73,11 +85,13 @@ def main(config: Config) -> dict:
                 flush=True,
             )
         if run.primary:
-            plot.save_stopped_runs(runs, run.file("stopping.png"))
+            stopping_figures.save_stopped_runs(runs, run.file("stopping.png"))
         run.record["histories"] = {k: h for k, (h, _) in runs.items()}
         summary = "early_stopping: " + "; ".join(
             f"noise {k}: kept epoch {r['best_epoch']} of {r['stopped_after']}, test "
-            f"{r['test_acc_of_best']:.4f}" for k, r in results.items())  # fmt: skip
+            f"{r['test_acc_of_best']:.4f}"
+            for k, r in results.items()
+        )
         return run.finish(results, summary)
 
 

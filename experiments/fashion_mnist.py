@@ -20,8 +20,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxd2l import plot
+from jaxd2l.core.batching import epoch_indices
 from jaxd2l.data import fashion_mnist as fm
-from jaxd2l.data.batching import epoch_indices
 from jaxd2l.experiment import DataFlags, Run, SeedFlags, flag, run_cli
 
 

@@ -31,10 +31,10 @@ import time
 import jax
 import numpy as np
 
-from jaxd2l import hparam, plot
-from jaxd2l.bayes import SAMPLERS, open_study, run_bayes_search, search_space
+from jaxd2l.core.errors import FlagError
+from jaxd2l.core.keys import run_keys
+from jaxd2l.core.parallel import TrialParallel
 from jaxd2l.data import fashion_mnist as fm
-from jaxd2l.errors import FlagError
 from jaxd2l.experiment import (
     DataFlags,
     Run,
@@ -44,17 +44,27 @@ from jaxd2l.experiment import (
     training_setup,
     write_csv,
 )
-from jaxd2l.keys import run_keys
-from jaxd2l.parallel import TrialParallel
-from jaxd2l.search import best_so_far, run_search
+from jaxd2l.plot import search_figures
+from jaxd2l.search.bayes import SAMPLERS, open_study, run_bayes_search, search_space
+from jaxd2l.search.loop import best_so_far, run_search
+from jaxd2l.search.trials import (
+    Trial,
+    grid,
+    group_trials,
+    random_trials,
+    test_accuracy,
+    validation_split,
+    vmap_speed,
+)
 
 
 @dataclasses.dataclass(frozen=True)
 class Config(TrainingFlags, DataFlags):
     method: str = flag(
-        "grid", "search method (compare: all three on one budget)",
+        "grid",
+        "search method (compare: all three on one budget)",
         choices=("grid", "random", "bayes", "compare"),
-    )  # fmt: skip
+    )
     model: str = flag(
         "mlp", "mlp (one hidden layer) or softmax (no hidden layer)", choices=("mlp", "softmax")
     )
@@ -90,16 +100,15 @@ class Config(TrainingFlags, DataFlags):
                 raise FlagError("--trials must be at least the number of --hidden widths")
 
 
-def make_trials(config: Config, key, method: str) -> list[hparam.Trial]:
+def make_trials(config: Config, key, method: str) -> list[Trial]:
     if method == "grid":
-        return hparam.grid(config.lrs, config.hiddens, config.batch_sizes)
-    return hparam.random_trials(
-        key, config.trials, config.lr_range, config.hiddens, config.batch_sizes
-    )
+        return grid(config.lrs, config.hiddens, config.batch_sizes)
+    return random_trials(key, config.trials, config.lr_range, config.hiddens, config.batch_sizes)
 
 
-def search(method, config, keys, train, val, *, trials=None, parallel=None, checkpoint=None,
-           on_round=None):  # fmt: skip
+def search(
+    method, config, keys, train, val, *, trials=None, parallel=None, checkpoint=None, on_round=None
+):
     """One search by `method` (grid, random, bayes) over `trials` (default: from the flags);
     `on_round(rows)` after each group or round."""
     if method == "bayes":
@@ -110,24 +119,39 @@ def search(method, config, keys, train, val, *, trials=None, parallel=None, chec
                 os.remove(path)  # a fresh search: the study of an unfinished first round
             storage = f"sqlite:///{os.path.abspath(path)}"
         return run_bayes_search(
-            open_study(storage), search_space(config.lr_range, config.hiddens, config.batch_sizes),
-            train, val, num_trials=config.trials, round_size=config.round_size,
-            epochs=config.epochs, keys=keys, seed=config.seed, sampler=config.sampler,
-            parallel=parallel, checkpoint=checkpoint, on_round=on_round,
-        )  # fmt: skip
+            open_study(storage),
+            search_space(config.lr_range, config.hiddens, config.batch_sizes),
+            train,
+            val,
+            num_trials=config.trials,
+            round_size=config.round_size,
+            epochs=config.epochs,
+            keys=keys,
+            seed=config.seed,
+            sampler=config.sampler,
+            parallel=parallel,
+            checkpoint=checkpoint,
+            on_round=on_round,
+        )
     if trials is None:
         trials = make_trials(config, keys.trials, method)
     return run_search(
-        trials, train, val, epochs=config.epochs, keys=keys, parallel=parallel,
-        checkpoint=checkpoint, on_group=lambda rows, out: on_round and on_round(rows),
-    )  # fmt: skip
+        trials,
+        train,
+        val,
+        epochs=config.epochs,
+        keys=keys,
+        parallel=parallel,
+        checkpoint=checkpoint,
+        on_group=lambda rows, out: on_round and on_round(rows),
+    )
 
 
-def strategy_grid(config: Config, key) -> list[hparam.Trial]:
+def strategy_grid(config: Config, key) -> list[Trial]:
     """--trials grid points: --lr-range split geometrically for each --hidden, shuffled."""
     lo, hi = config.lr_range
     lrs = np.geomspace(lo, hi, config.trials // len(config.hiddens)).tolist()
-    trials = hparam.grid(lrs, config.hiddens, config.batch_sizes[:1])
+    trials = grid(lrs, config.hiddens, config.batch_sizes[:1])
     order = np.asarray(jax.random.permutation(key, len(trials)))
     return [trials[i] for i in order]
 
@@ -146,7 +170,7 @@ def compare(config: Config, run: Run, train, val) -> dict:
                 print(f"{label} seed {seed}: best val acc {runs[-1][-1]:.4f}", flush=True)
         curves[label] = runs
     if run.primary:
-        plot.save_strategies(curves, run.file("strategies.png"), epochs=config.epochs)
+        search_figures.save_strategies(curves, run.file("strategies.png"), epochs=config.epochs)
     final = {
         method: {
             "best_val_acc": [r[-1] for r in runs],
@@ -169,7 +193,7 @@ def main(config: Config) -> dict:
         parallel = TrialParallel(parallel.mesh) if parallel is not None else None
         (X, y), test = fm.load_train_test(data_dir=config.data_dir, on_device=parallel is None)
         try:
-            train, val = hparam.validation_split(keys.split, X, y, config.val_size)
+            train, val = validation_split(keys.split, X, y, config.val_size)
         except ValueError as e:
             raise FlagError(f"--val-size: {e}") from None
         if config.method == "compare":
@@ -186,18 +210,23 @@ def main(config: Config) -> dict:
         t0 = time.perf_counter()
         with checkpoint or contextlib.nullcontext():
             result = search(
-                config.method, config, keys, train, val, parallel=parallel,
-                checkpoint=checkpoint, on_round=report,
-            )  # fmt: skip
+                config.method,
+                config,
+                keys,
+                train,
+                val,
+                parallel=parallel,
+                checkpoint=checkpoint,
+                on_round=report,
+            )
         run.record["timing"]["search_s"] = time.perf_counter() - t0
         best = result.best
-        test_acc = hparam.test_accuracy(result.best_params, test)
+        test_acc = test_accuracy(result.best_params, test)
         if run.primary:
-            plot.save_trials(result.rows, run.file("trials.png"))
-        groups = hparam.group_trials([hparam.Trial(r["lr"], r["hidden"], r["batch_size"])
-                                      for r in result.rows])  # fmt: skip
+            search_figures.save_trials(result.rows, run.file("trials.png"))
+        groups = group_trials([Trial(r["lr"], r["hidden"], r["batch_size"]) for r in result.rows])
         largest = max(groups.values(), key=len)
-        speed = hparam.vmap_speed(largest, train, val, keys.probe, parallel)
+        speed = vmap_speed(largest, train, val, keys.probe, parallel)
         final = {
             "best": best,
             "best_test_acc": test_acc,

@@ -21,16 +21,16 @@ import numpy as np
 import optax
 
 from jaxd2l import plot
-from jaxd2l.bench.timing import compile_seconds
+from jaxd2l.core.epoch import make_epoch
+from jaxd2l.core.keys import run_keys
+from jaxd2l.core.optim import sgd
+from jaxd2l.core.stack import learning_rate_curves
+from jaxd2l.core.step import init_state, make_train_step
 from jaxd2l.data.synthetic import TRUE_B, TRUE_W, synthetic_regression
-from jaxd2l.epoch import make_epoch
 from jaxd2l.experiment import Run, TrainingFlags, fit_and_record, flag, run_cli, training_setup
-from jaxd2l.keys import run_keys
-from jaxd2l.losses import squared_loss
 from jaxd2l.models import linear
-from jaxd2l.optim import sgd
-from jaxd2l.stack import learning_rate_curves
-from jaxd2l.train import init_state, make_train_step
+from jaxd2l.nn.losses import squared_loss
+from jaxd2l.tools.bench.timing import compile_seconds
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,9 +63,15 @@ def train_by_sgd(run, config, X, y, keys):
     )
     state = init_state(model.init(keys.init), tx)
     result = fit_and_record(
-        run, state, run_epoch, (X, y), keys.train, config.epochs, checkpoint=checkpoint,
+        run,
+        state,
+        run_epoch,
+        (X, y),
+        keys.train,
+        config.epochs,
+        checkpoint=checkpoint,
         stop_on_divergence=config.stop_on_divergence,
-    )  # fmt: skip
+    )
     params = jax.device_get(result.params)
     if config.impl == "concise":
         return {"w": params["Dense_0"]["kernel"][:, 0], "b": params["Dense_0"]["bias"][0]}
@@ -95,14 +101,23 @@ def main(config: Config) -> dict:
         extra = {}
         if config.lrs:
             curves = learning_rate_curves(
-                linear.apply, squared_loss, linear.init(keys.init, X.shape[1]), sgd,
-                config.lrs, (X, y), batch_size=config.batch_size, epochs=config.epochs,
+                linear.apply,
+                squared_loss,
+                linear.init(keys.init, X.shape[1]),
+                sgd,
+                config.lrs,
+                (X, y),
+                batch_size=config.batch_size,
+                epochs=config.epochs,
                 key=keys.train,
-            )  # fmt: skip
+            )
             plot.save_lines(
-                {f"lr={lr}": c for lr, c in curves.items()}, run.file("lr_curves.png"),
-                xlabel="minibatch step", ylabel="minibatch loss", logy=True,
-            )  # fmt: skip
+                {f"lr={lr}": c for lr, c in curves.items()},
+                run.file("lr_curves.png"),
+                xlabel="minibatch step",
+                ylabel="minibatch loss",
+                logy=True,
+            )
             extra["lr_sweep"] = {
                 lr: {"final_loss": c[-1], "diverged": not np.isfinite(c[-1]) or c[-1] > c[0]}
                 for lr, c in curves.items()

@@ -18,9 +18,9 @@ import jax
 import jax.numpy as jnp
 
 from jaxd2l import plot
-from jaxd2l.activations import derivative
 from jaxd2l.experiment import ExperimentConfig, Run, flag, run_cli
-from jaxd2l.losses import (
+from jaxd2l.nn.activations import derivative
+from jaxd2l.nn.losses import (
     cross_entropy,
     huber_loss,
     l1_loss,

@@ -18,15 +18,16 @@ import dataclasses
 import jax.numpy as jnp
 import optax
 
-from jaxd2l import piecewise, plot
-from jaxd2l.activations import ACTIVATIONS
-from jaxd2l.classification import optax_loss, scratch_loss
+from jaxd2l import plot
+from jaxd2l.chapters import piecewise
+from jaxd2l.chapters.classification import optax_loss, scratch_loss
+from jaxd2l.core.keys import run_keys
+from jaxd2l.core.optim import sgd
 from jaxd2l.data import fashion_mnist as fm
 from jaxd2l.experiment import DataFlags, Run, TrainingFlags, flag, run_classifier, run_cli
-from jaxd2l.keys import run_keys
 from jaxd2l.models import mlp
 from jaxd2l.models.init import SCHEMES
-from jaxd2l.optim import sgd
+from jaxd2l.nn.activations import ACTIVATIONS
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,8 +36,11 @@ class Config(TrainingFlags, DataFlags):
     hidden: tuple[int, ...] = flag(
         (256,), "hidden layer widths, e.g. 256 or 256,128,64", min=1, max=65536
     )
-    activation: str = flag("relu", "hidden activation (prelu: a learnable slope per layer)",
-                           choices=(*ACTIVATIONS, "prelu"))  # fmt: skip
+    activation: str = flag(
+        "relu",
+        "hidden activation (prelu: a learnable slope per layer)",
+        choices=(*ACTIVATIONS, "prelu"),
+    )
     init: str = flag("normal", "weight initialisation", choices=SCHEMES)
     sigma: float = flag(0.01, "standard deviation of the normal init", gt=0)
     epochs: int = flag(10, "passes over the training set", min=1)
@@ -51,14 +55,15 @@ def make_model(config: Config):
     if config.impl == "scratch":
         sizes = (784, *config.hidden, 10)
         settings = {"scheme": config.init, "sigma": config.sigma}
-        model = (mlp.prelu_model(sizes, **settings) if prelu
-                 else mlp.model(sizes, activation=activation, **settings))  # fmt: skip
+        model = (
+            mlp.prelu_model(sizes, **settings)
+            if prelu
+            else mlp.model(sizes, activation=activation, **settings)
+        )
         return model, sgd(config.lr), scratch_loss()
     from jaxd2l.models import concise  # flax loads only for the concise path
 
-    model = concise.mlp(
-        (28, 28, 1), config.hidden, 10, config.init, config.sigma, activation
-    )  # fmt: skip
+    model = concise.mlp((28, 28, 1), config.hidden, 10, config.init, config.sigma, activation)
     return model, optax.sgd(config.lr), optax_loss()
 
 
@@ -91,8 +96,10 @@ def piecewise_figure(run, model, params, images):
     ts = jnp.linspace(-0.5, 1.5, 4001)
     out, slopes = piecewise.along_line(model.apply, params, x0, x1 - x0, ts)
     if run.primary:
-        panels = {"logits": {f"class {k}": out[:, k] for k in range(3)},
-                  "d logit / dt (jvp)": {f"class {k}": slopes[:, k] for k in range(3)}}  # fmt: skip
+        panels = {
+            "logits": {f"class {k}": out[:, k] for k in range(3)},
+            "d logit / dt (jvp)": {f"class {k}": slopes[:, k] for k in range(3)},
+        }
         plot.save_function_panels(ts, panels, run.file("piecewise.png"), xlabel="t")
     jumps = float(jnp.abs(jnp.diff(out, axis=0)).max())  # continuity: no jump between points
     return {"pieces": piecewise.count_pieces(slopes), "max_step_change": jumps, "points": 4001}

@@ -23,17 +23,17 @@ import time
 import jax
 import numpy as np
 
-from jaxd2l import plot, selection
+from jaxd2l import plot
+from jaxd2l.chapters.model_selection import cross_validate, degree_sweep
+from jaxd2l.core.errors import FlagError
+from jaxd2l.core.keys import run_keys
 from jaxd2l.data.polynomial import MAX_DEGREE, polynomial_data
-from jaxd2l.errors import FlagError
 from jaxd2l.experiment import Run, SeedFlags, flag, run_cli
-from jaxd2l.keys import run_keys
 
 
 @dataclasses.dataclass(frozen=True)
 class Config(SeedFlags):
-    seed: int = flag(1, "root PRNG seed (1: see the module docstring)", min=-(2**63),
-                     max=2**63 - 1)  # fmt: skip
+    seed: int = flag(1, "root PRNG seed (1: see the module docstring)", min=-(2**63), max=2**63 - 1)
     epochs: int = flag(400, "epochs of the 2- and 4-feature fits, the sweep and the folds", min=1)
     overfit_epochs: int = flag(1500, "epochs of the 20-feature fit", min=1)
     batch_size: int = flag(10, "examples per minibatch", min=1, max=2**24)
@@ -41,8 +41,9 @@ class Config(SeedFlags):
     folds: int = flag(5, "K of the K-fold cross-validation", min=2)
     num_train: int = flag(100, "training examples", min=2, max=10**6)
     num_test: int = flag(100, "test examples", min=1, max=10**6)
-    degrees: tuple[int, ...] = flag((4, 2, 20), "the feature counts of the book's fits", min=1,
-                                    max=MAX_DEGREE)  # fmt: skip
+    degrees: tuple[int, ...] = flag(
+        (4, 2, 20), "the feature counts of the book's fits", min=1, max=MAX_DEGREE
+    )
 
     def check(self) -> None:
         if self.folds > self.num_train:
@@ -64,9 +65,14 @@ def main(config: Config) -> dict:
         for degree in config.degrees:  # the book's fits, each its own (vmappable) run
             epochs = config.overfit_epochs if degree == MAX_DEGREE else config.epochs
             (params, c), seconds = timed(
-                selection.degree_sweep, keys.root, train, test, [degree], epochs=epochs,
+                degree_sweep,
+                keys.root,
+                train,
+                test,
+                [degree],
+                epochs=epochs,
                 **settings,
-            )  # fmt: skip
+            )
             exact = np.linalg.lstsq(np.asarray(train[0][:, :degree]), np.asarray(train[1]))[0]
             fits[degree] = {
                 "w": np.asarray(params["w"][0][:degree]),
@@ -79,21 +85,37 @@ def main(config: Config) -> dict:
             curves[f"{degree} features"] = {k: np.asarray(c[k][0]) for k in ("train", "test")}
         degrees = list(range(1, MAX_DEGREE + 1))
         (_, sweep), sweep_s = timed(
-            selection.degree_sweep, keys.root, train, test, degrees, epochs=config.epochs,
+            degree_sweep,
+            keys.root,
+            train,
+            test,
+            degrees,
+            epochs=config.epochs,
             **settings,
-        )  # fmt: skip
+        )
         (val, best), cv_s = timed(
-            selection.cross_validate, keys.root, train, degrees, num_folds=config.folds,
-            epochs=config.epochs, **settings,
-        )  # fmt: skip
+            cross_validate,
+            keys.root,
+            train,
+            degrees,
+            num_folds=config.folds,
+            epochs=config.epochs,
+            **settings,
+        )
         if run.primary:
             plot.save_loss_panels(curves, run.file("fits.png"))
             plot.save_lines(
-                {"train": sweep["train"][:, -1], "test": sweep["test"][:, -1],
-                 f"{config.folds}-fold validation": val.mean(axis=1)},
-                run.file("degrees.png"), xlabel="features (degree + 1)", ylabel="MSE",
-                logy=True, x=degrees,
-            )  # fmt: skip
+                {
+                    "train": sweep["train"][:, -1],
+                    "test": sweep["test"][:, -1],
+                    f"{config.folds}-fold validation": val.mean(axis=1),
+                },
+                run.file("degrees.png"),
+                xlabel="features (degree + 1)",
+                ylabel="MSE",
+                logy=True,
+                x=degrees,
+            )
         final = {
             "fits": {str(d): f for d, f in fits.items()},
             "sweep": {"train": sweep["train"][:, -1], "test": sweep["test"][:, -1]},

@@ -15,7 +15,7 @@ import dataclasses
 import jax
 import jax.numpy as jnp
 
-from jaxd2l.errors import FlagError
+from jaxd2l.core.errors import FlagError
 from jaxd2l.experiment import Run, SeedFlags, flag, run_cli
 from jaxd2l.models import perceptron
 

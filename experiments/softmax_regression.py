@@ -16,10 +16,10 @@ import dataclasses
 
 import optax
 
-from jaxd2l.classification import optax_loss, scratch_loss
+from jaxd2l.chapters.classification import optax_loss, scratch_loss
+from jaxd2l.core.optim import sgd
 from jaxd2l.experiment import DataFlags, Run, TrainingFlags, flag, run_classifier, run_cli
 from jaxd2l.models import softmax
-from jaxd2l.optim import sgd
 
 
 @dataclasses.dataclass(frozen=True)

@@ -19,18 +19,22 @@ import time
 import jax
 import numpy as np
 
-from jaxd2l import plot, selection
+from jaxd2l import plot
+from jaxd2l.chapters.model_selection import decay_sweep
+from jaxd2l.core.keys import run_keys
 from jaxd2l.data.synthetic import high_dimensional_regression
 from jaxd2l.experiment import Run, SeedFlags, flag, run_cli
-from jaxd2l.keys import run_keys
 
 SWEEP = tuple(float(v) for v in np.geomspace(1e-3, 100, 11).round(4))
 
 
 @dataclasses.dataclass(frozen=True)
 class Config(SeedFlags):
-    impl: str = flag("scratch", "penalty in the objective, or optax's add_decayed_weights",
-                     choices=("scratch", "concise"))  # fmt: skip
+    impl: str = flag(
+        "scratch",
+        "penalty in the objective, or optax's add_decayed_weights",
+        choices=("scratch", "concise"),
+    )
     lambdas: tuple[float, ...] = flag((0.0, 3.0), "the book's fits: penalty strengths", min=0)
     sweep: tuple[float, ...] = flag(SWEEP, "strengths trained at once (vmap)", min=0)
     epochs: int = flag(100, "passes over the 20 training examples", min=1)
@@ -42,29 +46,39 @@ class Config(SeedFlags):
 def main(config: Config) -> dict:
     keys = run_keys(config.seed)
     train, test = high_dimensional_regression(keys.data, num_inputs=config.num_inputs)
-    settings = dict(epochs=config.epochs, batch_size=config.batch_size, lr=config.lr,
-                    concise=config.impl == "concise")  # fmt: skip
+    settings = dict(
+        epochs=config.epochs,
+        batch_size=config.batch_size,
+        lr=config.lr,
+        concise=config.impl == "concise",
+    )
     with Run("weight_decay", config, config.impl) as run:
-        _, fits = selection.decay_sweep(keys.root, config.lambdas, train, test, **settings)
+        _, fits = decay_sweep(keys.root, config.lambdas, train, test, **settings)
         t0 = time.perf_counter()
         _, swept = jax.block_until_ready(
-            selection.decay_sweep(keys.root, config.sweep, train, test, **settings)
+            decay_sweep(keys.root, config.sweep, train, test, **settings)
         )
         sweep_s = time.perf_counter() - t0
         if run.primary:
-            panels = {f"lambda = {lam:g}": {k: fits[k][i] for k in ("train", "test")}
-                      for i, lam in enumerate(config.lambdas)}  # fmt: skip
+            panels = {
+                f"lambda = {lam:g}": {k: fits[k][i] for k in ("train", "test")}
+                for i, lam in enumerate(config.lambdas)
+            }
             plot.save_loss_panels(panels, run.file("fits.png"))
             plot.save_lines(
                 {"test loss": swept["test"][:, -1], "||w||": swept["w_norm"][:, -1]},
-                run.file("sweep.png"), xlabel="lambda", ylabel="value", logy=True,
-                x=config.sweep, logx=True,
-            )  # fmt: skip
+                run.file("sweep.png"),
+                xlabel="lambda",
+                ylabel="value",
+                logy=True,
+                x=config.sweep,
+                logx=True,
+            )
         final = {
             "fits": {
                 f"{lam:g}": {k: float(fits[k][i, -1]) for k in ("train", "test", "w_norm")}
                 for i, lam in enumerate(config.lambdas)
-            },  # fmt: skip
+            },
             "sweep": {"lambda": config.sweep, **{k: swept[k][:, -1] for k in ("test", "w_norm")}},
             "sweep_seconds": sweep_s,
         }

@@ -16,15 +16,16 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from jaxd2l import divergence, plot
-from jaxd2l.activations import tanh
-from jaxd2l.divergence import DivergedError
+from jaxd2l import plot
+from jaxd2l.core import divergence
+from jaxd2l.core.divergence import DivergedError
+from jaxd2l.core.step import Batch, init_state, make_train_step
 from jaxd2l.experiment import Run, SeedFlags, flag, run_cli
-from jaxd2l.losses import cross_entropy
 from jaxd2l.models import mlp
 from jaxd2l.models.init import weight
 from jaxd2l.models.perceptron import XOR_X, XOR_Y
-from jaxd2l.train import Batch, init_state, make_train_step
+from jaxd2l.nn.activations import tanh
+from jaxd2l.nn.losses import cross_entropy
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,10 +60,12 @@ def train_xor(config: Config):
     if broke:  # the rule of every driver, a full-batch step as an epoch
         i = broke[0]
         raise DivergedError(
-            i + 1, float(losses[i - 1]) if i else None, [],
+            i + 1,
+            float(losses[i - 1]) if i else None,
+            [],
             f"training diverged at step {i + 1}: loss {losses[i]:.4g}, untrained "
             f"{losses[0]:.4g} ({divergence.describe(divergence.FACTOR)}); lower --lr",
-        )  # fmt: skip
+        )
     return state.params, losses
 
 

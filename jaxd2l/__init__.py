@@ -17,29 +17,29 @@ neither tfds, matplotlib nor orbax.
 
 import importlib
 
-from jaxd2l.drivers import fit_python_loop, fit_whole_run, make_train, make_whole_run
-from jaxd2l.epoch import Epoch, make_epoch, make_evaluate
-from jaxd2l.keys import RunKeys, run_keys
-from jaxd2l.loop import DivergedError, FitResult, fit
-from jaxd2l.models import Model
-from jaxd2l.optim import sgd
-from jaxd2l.stack import with_learning_rates, with_seeds
-from jaxd2l.train import Batch, TrainState, TrainStep, init_state, make_train_step, summarize
+from jaxd2l.core.drivers import fit_python_loop, fit_whole_run, make_train, make_whole_run
+from jaxd2l.core.epoch import Epoch, make_epoch, make_evaluate
+from jaxd2l.core.fit import DivergedError, FitResult, fit
+from jaxd2l.core.keys import RunKeys, run_keys
+from jaxd2l.core.model import Model
+from jaxd2l.core.optim import sgd
+from jaxd2l.core.stack import with_learning_rates, with_seeds
+from jaxd2l.core.step import Batch, TrainState, TrainStep, init_state, make_train_step, summarize
 
 __version__ = "0.1.0"
 
 _SUBMODULES = {
-    "activations": "jaxd2l.activations",
-    "checkpoint": "jaxd2l.checkpoint",
-    "classification": "jaxd2l.classification",
+    "activations": "jaxd2l.nn.activations",
+    "checkpoint": "jaxd2l.core.checkpoint",
+    "classification": "jaxd2l.chapters.classification",
     "fashion_mnist": "jaxd2l.data.fashion_mnist",
-    "hparam": "jaxd2l.hparam",
-    "losses": "jaxd2l.losses",
-    "metrics": "jaxd2l.metrics",
+    "hparam": "jaxd2l.search.trials",
+    "losses": "jaxd2l.nn.losses",
+    "metrics": "jaxd2l.nn.metrics",
     "models": "jaxd2l.models",
-    "parallel": "jaxd2l.parallel",
+    "parallel": "jaxd2l.core.parallel",
     "plot": "jaxd2l.plot",
-    "progress": "jaxd2l.progress",
+    "progress": "jaxd2l.plot.progress",
     "synthetic": "jaxd2l.data.synthetic",
 }
 

@@ -8,12 +8,12 @@ import sys
 import jax
 import numpy as np
 
-from jaxd2l import hparam
-from jaxd2l.classification import scratch_loss, train_classifier
+from jaxd2l.chapters.classification import scratch_loss, train_classifier
+from jaxd2l.core.optim import sgd
+from jaxd2l.core.parallel import TrialParallel, data_parallel
 from jaxd2l.data import fashion_mnist as fm
 from jaxd2l.models import mlp, softmax
-from jaxd2l.optim import sgd
-from jaxd2l.parallel import TrialParallel, data_parallel
+from jaxd2l.search.trials import grid, train_group, validation_split
 
 MODELS = {
     "softmax": lambda: softmax.model(),
@@ -25,9 +25,16 @@ MODELS = {
 def classifier(model, train, test, parallel):
     model = MODELS[model]()
     result = train_classifier(
-        model, sgd(0.1), scratch_loss(), train, test,
-        epochs=3, batch_size=64, key=jax.random.key(1), parallel=parallel,
-    )  # fmt: skip
+        model,
+        sgd(0.1),
+        scratch_loss(),
+        train,
+        test,
+        epochs=3,
+        batch_size=64,
+        key=jax.random.key(1),
+        parallel=parallel,
+    )
     return jax.device_get(result.params), result.history
 
 
@@ -46,11 +53,11 @@ def main(folder):
             "max_param_diff": diff,
             "test_acc": [h1[-1]["test_acc"], h4[-1]["test_acc"]],
         }
-    trials = hparam.grid([0.03, 0.1, 0.3], [32], [64])  # 3 trials padded to 4 devices
+    trials = grid([0.03, 0.1, 0.3], [32], [64])  # 3 trials padded to 4 devices
     X, y = train
-    tr, val = hparam.validation_split(jax.random.key(2), X, y, 100)
+    tr, val = validation_split(jax.random.key(2), X, y, 100)
     runs = [
-        hparam.train_group(trials, tr, val, epochs=2, key=jax.random.key(3), parallel=p)
+        train_group(trials, tr, val, epochs=2, key=jax.random.key(3), parallel=p)
         for p in (None, TrialParallel(data_parallel(4).mesh))
     ]
     report["hparam"] = {

@@ -21,9 +21,15 @@ ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted(p.stem for p in (ROOT / "docs" / "chapters").glob("*.md"))
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="module")
@@ -31,10 +37,24 @@ def site(tmp_path_factory):
     out = tmp_path_factory.mktemp("docs") / "html"
     env = {**os.environ, "JAXD2L_DOCS_QUICK": "1"}
     build = subprocess.run(
-        [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html",
-         str(ROOT / "docs"), str(out)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=720,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "sphinx",
+            "-W",
+            "--keep-going",
+            "-q",
+            "-b",
+            "html",
+            str(ROOT / "docs"),
+            str(out),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=720,
+    )
     assert build.returncode == 0, (build.stdout + build.stderr)[-5000:]
     return out
 
@@ -89,11 +109,20 @@ def test_no_broken_links(site):
 
 def test_api_reference_covers_the_public_functions(site):
     ids = parse(site / "api.html").ids
-    for name in ("jaxd2l.train.make_train_step", "jaxd2l.loop.fit", "jaxd2l.stack.with_seeds",
-                 "jaxd2l.drivers.fit_whole_run", "jaxd2l.drivers.make_train",
-                 "jaxd2l.epoch.Epoch", "jaxd2l.models.Model", "jaxd2l.keys.run_keys",
-                 "jaxd2l.parallel.make_mesh", "jaxd2l.checkpoint.Checkpointer",
-                 "jaxd2l.models.mlp.model", "jaxd2l.search.run_search"):  # fmt: skip
+    for name in (
+        "jaxd2l.core.step.make_train_step",
+        "jaxd2l.core.fit.fit",
+        "jaxd2l.core.stack.with_seeds",
+        "jaxd2l.core.drivers.fit_whole_run",
+        "jaxd2l.core.drivers.make_train",
+        "jaxd2l.core.epoch.Epoch",
+        "jaxd2l.models.Model",
+        "jaxd2l.core.keys.run_keys",
+        "jaxd2l.core.parallel.make_mesh",
+        "jaxd2l.core.checkpoint.Checkpointer",
+        "jaxd2l.models.mlp.model",
+        "jaxd2l.search.loop.run_search",
+    ):
         assert name in ids, name
 
 
@@ -106,8 +135,10 @@ def test_pages_render_in_a_headless_browser(site, page, tmp_path):
     for extra in (["--dump-dom"], ["--window-size=1200,2400", f"--screenshot={shot}"]):
         run = subprocess.run(
             [CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *extra, url],
-            capture_output=True, text=True, timeout=60,
-        )  # fmt: skip
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert run.returncode == 0, run.stderr[-2000:]
         if extra == ["--dump-dom"]:
             dom = Page()
@@ -131,10 +162,18 @@ def test_formulas_are_typeset_from_the_site_itself(site):
     assert scripts and all(not s.startswith(("http:", "https:", "//")) for s in scripts), scripts
     formulas = source.count('class="math notranslate nohighlight"')
     run = subprocess.run(
-        [CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={tempfile.mkdtemp()}",
-         "--virtual-time-budget=20000", "--dump-dom", page.as_uri()],
-        capture_output=True, text=True, timeout=90,
-    )  # fmt: skip
+        [
+            CHROMIUM,
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={tempfile.mkdtemp()}",
+            "--virtual-time-budget=20000",
+            "--dump-dom",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
     assert run.returncode == 0, run.stderr[-2000:]
     typeset = run.stdout.count('class="mjx-chtml')
     raw = re.findall(r'<span class="math notranslate nohighlight">\\[(\[]', run.stdout)

@@ -18,9 +18,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxd2l.data import batching
+from jaxd2l.core import batching
+from jaxd2l.core.errors import ArgumentError, ArgumentTypeError, IdxFormatError
 from jaxd2l.data import fashion_mnist_source as source
-from jaxd2l.errors import ArgumentError, ArgumentTypeError, IdxFormatError
 
 LABELS = (
     "t-shirt",

@@ -13,8 +13,8 @@ import os
 import socket
 import urllib.parse
 
+from jaxd2l.core.errors import DataNotFoundError, IdxFormatError
 from jaxd2l.data import idx
-from jaxd2l.errors import DataNotFoundError, IdxFormatError
 
 ENV_DIR = "JAXD2L_FASHION_MNIST_DIR"
 ENV_URL = "JAXD2L_FASHION_MNIST_URL"

@@ -8,8 +8,8 @@ import math
 import jax
 import jax.numpy as jnp
 
-from jaxd2l import checks
-from jaxd2l.errors import ArgumentError
+from jaxd2l.core import checks
+from jaxd2l.core.errors import ArgumentError
 
 TRUE_W = (5.0, 1.2, -3.4, 5.6)  # the weights of x^0/0!, x^1/1!, x^2/2!, x^3/3!
 MAX_DEGREE = 20

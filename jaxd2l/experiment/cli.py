@@ -17,8 +17,8 @@ from typing import Any
 
 import jax
 
+from jaxd2l.core.errors import FlagError, UserError
 from jaxd2l.data.fashion_mnist import cache_home
-from jaxd2l.errors import FlagError, UserError
 from jaxd2l.experiment.flags import parse_config
 
 
@@ -35,16 +35,17 @@ def start_backend(config: Any) -> None:
     if getattr(config, "cpu_devices", None):
         jax.config.update("jax_num_cpu_devices", config.cpu_devices)
     if getattr(config, "coordinator", None) or getattr(config, "distributed", False):
-        # Local launches set short timeouts (jaxd2l.launch); JAX's defaults are minutes.
+        # Local launches set short timeouts (jaxd2l.tools.launch); JAX's defaults are minutes.
         timeouts = {
             "initialization_timeout": int(os.environ.get("JAXD2L_INIT_TIMEOUT", 300)),
             "heartbeat_timeout_seconds": int(os.environ.get("JAXD2L_HEARTBEAT_TIMEOUT", 100)),
         }
         if config.coordinator:
             missing = (
-                f"the other {config.num_processes - 1} process(es)" if config.process_id == 0
+                f"the other {config.num_processes - 1} process(es)"
+                if config.process_id == 0
                 else "process 0 (the coordinator)"
-            )  # fmt: skip
+            )
             with _watchdog(timeouts["initialization_timeout"], config.coordinator, missing):
                 jax.distributed.initialize(
                     config.coordinator, config.num_processes, config.process_id, **timeouts

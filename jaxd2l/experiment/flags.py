@@ -16,7 +16,7 @@ import types
 import typing
 from typing import Any
 
-from jaxd2l.errors import FlagError
+from jaxd2l.core.errors import FlagError
 
 
 def flag(default: Any, help: str, **checks: Any) -> Any:
@@ -41,7 +41,7 @@ class ExperimentConfig:
 
 @dataclasses.dataclass(frozen=True)
 class SeedFlags(ExperimentConfig):
-    """The root seed of an experiment that draws random numbers (`jaxd2l.keys.run_keys`)."""
+    """The root seed of an experiment that draws random numbers (`jaxd2l.core.keys.run_keys`)."""
 
     seed: int = flag(0, "root PRNG seed", min=-(2**63), max=2**63 - 1)
 
@@ -72,9 +72,10 @@ class TrainingFlags(SeedFlags):
         False, "multi-process: let JAX find the cluster (SLURM, Open MPI, TPU pods)"
     )
     stop_on_divergence: bool = flag(
-        True, "stop (status diverged, exit 1) once the training loss is not finite or above "
-        "100x the untrained model's (jaxd2l.divergence)",
-    )  # fmt: skip
+        True,
+        "stop (status diverged, exit 1) once the training loss is not finite or above "
+        "100x the untrained model's (jaxd2l.core.divergence)",
+    )
 
     def check(self) -> None:
         if self.resume and not self.checkpoint_dir:

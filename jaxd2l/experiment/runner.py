@@ -1,6 +1,6 @@
 """The one training runner every training experiment uses: placement and checkpoints from
 the shared flags, live progress (a line per epoch, d2l's Animator in Jupyter), the run
-record after every epoch, divergence marked in it, keys by name from `jaxd2l.keys`."""
+record after every epoch, divergence marked in it, keys by name from `jaxd2l.core.keys`."""
 
 from __future__ import annotations
 
@@ -12,17 +12,20 @@ from typing import Any
 import jax
 import numpy as np
 
-from jaxd2l import classification, divergence, plot, progress
-from jaxd2l.checkpoint import Checkpointer
+from jaxd2l import plot
+from jaxd2l.chapters import classification
+from jaxd2l.core import divergence
+from jaxd2l.core.checkpoint import Checkpointer
+from jaxd2l.core.errors import FlagError
+from jaxd2l.core.fit import FitResult, fit
+from jaxd2l.core.keys import run_keys
+from jaxd2l.core.model import Model
+from jaxd2l.core.parallel import DataParallel, make_mesh
+from jaxd2l.core.step import TrainState, init_state
 from jaxd2l.data import fashion_mnist as fm
-from jaxd2l.errors import FlagError
 from jaxd2l.experiment.flags import NOT_RUN_IDENTITY, TrainingFlags
 from jaxd2l.experiment.record import Run
-from jaxd2l.keys import run_keys
-from jaxd2l.loop import FitResult, fit
-from jaxd2l.models import Model
-from jaxd2l.parallel import DataParallel, make_mesh
-from jaxd2l.train import TrainState, init_state
+from jaxd2l.plot import progress
 
 
 def training_setup(config: TrainingFlags):
@@ -122,9 +125,17 @@ def run_classifier(
     run.record["devices"] = parallel.num_devices if parallel is not None else 1
     state = init_state(model.init(keys.init), tx)
     result = fit_and_record(
-        run, state, run_epoch, train, keys.train, config.epochs, checkpoint=checkpoint,
-        evaluate=evaluate, test=test, stop_on_divergence=config.stop_on_divergence,
-    )  # fmt: skip
+        run,
+        state,
+        run_epoch,
+        train,
+        keys.train,
+        config.epochs,
+        checkpoint=checkpoint,
+        evaluate=evaluate,
+        test=test,
+        stop_on_divergence=config.stop_on_divergence,
+    )
     params = jax.device_get(result.params)
     if run.primary:
         plot.save_curves(result.history, run.file("curves.png"), config.epochs)

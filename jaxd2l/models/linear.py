@@ -5,9 +5,9 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from jaxd2l import checks
-from jaxd2l.errors import ArgumentError
-from jaxd2l.models import Model
+from jaxd2l.core import checks
+from jaxd2l.core.errors import ArgumentError
+from jaxd2l.core.model import Model
 
 
 def init(key: jax.Array, num_inputs: int, sigma: float = 0.01) -> dict[str, jax.Array]:

@@ -12,12 +12,13 @@ from collections.abc import Callable, Sequence
 import jax
 import jax.numpy as jnp
 
-from jaxd2l import checks, regularization
-from jaxd2l.activations import prelu, relu
-from jaxd2l.errors import ArgumentError, ArgumentTypeError
-from jaxd2l.models import Model
+from jaxd2l.core import checks
+from jaxd2l.core.errors import ArgumentError, ArgumentTypeError
+from jaxd2l.core.model import Model
 from jaxd2l.models import init as inits
 from jaxd2l.models.softmax import check_layer
+from jaxd2l.nn import regularization
+from jaxd2l.nn.activations import prelu, relu
 
 
 def init(

@@ -14,9 +14,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxd2l import checks
-from jaxd2l.errors import ArgumentError
-from jaxd2l.models import Model
+from jaxd2l.core import checks
+from jaxd2l.core.errors import ArgumentError
+from jaxd2l.core.model import Model
 
 
 class PerceptronResult(NamedTuple):

@@ -7,9 +7,9 @@ import math
 import jax
 import jax.numpy as jnp
 
-from jaxd2l import checks
-from jaxd2l.errors import ArgumentError, ArgumentTypeError
-from jaxd2l.models import Model
+from jaxd2l.core import checks
+from jaxd2l.core.errors import ArgumentError, ArgumentTypeError
+from jaxd2l.core.model import Model
 
 
 def init(

@@ -6,8 +6,8 @@ import os
 import numpy as np
 import pytest
 
+from jaxd2l.core.errors import DataNotFoundError, UserError
 from jaxd2l.data import house_prices as hp
-from jaxd2l.errors import DataNotFoundError, UserError
 
 
 def test_a_folder_is_found_read_and_preprocessed(fake_house_prices):
@@ -44,11 +44,14 @@ def test_no_source_fails_fast_saying_how_to_get_the_data(monkeypatch, tmp_path):
         hp.find_files(str(tmp_path))
 
 
-@pytest.mark.parametrize("damage, message", [
-    (lambda f: f.drop(columns="SalePrice"), "SalePrice must be last"),
-    (lambda f: f.assign(LotArea="big"), "column LotArea must hold numbers"),
-    (lambda f: f[["SalePrice", *[c for c in f.columns if c != "SalePrice"]]], "first column"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        (lambda f: f.drop(columns="SalePrice"), "SalePrice must be last"),
+        (lambda f: f.assign(LotArea="big"), "column LotArea must hold numbers"),
+        (lambda f: f[["SalePrice", *[c for c in f.columns if c != "SalePrice"]]], "first column"),
+    ],
+)
 def test_a_wrong_file_is_one_line_naming_it(damage, message, fake_house_prices):
     import pandas as pd
 

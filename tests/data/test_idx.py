@@ -3,8 +3,8 @@ import gzip
 import numpy as np
 import pytest
 
+from jaxd2l.core.errors import IdxFormatError
 from jaxd2l.data import idx
-from jaxd2l.errors import IdxFormatError
 
 
 @pytest.mark.parametrize("compress", [True, False])

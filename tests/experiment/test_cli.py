@@ -9,25 +9,36 @@ import jax
 import numpy as np
 import pytest
 
-from jaxd2l import train
-from jaxd2l.checkpoint import Checkpointer
+from jaxd2l.core.checkpoint import Checkpointer
+from jaxd2l.core.optim import sgd
+from jaxd2l.core.step import init_state
 from jaxd2l.experiment import run_cli
 from jaxd2l.models import softmax
-from jaxd2l.optim import sgd
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def _command(folder, out, ckpt, *extra):
     return [
-        sys.executable, "-m", "experiments.softmax_regression", "--data-dir", folder,
-        "--epochs", "30", "--batch-size", "32", "--out", str(out),
-        "--checkpoint-dir", str(ckpt), *extra,
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "experiments.softmax_regression",
+        "--data-dir",
+        folder,
+        "--epochs",
+        "30",
+        "--batch-size",
+        "32",
+        "--out",
+        str(out),
+        "--checkpoint-dir",
+        str(ckpt),
+        *extra,
+    ]
 
 
 def _final_state(ckpt_dir, lr=0.1, seed=0):
-    target = train.init_state(softmax.init(jax.random.key(0)), sgd(lr))
+    target = init_state(softmax.init(jax.random.key(0)), sgd(lr))
     key = jax.random.fold_in(jax.random.key(seed), 2)
     checkpointer = Checkpointer(str(ckpt_dir), flags=None, resume=True)
     state = checkpointer.restore(target, key)[0]
@@ -143,11 +154,25 @@ def test_a_lone_process_exits_with_one_line_naming_the_missing_peer(process_id, 
     env = {**os.environ, "JAXD2L_INIT_TIMEOUT": "4", "JAX_PLATFORMS": "cpu"}
     t0 = time.monotonic()
     out = subprocess.run(
-        [sys.executable, "-m", "experiments.softmax_regression", "--coordinator",
-         f"127.0.0.1:{port}", "--num-processes", "2", "--process-id", str(process_id),
-         "--out", str(tmp_path)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "experiments.softmax_regression",
+            "--coordinator",
+            f"127.0.0.1:{port}",
+            "--num-processes",
+            "2",
+            "--process-id",
+            str(process_id),
+            "--out",
+            str(tmp_path),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert time.monotonic() - t0 < 30
     missing = "the other 1 process(es)" if process_id == 0 else "process 0 (the coordinator)"
     assert out.returncode == 1 and out.stderr.strip().splitlines() == [
@@ -157,13 +182,19 @@ def test_a_lone_process_exits_with_one_line_naming_the_missing_peer(process_id, 
 
 
 def test_distributed_with_no_cluster_is_one_line():
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("SLURM_", "OMPI_", "TPU_", "MEGASCALE_"))}  # fmt: skip
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SLURM_", "OMPI_", "TPU_", "MEGASCALE_"))
+    }
     out = subprocess.run(
         [sys.executable, "-m", "experiments.softmax_regression", "--distributed"],
-        cwd=ROOT, env={**env, "JAX_PLATFORMS": "cpu"}, capture_output=True, text=True,
+        cwd=ROOT,
+        env={**env, "JAX_PLATFORMS": "cpu"},
+        capture_output=True,
+        text=True,
         timeout=60,
-    )  # fmt: skip
+    )
     err = out.stderr.strip()
     assert out.returncode == 2 and "--distributed found no cluster" in err
     assert len(err.splitlines()) == 1

@@ -48,7 +48,7 @@ def test_non_finite_float_flags_are_refused(capsys):
 def test_a_config_is_built_from_the_shared_bases_and_checked_once():
     import dataclasses
 
-    from jaxd2l.errors import FlagError
+    from jaxd2l.core.errors import FlagError
     from jaxd2l.experiment import ExperimentConfig, SeedFlags, build_parser, flag
 
     checked = []
@@ -80,16 +80,25 @@ def test_a_config_is_built_from_the_shared_bases_and_checked_once():
     [
         ("softmax_regression", ["--checkpoint-dir", ""], "--checkpoint-dir is empty"),
         ("softmax_regression", ["--out", " "], "--out is empty"),
-        ("mlp", ["--coordinator", "h:70000", "--num-processes", "2", "--process-id", "0"],
-         "port must be in 1-65535"),
+        (
+            "mlp",
+            ["--coordinator", "h:70000", "--num-processes", "2", "--process-id", "0"],
+            "port must be in 1-65535",
+        ),
         ("mlp", ["--cpu-devices", "100000"], "--cpu-devices must be <= 256"),
-        ("linear_regression", ["--impl", "closed_form", "--checkpoint-dir", "/tmp/x"],
-         "--checkpoint-dir acts on training: --impl closed_form trains nothing"),
+        (
+            "linear_regression",
+            ["--impl", "closed_form", "--checkpoint-dir", "/tmp/x"],
+            "--checkpoint-dir acts on training: --impl closed_form trains nothing",
+        ),
         ("linear_regression", ["--impl", "closed_form", "--devices", "2"], "--devices acts"),
-        ("mlp", ["--distributed", "--coordinator", "h:1", "--num-processes", "2",
-                 "--process-id", "0"], "--distributed finds the cluster itself"),
+        (
+            "mlp",
+            ["--distributed", "--coordinator", "h:1", "--num-processes", "2", "--process-id", "0"],
+            "--distributed finds the cluster itself",
+        ),
     ],
-)  # fmt: skip
+)
 def test_flags_that_would_do_nothing_or_too_much_are_refused(module, argv, message, capsys):
     import importlib
 

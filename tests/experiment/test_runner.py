@@ -3,7 +3,7 @@ import json
 import pytest
 
 from experiments import softmax_regression as exp
-from jaxd2l.checkpoint import CheckpointError
+from jaxd2l.core.checkpoint import CheckpointError
 
 
 def test_resume_with_other_flags_is_refused_by_name(fake_fashion_mnist, tmp_path):
@@ -17,7 +17,7 @@ def test_resume_with_other_flags_is_refused_by_name(fake_fashion_mnist, tmp_path
 
 
 def test_a_run_that_fails_keeps_the_epochs_it_finished(fake_fashion_mnist, tmp_path, monkeypatch):
-    from jaxd2l import classification
+    from jaxd2l.chapters import classification
 
     folder, _ = fake_fashion_mnist
 

@@ -7,8 +7,9 @@ from experiments import backprop as exp
 
 @pytest.mark.slow
 def test_smoke_run(tmp_path):
-    final = exp.main(exp.Config(depths=(1, 4), batches=(64, 256), width=64,
-                                out=str(tmp_path)))["final"]  # fmt: skip
+    final = exp.main(exp.Config(depths=(1, 4), batches=(64, 256), width=64, out=str(tmp_path)))[
+        "final"
+    ]
     assert final["max_gradient_gap"] < 1e-5
     assert (tmp_path / "memory_depth.png").stat().st_size > 0
     assert (tmp_path / "remat.png").stat().st_size > 0

@@ -8,8 +8,19 @@ import pytest
 
 from experiments import benchmark as exp
 
-FIELDS = {"section", "model", "batch_size", "driver", "dtype", "devices", "trials",
-          "median", "min", "max", "loadavg"}  # fmt: skip
+FIELDS = {
+    "section",
+    "model",
+    "batch_size",
+    "driver",
+    "dtype",
+    "devices",
+    "trials",
+    "median",
+    "min",
+    "max",
+    "loadavg",
+}
 
 
 @pytest.mark.slow
@@ -52,8 +63,10 @@ def test_quick_benchmark_writes_bench_json(fake_fashion_mnist, tmp_path):
 def test_bad_flag_exits_2_with_one_line():
     bad = subprocess.run(
         [sys.executable, "-m", "experiments.benchmark", "--sections", "limits,nope"],
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert bad.returncode == 2
     assert len(bad.stderr.strip().splitlines()) == 1 and "--sections" in bad.stderr
 

@@ -8,8 +8,16 @@ from experiments import distribution_shift as exp
 @pytest.mark.slow
 def test_smoke_run(fake_fashion_mnist, tmp_path):
     folder, _ = fake_fashion_mnist
-    config = exp.Config(num_source=200, epochs=1, severities=3, target_size=50, val_size=60,
-                        batch_size=32, data_dir=folder, out=str(tmp_path))  # fmt: skip
+    config = exp.Config(
+        num_source=200,
+        epochs=1,
+        severities=3,
+        target_size=50,
+        val_size=60,
+        batch_size=32,
+        data_dir=folder,
+        out=str(tmp_path),
+    )
     final = exp.main(config)["final"]
     loss = final["covariate_shift"]["target_loss"]
     assert loss["estimated ratio"] < loss["unweighted"]

@@ -12,8 +12,15 @@ from jaxd2l.experiment import run_cli
 @pytest.mark.parametrize("impl", ["scratch", "concise"])
 def test_one_epoch_smoke_run(impl, fake_fashion_mnist, tmp_path):
     folder, _ = fake_fashion_mnist
-    config = exp.Config(impl=impl, hidden=(32, 32), epochs=1, batch_size=64, lr=0.1,
-                        data_dir=folder, out=str(tmp_path))  # fmt: skip
+    config = exp.Config(
+        impl=impl,
+        hidden=(32, 32),
+        epochs=1,
+        batch_size=64,
+        lr=0.1,
+        data_dir=folder,
+        out=str(tmp_path),
+    )
     result = exp.main(config)
     assert result["status"] == "done" and len(result["history"]) == 1
     saved = json.loads((tmp_path / "metrics.json").read_text())
@@ -22,8 +29,9 @@ def test_one_epoch_smoke_run(impl, fake_fashion_mnist, tmp_path):
         assert (tmp_path / name).stat().st_size > 0
 
 
-@pytest.mark.parametrize("argv", [["--dropout", "0.2,1.5"], ["--dropout", "-0.1"],
-                                  ["--dropout", "0.1,0.1,0.1"]])  # fmt: skip
+@pytest.mark.parametrize(
+    "argv", [["--dropout", "0.2,1.5"], ["--dropout", "-0.1"], ["--dropout", "0.1,0.1,0.1"]]
+)
 def test_bad_rates_are_one_line_naming_the_flag(argv, capsys):
     with pytest.raises(SystemExit) as e:
         run_cli(exp.main, exp.Config, argv)

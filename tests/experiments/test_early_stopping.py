@@ -8,8 +8,16 @@ from experiments import early_stopping as exp
 @pytest.mark.slow
 def test_smoke_run(fake_fashion_mnist, tmp_path):
     folder, _ = fake_fashion_mnist
-    config = exp.Config(noise=(0.0, 0.4), patience=1, epochs=3, hidden=16, batch_size=64,
-                        val_size=60, data_dir=folder, out=str(tmp_path))  # fmt: skip
+    config = exp.Config(
+        noise=(0.0, 0.4),
+        patience=1,
+        epochs=3,
+        hidden=16,
+        batch_size=64,
+        val_size=60,
+        data_dir=folder,
+        out=str(tmp_path),
+    )
     final = exp.main(config)["final"]
     assert set(final) == {"0", "0.4"}
     for r in final.values():

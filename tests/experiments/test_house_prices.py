@@ -11,9 +11,17 @@ from jaxd2l.experiment import run_cli
 @pytest.mark.slow
 @pytest.mark.parametrize("final", ["ensemble", "retrain"])
 def test_smoke_run_writes_a_submission(final, fake_house_prices, tmp_path):
-    config = exp.Config(data_dir=fake_house_prices, folds=3, epochs=3, batch_size=16,
-                        grid_lrs=(0.01,), grid_weight_decays=(0.0,), hidden=(8,),
-                        final=final, out=str(tmp_path))  # fmt: skip
+    config = exp.Config(
+        data_dir=fake_house_prices,
+        folds=3,
+        epochs=3,
+        batch_size=16,
+        grid_lrs=(0.01,),
+        grid_weight_decays=(0.0,),
+        hidden=(8,),
+        final=final,
+        out=str(tmp_path),
+    )
     result = exp.main(config)
     assert result["status"] == "done" and len(result["final"]["book_folds"]) == 3
     with open(tmp_path / "submission.csv") as fh:

@@ -3,7 +3,7 @@ import json
 import pytest
 
 from experiments import hparam_search as exp
-from jaxd2l.loop import DivergedError
+from jaxd2l.core.fit import DivergedError
 
 
 @pytest.mark.slow
@@ -58,9 +58,17 @@ def test_a_search_where_every_trial_diverged_says_so(fake_fashion_mnist, tmp_pat
 def test_bayes_runs_in_rounds_and_resumes_its_study(fake_fashion_mnist, tmp_path):
     folder, _ = fake_fashion_mnist
     flags = dict(
-        method="bayes", trials=4, round_size=2, hidden=(8, 16), batch_sizes=(32,), epochs=1,
-        val_size=60, data_dir=folder, out=str(tmp_path), checkpoint_dir=str(tmp_path / "ck"),
-    )  # fmt: skip
+        method="bayes",
+        trials=4,
+        round_size=2,
+        hidden=(8, 16),
+        batch_sizes=(32,),
+        epochs=1,
+        val_size=60,
+        data_dir=folder,
+        out=str(tmp_path),
+        checkpoint_dir=str(tmp_path / "ck"),
+    )
     final = exp.main(exp.Config(**flags))["final"]
     assert [t["round"] for t in final["trials"]] == [0, 0, 1, 1]
     assert (tmp_path / "ck" / "study.db").exists()
@@ -73,9 +81,17 @@ def test_bayes_runs_in_rounds_and_resumes_its_study(fake_fashion_mnist, tmp_path
 def test_compare_draws_the_three_strategies_on_one_budget(fake_fashion_mnist, tmp_path):
     folder, _ = fake_fashion_mnist
     config = exp.Config(
-        method="compare", trials=4, round_size=2, seeds=2, hidden=(8, 16), batch_sizes=(32,),
-        epochs=1, val_size=60, data_dir=folder, out=str(tmp_path),
-    )  # fmt: skip
+        method="compare",
+        trials=4,
+        round_size=2,
+        seeds=2,
+        hidden=(8, 16),
+        batch_sizes=(32,),
+        epochs=1,
+        val_size=60,
+        data_dir=folder,
+        out=str(tmp_path),
+    )
     final = exp.main(config)["final"]
     assert set(final) == {"grid", "random", "bayes"}
     for strategy in final.values():

@@ -3,15 +3,26 @@ import pytest
 from experiments import mlp as mlp_exp
 
 
-@pytest.mark.parametrize("impl, activation",
-                         [("scratch", "relu"),
-                          pytest.param("concise", "relu", marks=pytest.mark.slow),
-                          pytest.param("scratch", "prelu", marks=pytest.mark.slow),
-                          pytest.param("concise", "prelu", marks=pytest.mark.slow)])  # fmt: skip
+@pytest.mark.parametrize(
+    "impl, activation",
+    [
+        ("scratch", "relu"),
+        pytest.param("concise", "relu", marks=pytest.mark.slow),
+        pytest.param("scratch", "prelu", marks=pytest.mark.slow),
+        pytest.param("concise", "prelu", marks=pytest.mark.slow),
+    ],
+)
 def test_one_epoch_smoke_run(impl, activation, fake_fashion_mnist, tmp_path):
     folder, _ = fake_fashion_mnist
-    config = mlp_exp.Config(impl=impl, activation=activation, hidden=(32, 16), epochs=1,
-                            batch_size=64, data_dir=folder, out=str(tmp_path))  # fmt: skip
+    config = mlp_exp.Config(
+        impl=impl,
+        activation=activation,
+        hidden=(32, 16),
+        epochs=1,
+        batch_size=64,
+        data_dir=folder,
+        out=str(tmp_path),
+    )
     result = mlp_exp.main(config)
     assert result["architecture"] == "784-32-16-10"
     assert set(result["final"]) == {"train_loss", "train_acc", "test_loss", "test_acc"}

@@ -21,9 +21,13 @@ def test_smoke_run_tells_the_books_story(tmp_path):
 
 @pytest.mark.parametrize(
     "argv, flag",
-    [(["--degrees", "0"], "--degrees"), (["--degrees", "21"], "--degrees"),
-     (["--folds", "200"], "--folds"), (["--folds", "1"], "--folds")],
-)  # fmt: skip
+    [
+        (["--degrees", "0"], "--degrees"),
+        (["--degrees", "21"], "--degrees"),
+        (["--folds", "200"], "--folds"),
+        (["--folds", "1"], "--folds"),
+    ],
+)
 def test_bad_flags_are_one_line_naming_the_flag(argv, flag, capsys):
     with pytest.raises(SystemExit) as e:
         run_cli(exp.main, exp.Config, argv)

@@ -17,12 +17,16 @@ def test_same_seed_gives_identical_results_and_another_seed_differs(fake_fashion
     runs = [
         mlp.main(
             mlp.Config(
-                hidden=(16,), epochs=2, batch_size=64, seed=seed, data_dir=folder,
+                hidden=(16,),
+                epochs=2,
+                batch_size=64,
+                seed=seed,
+                data_dir=folder,
                 out=str(tmp_path / str(i)),
             )
         )
         for i, seed in enumerate((3, 3, 4))
-    ]  # fmt: skip
+    ]
     assert runs[0]["final"] == runs[1]["final"]
     assert _without_timings(runs[0]) == _without_timings(runs[1])
     assert runs[0]["final"] != runs[2]["final"]

@@ -4,10 +4,10 @@ import numpy as np
 import optax
 import pytest
 
-from jaxd2l.activations import tanh
-from jaxd2l.losses import cross_entropy
+from jaxd2l.core.step import Batch, init_state, make_train_step
 from jaxd2l.models import mlp
-from jaxd2l.train import Batch, init_state, make_train_step
+from jaxd2l.nn.activations import tanh
+from jaxd2l.nn.losses import cross_entropy
 
 
 def test_model_fixes_the_activation_once():

@@ -1,0 +1,113 @@
+"""Training a Fashion-MNIST classifier end to end (d2l 3.6-3.7, 4.2-4.3): shared by the
+softmax-regression and MLP experiments and by research code. Plain arguments only.
+
+Data stays on the device as uint8; each epoch is one compiled scan; the per-epoch record
+(train loss and accuracy, test loss and accuracy, seconds) streams to callbacks.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable
+
+import jax
+import numpy as np
+import optax
+
+from jaxd2l import plot
+from jaxd2l.core import checks
+from jaxd2l.core.checkpoint import Checkpointer
+from jaxd2l.core.epoch import Epoch, make_epoch, make_evaluate
+from jaxd2l.core.fit import EpochCallback, FitResult, fit
+from jaxd2l.core.keys import run_keys
+from jaxd2l.core.model import Model, takes_key
+from jaxd2l.core.parallel import DataParallel
+from jaxd2l.core.step import init_state, make_train_step
+from jaxd2l.data import fashion_mnist as fm
+from jaxd2l.nn.losses import cross_entropy
+from jaxd2l.nn.metrics import classification_metrics
+
+
+def optax_loss(label_smoothing: float = 0.0) -> Callable:
+    """The concise loss: optax's softmax cross-entropy, with smoothed labels when asked."""
+    checks.fraction(label_smoothing, "label_smoothing")
+    if label_smoothing == 0.0:
+        return optax.softmax_cross_entropy_with_integer_labels
+
+    def loss(logits, y):
+        targets = optax.smooth_labels(jax.nn.one_hot(y, logits.shape[-1]), label_smoothing)
+        return optax.softmax_cross_entropy(logits, targets)
+
+    return loss
+
+
+def scratch_loss(label_smoothing: float = 0.0) -> Callable:
+    """The from-scratch loss: our stable cross-entropy on logits."""
+    checks.fraction(label_smoothing, "label_smoothing")
+    return functools.partial(cross_entropy, label_smoothing=label_smoothing)
+
+
+def classifier_epoch(
+    apply: Callable,
+    tx: optax.GradientTransformation,
+    loss: Callable,
+    batch_size: int,
+    parallel: DataParallel | None = None,
+) -> tuple[Epoch, Callable]:
+    """(epoch, evaluate) for a classifier of uint8 images (scaled to [0, 1] on the device).
+    The test figures use the plain cross-entropy (no label smoothing), as d2l evaluates."""
+    step = make_train_step(apply, loss, tx, classification_metrics)
+    run_epoch = make_epoch(step, batch_size, prepare=fm.scale_images, parallel=parallel)
+    evaluate = make_evaluate(
+        apply, cross_entropy, classification_metrics, prepare=fm.scale_images, parallel=parallel
+    )
+    return run_epoch, evaluate
+
+
+def train_classifier(
+    model: Model,
+    tx: optax.GradientTransformation,
+    loss: Callable,
+    train: tuple[jax.Array, jax.Array],
+    test: tuple[jax.Array, jax.Array],
+    *,
+    epochs: int,
+    batch_size: int,
+    key: jax.Array,
+    callbacks: Iterable[EpochCallback] = (),
+    parallel: DataParallel | None = None,
+    checkpoint: Checkpointer | None = None,
+) -> FitResult:
+    """Fit `model` on uint8 images with `tx` and `loss` from the root `key` (params from
+    `keys.init`, batches from `keys.train`, as a CLI run with that seed).
+
+    `parallel` trains data parallel over its devices; `checkpoint` saves every epoch and
+    resumes (see `fit`).
+    """
+    keys = run_keys(key)
+    run_epoch, evaluate = classifier_epoch(model.apply, tx, loss, batch_size, parallel)
+    return fit(
+        init_state(model.init(keys.init), tx),
+        run_epoch,
+        train,
+        keys.train,
+        epochs,
+        evaluate=evaluate,
+        test=test,
+        callbacks=callbacks,
+        checkpoint=checkpoint,
+    )
+
+
+def save_predictions(apply, params, images, labels, path, n: int = 18) -> float:
+    """d2l's predict_ch3: test images titled 'true / predicted', mistakes in red.
+    Returns the accuracy on the shown images."""
+    images, labels = np.asarray(images[:n]), np.asarray(labels[:n])
+    logits = takes_key(apply)(params, fm.scale_images(images), key=None)
+    preds = np.asarray(jax.numpy.argmax(logits, axis=-1))
+    titles = [
+        f"{t}\n{p}" for t, p in zip(fm.text_labels(labels), fm.text_labels(preds), strict=True)
+    ]
+    colors = ["black" if p == t else "red" for p, t in zip(preds, labels, strict=True)]
+    plot.save_image_grid(images, titles, path, title_colors=colors)
+    return float((preds == labels).mean())

@@ -1,0 +1,144 @@
+"""d2l 4.4-4.5 as whole runs that vmap: polynomial fits of every degree, K folds, and
+weight decay at many strengths, each sweep one compiled program.
+
+Variants that change shapes become masks over fixed shapes (DESIGN): degree d is the
+feature mask `degree_mask(d)` over the 20 polynomial features, fold k the example weights
+`fold_weights(n, K)[k]` over the same arrays (the epoch multiplies its batch mask by them),
+and a penalty strength is a traced number. A run is a pure function of its key, as
+`drivers.make_train` is, so `jax.vmap` stacks runs and `jax.jit` compiles the stack once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+from jaxd2l.core.epoch import make_epoch
+from jaxd2l.core.keys import epoch_key, run_keys
+from jaxd2l.core.model import Model
+from jaxd2l.core.optim import sgd
+from jaxd2l.core.step import init_state, make_train_step
+from jaxd2l.data.polynomial import degree_mask, fold_weights
+from jaxd2l.nn.losses import squared_error, squared_loss
+from jaxd2l.nn.regularization import decayed_sgd, l2_penalty
+
+
+def polynomial_model(mask: jax.Array, sigma: float = 0.01) -> Model:
+    """A linear model without bias over the masked features (d2l 4.4: the constant feature
+    x^0 is the bias): `apply(params, X) = (X * mask) @ w`; masked weights stay at init and
+    never matter."""
+
+    def init(key):
+        return {"w": sigma * jax.random.normal(key, mask.shape)}
+
+    def apply(params, X, *, key=None):
+        return (X * mask) @ params["w"]
+
+    return Model(init, apply)
+
+
+def _weighted_mean(values: jax.Array, weights: jax.Array) -> jax.Array:
+    return (values * weights).sum() / jnp.maximum(weights.sum(), 1.0)
+
+
+def make_polynomial_run(epochs: int, batch_size: int = 10, lr: float = 0.01) -> Callable:
+    """`run(key, mask, weights, train, test) -> (params, curves)`: minibatch SGD on the MSE
+    of the masked features, training on the examples weighted 1 by `weights` [N].
+    `curves` [epochs] per epoch: `train` (weighted train MSE), `val` (MSE on the examples
+    weighted 0, the held-out fold; NaN-free 0 when there are none) and `test`."""
+
+    def run(key, mask, weights, train, test):
+        keys = run_keys(key)
+        model = polynomial_model(mask)
+        tx = sgd(lr)
+        epoch = make_epoch(make_train_step(model.apply, squared_error, tx), batch_size)
+        (X, y), (X_test, y_test) = train, test
+
+        def one(state, e):
+            state, _ = epoch.run(state, X, y, epoch_key(keys.train, e), weights)
+            errors = squared_error(model.apply(state.params, X), y)
+            curves = {
+                "train": _weighted_mean(errors, weights),
+                "val": _weighted_mean(errors, 1.0 - weights),
+                "test": squared_error(model.apply(state.params, X_test), y_test).mean(),
+            }
+            return state, curves
+
+        state = init_state(model.init(keys.init), tx)
+        state, curves = jax.lax.scan(one, state, jnp.arange(epochs))
+        return state.params, curves
+
+    return run
+
+
+def degree_sweep(key, train, test, degrees, *, epochs: int, batch_size=10, lr=0.01):
+    """Every degree in `degrees` (a feature count, 1 to 20) trained in one program: the run
+    vmapped over feature masks. Returns (params stacked over degrees, curves [D, epochs])."""
+    run = make_polynomial_run(epochs, batch_size, lr)
+    masks = jnp.stack([degree_mask(d, train[0].shape[1]) for d in degrees])
+    ones = jnp.ones(train[0].shape[0])
+    swept = jax.vmap(run, in_axes=(None, 0, None, None, None))
+    return jax.jit(swept)(key, masks, ones, train, test)
+
+
+def cross_validate(key, train, degrees, *, num_folds: int, epochs: int, batch_size=10, lr=0.01):
+    """K-fold cross-validation of every degree in one program (degrees x folds vmapped).
+    Returns the validation MSE [D, K] after the last epoch and the chosen degree (lowest
+    mean over the folds)."""
+    run = make_polynomial_run(epochs, batch_size, lr)
+    masks = jnp.stack([degree_mask(d, train[0].shape[1]) for d in degrees])
+    weights = fold_weights(train[0].shape[0], num_folds)
+    over_folds = jax.vmap(run, in_axes=(None, None, 0, None, None))
+    over_both = jax.jit(jax.vmap(over_folds, in_axes=(None, 0, None, None, None)))
+    _, curves = over_both(key, masks, weights, train, train)  # no test split in CV
+    val = curves["val"][:, :, -1]
+    return val, int(jnp.asarray(degrees)[jnp.argmin(val.mean(axis=1))])
+
+
+def make_decay_run(
+    epochs: int, batch_size: int = 5, lr: float = 0.003, sigma: float = 1.0, concise=False
+):
+    """`run(key, lambd, train, test) -> (params, curves)`: d2l 4.5's linear regression with
+    the penalty `lambd / 2 ||w||^2` (weights only), minibatch SGD on the squared loss, init
+    w ~ N(0, sigma^2) as the book's scratch code; `concise` decays through optax's
+    `add_decayed_weights` instead (the same trajectory). `curves` [epochs]: `train` and
+    `test` loss (no penalty) and `w_norm` = ||w||."""
+    from jaxd2l.models import linear
+
+    def run(key, lambd, train, test):
+        keys = run_keys(key)
+        (X, y), (X_test, y_test) = train, test
+        model = linear.model(X.shape[1], sigma)
+        if concise:
+            tx = decayed_sgd(lr, lambd, jax.eval_shape(model.init, keys.init))
+            step = make_train_step(model.apply, squared_loss, tx)
+        else:
+            tx = sgd(lr)
+            step = make_train_step(model.apply, squared_loss, tx, penalty=l2_penalty(lambd))
+        epoch = make_epoch(step, batch_size)
+
+        def one(state, e):
+            state, _ = epoch.run(state, X, y, epoch_key(keys.train, e))
+            params = state.params
+            curves = {
+                "train": squared_loss(model.apply(params, X), y).mean(),
+                "test": squared_loss(model.apply(params, X_test), y_test).mean(),
+                "w_norm": jnp.linalg.norm(params["w"]),
+            }
+            return state, curves
+
+        state = init_state(model.init(keys.init), tx)
+        state, curves = jax.lax.scan(one, state, jnp.arange(epochs))
+        return state.params, curves
+
+    return run
+
+
+def decay_sweep(key, lambdas, train, test, **settings: Any):
+    """Every penalty strength in `lambdas` in one program: (params, curves) stacked."""
+    run = make_decay_run(**settings)
+    lambdas = jnp.asarray(lambdas, jnp.float32)
+    return jax.jit(jax.vmap(run, in_axes=(None, 0, None, None)))(key, lambdas, train, test)

@@ -1,0 +1,93 @@
+"""Epoch batching: shuffle indices first, then cut them into batches (never the reverse).
+
+Two forms of the same epoch:
+
+- `epoch_indices`: on the device, static shapes, for `lax.scan` (see `train.make_epoch`);
+- `host_batches`: a plain Python iterator of numpy batches, for teaching and debugging,
+  like d2l's `data_iter` and DataLoader.
+
+By default every example is used exactly once per epoch. On the device the last partial
+batch is padded to full size and masked (mask False on padding), so shapes stay static
+and nothing recompiles; on the host it is simply smaller. `drop_remainder=True` drops it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxd2l.core import checks, shuffle
+from jaxd2l.core.errors import ArgumentError
+
+
+def num_batches(num_examples: int, batch_size: int, drop_remainder: bool = False) -> int:
+    """Batches per epoch: ceil(n / B), or floor(n / B) when dropping the remainder."""
+    check_batch_size(num_examples, batch_size, drop_remainder)
+    if drop_remainder:
+        return num_examples // batch_size
+    return -(-num_examples // batch_size)
+
+
+def check_batch_size(num_examples: int, batch_size: int, drop_remainder: bool = False) -> None:
+    """Raise a clear ValueError (TypeError for a float) for a batch size that cannot make an
+    epoch."""
+    checks.integer(batch_size, "batch_size", minimum=1)
+    if num_examples < 1:
+        raise ArgumentError("the data set is empty: there is nothing to batch")
+    if drop_remainder and batch_size > num_examples:
+        raise ArgumentError(
+            f"batch_size {batch_size} > {num_examples} examples with drop_remainder=True "
+            "leaves no batch: lower the batch size or keep the remainder"
+        )
+
+
+def epoch_indices(
+    key: jax.Array | None, num_examples: int, batch_size: int, drop_remainder: bool = False
+) -> tuple[jax.Array, jax.Array]:
+    """Index batches [nb, B] int32 and mask [nb, B] bool for one epoch.
+
+    `key=None` keeps the original order (evaluation). Padding slots point at example 0
+    and are masked out; only the last batch can hold padding.
+    """
+    nb = num_batches(num_examples, batch_size, drop_remainder)
+    if batch_size > num_examples:  # one padded batch this big would only cost memory
+        raise ArgumentError(
+            f"batch_size {batch_size} is larger than the {num_examples} examples: use at "
+            f"most {num_examples}"
+        )
+    if key is None:
+        order = jnp.arange(num_examples, dtype=jnp.int32)
+    else:
+        order = shuffle.permutation(key, num_examples)
+    size = nb * batch_size
+    if size <= num_examples:
+        order = order[:size]
+    else:
+        order = jnp.concatenate([order, jnp.zeros(size - num_examples, jnp.int32)])
+    mask = jnp.arange(size) < num_examples
+    return order.reshape(nb, batch_size), mask.reshape(nb, batch_size)
+
+
+def host_batches(
+    X: np.ndarray,
+    y: np.ndarray,
+    batch_size: int,
+    *,
+    seed: int | None = 0,
+    drop_remainder: bool = False,
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """d2l's data_iter: yield (X, y) numpy batches in a shuffled order (seed None: in order).
+
+    The last batch is smaller unless `drop_remainder`.
+    """
+    n = len(X)
+    if len(y) != n:
+        raise ArgumentError(f"X has {n} examples but y has {len(y)}")
+    nb = num_batches(n, batch_size, drop_remainder)
+    order = np.arange(n) if seed is None else np.random.default_rng(seed).permutation(n)
+    for i in range(nb):
+        idx = order[i * batch_size : (i + 1) * batch_size]
+        yield X[idx], y[idx]

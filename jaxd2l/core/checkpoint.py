@@ -1,0 +1,247 @@
+"""Checkpoints of a training run with orbax-checkpoint: atomic, no pickles, exact resume.
+
+A checkpoint after epoch e holds what makes epoch e + 1 exact: the train state (params and
+optimizer state), the root PRNG key (epoch e shuffles with `fold_in(key, e)`, so no RNG
+stream needs saving), the next epoch number, the history so far and the flags the run was
+started with. The state is restored into the structure of a fresh state, so optax's
+NamedTuple states come back as NamedTuples and typed keys bit for bit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import jax
+
+from jaxd2l.core.errors import ArgumentError, UserError
+
+
+class CheckpointError(UserError):
+    """A checkpoint folder that cannot be used as asked (flags differ, no --resume, ...)."""
+
+
+def _differences(saved: dict[str, Any], now: dict[str, Any]) -> list[str]:
+    keys = sorted(set(saved) | set(now))
+    return [
+        f"{k}: checkpoint {saved.get(k)!r}, now {now.get(k)!r}"
+        for k in keys
+        if saved.get(k) != now.get(k)
+    ]
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM until the block is done, then deliver the first one.
+
+    orbax writes with an event loop and worker threads: a KeyboardInterrupt raised inside
+    them leaves a half-made checkpoint, never-awaited coroutines and threads still running
+    at exit (which can abort the interpreter). Held, a stop lands between epochs instead,
+    and the checkpoint it leaves is whole. Only the main thread can hold signals; elsewhere
+    this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[int] = []
+
+    def hold(signum, frame):
+        held.append(signum)
+
+    previous = {s: signal.signal(s, hold) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler if handler is not None else signal.SIG_DFL)
+        if held:
+            signal.raise_signal(held[0])
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0][:160] if text else type(error).__name__
+
+
+def shapes_of(tree: Any) -> dict[str, list]:
+    """{leaf path: [shape, dtype]} of a state: what identifies the model it belongs to."""
+    flat = jax.tree_util.tree_flatten_with_path(tree)[0]
+    return {
+        jax.tree_util.keystr(path): [list(jax.numpy.shape(leaf)), str(jax.numpy.result_type(leaf))]
+        for path, leaf in flat
+    }
+
+
+class Checkpointer:
+    """Saves a run every epoch under `directory`, keeping the last `keep`.
+
+    `flags` (JSON-able, e.g. an experiment's config without its output and checkpoint
+    flags) identify the run: resuming with other flags is refused, naming the difference
+    (`flags=None` reads a checkpoint without comparing flags). The state's shapes are saved
+    too, so a checkpoint of another model is refused by name before any array is read.
+    Without `resume`, a folder that already holds a checkpoint is refused rather than
+    overwritten; with `resume` and no checkpoint, the run starts from epoch 1.
+    """
+
+    def __init__(
+        self,
+        directory: str,
+        *,
+        flags: dict[str, Any] | None,
+        resume: bool = False,
+        keep: int = 3,
+    ):
+        import orbax.checkpoint as ocp
+
+        self._ocp = ocp
+        self.directory = os.path.abspath(directory)
+        # tuples as lists, as read back; None: a reader that checks no flags (inspection)
+        self.flags = json.loads(json.dumps(flags)) if flags is not None else None
+        self.resume = resume
+        if os.path.exists(self.directory) and not os.path.isdir(self.directory):
+            raise CheckpointError(f"--checkpoint-dir {directory} is a file, not a folder")
+        try:
+            options = ocp.CheckpointManagerOptions(
+                max_to_keep=keep, enable_async_checkpointing=False, create=True
+            )
+            with _signals_held():
+                self.manager = ocp.CheckpointManager(self.directory, options=options)
+        except OSError as e:
+            raise CheckpointError(f"cannot use --checkpoint-dir {directory}: {e}") from None
+        latest = self.manager.latest_step()
+        if latest is not None and not resume:
+            raise CheckpointError(
+                f"{directory} already holds a checkpoint after epoch {latest}: pass --resume to "
+                "continue that run, or choose another --checkpoint-dir"
+            )
+
+    def latest_epoch(self) -> int | None:
+        return self.manager.latest_step()
+
+    def _read_meta(self, step: int) -> dict[str, Any]:
+        ocp = self._ocp
+        with _signals_held():
+            meta = self.manager.restore(step, args=ocp.args.Composite(meta=ocp.args.JsonRestore()))
+        meta = meta["meta"]
+        if not isinstance(meta, dict) or not {"next_epoch", "history", "flags"} <= set(meta):
+            raise ArgumentError("its metadata is incomplete")
+        return meta
+
+    def _read_state(self, step: int, target: Any, key: jax.Array) -> Any:
+        ocp = self._ocp
+        target = jax.tree.map(ocp.utils.to_shape_dtype_struct, {"state": target, "key": key})
+        args = ocp.args.Composite(state=ocp.args.StandardRestore(target))
+        with _signals_held():
+            return self.manager.restore(step, args=args)["state"]
+
+    def _check(self, meta: dict[str, Any], target: Any) -> None:
+        """Refuse, by name and before orbax reads arrays, a checkpoint of another run (other
+        flags) or of another model (other shapes)."""
+        diff = _differences(meta["flags"], self.flags) if self.flags is not None else []
+        if diff:
+            raise CheckpointError(
+                f"--resume with other flags than the checkpoint in {self.directory} was made "
+                f"with ({'; '.join(diff)}): rerun with the same flags, or use a new "
+                "--checkpoint-dir"
+            )
+        saved = meta.get("shapes")
+        if saved is not None and saved != shapes_of(target):
+            now = shapes_of(target)
+            keys = sorted(set(saved) | set(now))
+            diff = [
+                f"{k}: checkpoint {saved.get(k)}, now {now.get(k)}"
+                for k in keys
+                if saved.get(k) != now.get(k)
+            ]
+            raise CheckpointError(
+                f"the checkpoint in {self.directory} is of another model ({'; '.join(diff[:3])}"
+                f"{'; ...' if len(diff) > 3 else ''}): use a new --checkpoint-dir"
+            )
+
+    def restore_with(
+        self, target_of: Callable[[dict[str, Any]], Any], key: jax.Array
+    ) -> tuple[Any, dict[str, Any]] | None:
+        """(state, meta) from the newest whole checkpoint, the state restored into the
+        structure `target_of(meta)` gives (arrays or `jax.ShapeDtypeStruct` leaves); None
+        when not resuming or nothing was saved.
+
+        A damaged step (a truncated or missing file, an emptied folder) is skipped with a
+        one-line warning and the one before it is tried; when none is whole, a
+        CheckpointError says so. Other flags, another model or another root key are
+        refused by name (those are not damage)."""
+        steps = sorted(self.manager.all_steps(), reverse=True) if self.resume else []
+        damaged = []
+        for step in steps:
+            try:
+                meta = self._read_meta(step)
+                target = target_of(meta)
+                self._check(meta, target)
+                restored = self._read_state(step, target, key)
+            except CheckpointError:
+                raise
+            except Exception as e:  # orbax, json and tensorstore errors alike: damage
+                reason = _first_line(e)
+                damaged.append(f"epoch {step}: {reason}")
+                print(
+                    f"warning: the checkpoint after epoch {step} in {self.directory} is "
+                    f"damaged ({reason}); trying the one before",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                continue
+            same = jax.random.key_data(restored["key"]) == jax.random.key_data(key)
+            if not bool(same.all()):
+                raise CheckpointError(
+                    f"the checkpoint in {self.directory} was made with another root key (seed)"
+                )
+            return restored["state"], meta
+        if damaged:
+            raise CheckpointError(
+                f"no whole checkpoint in {self.directory} ({'; '.join(damaged)}): start again "
+                "with a new --checkpoint-dir"
+            )
+        return None
+
+    def restore(self, state: Any, key: jax.Array) -> tuple[Any, int, list[dict[str, Any]]] | None:
+        """(state, next epoch index, history) from the newest whole checkpoint, placed like
+        `state`; None when there is nothing to resume."""
+        found = self.restore_with(lambda meta: state, key)
+        if found is None:
+            return None
+        restored, meta = found
+        return restored, int(meta["next_epoch"]), list(meta["history"])
+
+    def save(self, next_epoch: int, state: Any, key: jax.Array, history: list[dict]) -> None:
+        """Save after an epoch: `next_epoch` is the index of the epoch to run next. A Ctrl-C
+        or SIGTERM that comes during the save is held until the save is whole."""
+        ocp = self._ocp
+        meta = {
+            "next_epoch": next_epoch,
+            "history": history,
+            "flags": self.flags,
+            "shapes": shapes_of(state),
+        }
+        with _signals_held():
+            self.manager.save(
+                next_epoch,
+                args=ocp.args.Composite(
+                    state=ocp.args.StandardSave({"state": state, "key": key}),
+                    meta=ocp.args.JsonSave(meta),
+                ),
+            )
+
+    def close(self) -> None:
+        with _signals_held():
+            self.manager.close()
+
+    def __enter__(self) -> Checkpointer:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()

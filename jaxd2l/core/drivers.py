@@ -1,0 +1,193 @@
+"""Two more drivers over the same step and epoch as `loop.fit` (the scanned epoch, the default):
+
+- `fit_whole_run`: every epoch and its evaluation compiled as one program, a `lax.scan`
+  over epochs. Nothing returns to the host until the end, which is what makes small models
+  fast on accelerators, where a host round trip per epoch (or per step) dominates.
+- `fit_python_loop`: a Python loop calling a jitted step once per batch, for teaching and
+  debugging (each step's inputs can be inspected; every step is a dispatch).
+
+All three draw epoch e's order from `keys.epoch_key(key, e)` and cut it the same way, so
+they train to the same parameters (tests/test_drivers.py). Neither takes callbacks or
+checkpoints: a whole run has no host in the loop, and the Python loop is for looking, not
+for long runs. `make_train` is a whole run as a pure function of a root key (purejaxrl's
+shape): `jax.jit(jax.vmap(train, in_axes=(0, None, None, None)))(keys, X, y, test)` trains
+many seeds in one program.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import jax
+import jax.numpy as jnp
+import optax
+
+from jaxd2l.core import checks, divergence
+from jaxd2l.core.batching import epoch_indices
+from jaxd2l.core.divergence import check_divergence
+from jaxd2l.core.epoch import Epoch, RunEpoch, make_gather
+from jaxd2l.core.errors import ArgumentError, ArgumentTypeError
+from jaxd2l.core.fit import FitResult, _host_means, parallel_of, start_run
+from jaxd2l.core.keys import batch_key, epoch_key, run_keys
+from jaxd2l.core.model import Params
+from jaxd2l.core.step import Batch, TrainState, init_state
+
+
+def _records(train_sums, test_sums, epochs: int, parallel) -> list[dict]:
+    """One history record per epoch from sums stacked over epochs."""
+    train_sums, test_sums = (
+        jax.device_get((train_sums, test_sums))
+        if parallel is None
+        else (parallel.to_host((train_sums, test_sums)))
+    )
+    history = []
+    for e in range(epochs):
+        record = {"epoch": e + 1, **_host_means({k: v[e] for k, v in train_sums.items()}, "train")}
+        if test_sums is not None:
+            record.update(_host_means({k: v[e] for k, v in test_sums.items()}, "test"))
+        history.append(record)
+    return history
+
+
+def make_whole_run(run_epoch: Epoch | RunEpoch, epochs: int, evaluate: Callable | None = None):
+    """The program of `fit_whole_run`, jitted: `whole(state, X, y, key, test) -> (state,
+    (train_sums, test_sums))`, sums stacked over epochs, the state donated. For timing or
+    embedding a whole run in a larger program."""
+    epochs = checks.integer(epochs, "epochs", minimum=1)
+    epoch_fn = run_epoch.run if isinstance(run_epoch, Epoch) else run_epoch
+
+    def whole(state, X, y, key, test):
+        def one_epoch(state, epoch):
+            state, sums = epoch_fn(state, X, y, epoch_key(key, epoch))
+            test_sums = evaluate(state.params, *test) if evaluate is not None else None
+            return state, (sums, test_sums)
+
+        return jax.lax.scan(one_epoch, state, jnp.arange(epochs))
+
+    return jax.jit(whole, donate_argnums=0)
+
+
+def make_train(
+    init: Callable[[jax.Array], Params],
+    tx: optax.GradientTransformation,
+    run_epoch: Epoch | RunEpoch,
+    epochs: int,
+    evaluate: Callable | None = None,
+) -> Callable:
+    """A whole run as a pure function of its root key: `train(key, X, y, test=None) ->
+    (state, (train_sums, test_sums))`, params from `init(keys.init)`, epochs shuffled from
+    `keys.train` (`jaxd2l.core.keys.run_keys`), as a CLI run with that seed draws them. Not
+    jitted: `jax.jit(train)` for one run, `jax.jit(jax.vmap(train, in_axes=(0, None, None,
+    None)))(keys, X, y, test)` for one run per key in one program. The data are arguments,
+    never closed over (closed-over arrays become compile-time constants); `summarize` turns
+    the sums into means."""
+    checks.callable_(init, "init")
+    whole = make_whole_run(run_epoch, epochs, evaluate)
+
+    def train(key, X, y, test=None):
+        if evaluate is not None and test is None:
+            raise ArgumentError("this run evaluates after every epoch: pass test=(X_test, y_test)")
+        keys = run_keys(key)
+        state = init_state(init(keys.init), tx)
+        return whole(state, X, y, keys.train, test)
+
+    return train
+
+
+def fit_whole_run(
+    state: TrainState,
+    run_epoch: Epoch | RunEpoch,
+    train: tuple[jax.Array, jax.Array],
+    key: jax.Array,
+    epochs: int,
+    *,
+    evaluate: Callable | None = None,
+    test: tuple[jax.Array, jax.Array] | None = None,
+    divergence_factor: float | None = divergence.FACTOR,
+) -> FitResult:
+    """`loop.fit` as one compiled program: a scan over epochs, each the scanned epoch of
+    `run_epoch` then `evaluate` on `test`. The history has the same records as `fit`'s,
+    without per-epoch seconds (the run is timed as a whole: `timing["run_s"]`). The same
+    divergence rule as `fit`, applied to the records afterwards: `DivergedError` at the
+    first epoch that breaks it, with the history up to there."""
+    state, (X, y), key, epochs, test = start_run(
+        state, run_epoch, train, key, epochs, evaluate, test
+    )
+    t0 = time.perf_counter()
+    compiled = make_whole_run(run_epoch, epochs, evaluate).lower(state, X, y, key, test).compile()
+    compile_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    state, (train_sums, test_sums) = jax.block_until_ready(compiled(state, X, y, key, test))
+    run_s = time.perf_counter() - t0
+    history = _records(train_sums, test_sums, epochs, parallel_of(run_epoch))
+    _check_all(history, divergence_factor)
+    timing = {"compile_s": compile_s, "run_s": run_s, "epoch_s_mean": run_s / epochs}
+    return FitResult(state, history, timing)
+
+
+def _check_all(history: list[dict], factor: float | None) -> None:
+    for i in range(len(history)):
+        check_divergence(history[: i + 1], factor)
+
+
+def fit_python_loop(
+    state: TrainState,
+    run_epoch: Epoch,
+    train: tuple[jax.Array, jax.Array],
+    key: jax.Array,
+    epochs: int,
+    *,
+    divergence_factor: float | None = divergence.FACTOR,
+) -> FitResult:
+    """`loop.fit` with the epoch unrolled on the host: the batch order comes from the same
+    `epoch_indices` on the device, then a jitted step is called once per batch (gather,
+    prepare and step in one program). For teaching and debugging; single device. The
+    same divergence rule as `fit`, after every epoch."""
+    if not isinstance(run_epoch, Epoch):
+        raise ArgumentTypeError(
+            "fit_python_loop needs an Epoch from make_epoch (it calls the epoch's step once "
+            f"per batch), got {type(run_epoch).__name__}"
+        )
+    state, (X, y), key, epochs, _ = start_run(state, run_epoch, train, key, epochs, None, None)
+    if run_epoch.parallel is not None:
+        raise ArgumentError("fit_python_loop runs on one device: use loop.fit for data parallel")
+    step_fn, prepare = run_epoch.step, run_epoch.prepare or (lambda X: X)
+    batch_size, drop = run_epoch.batch_size, run_epoch.drop_remainder
+    order = jax.jit(lambda k: epoch_indices(k, X.shape[0], batch_size, drop))
+
+    def raw_step(state, X, y, i, m, e_key, b):
+        batch = Batch(prepare(make_gather(X)(i)), y[i], m, batch_key(e_key, b))
+        return step_fn(state, batch)
+
+    @jax.jit
+    def step(state, total, X, y, i, m, e_key, b):  # the epoch's sums stay on the device
+        state, sums = raw_step(state, X, y, i, m, e_key, b)
+        return state, jax.tree.map(jnp.add, total, sums)
+
+    one_batch = [jax.ShapeDtypeStruct((batch_size,), t) for t in (jnp.int32, jnp.bool_)]
+    one_batch += [key, jax.ShapeDtypeStruct((), jnp.int32)]
+    sums_shape = jax.eval_shape(raw_step, state, X, y, *one_batch)[1]
+    zeros = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), sums_shape)
+    t0 = time.perf_counter()  # compile ahead, so the first epoch times training only
+    order = order.lower(key).compile()
+    step = step.lower(state, zeros, X, y, *one_batch).compile()
+    compile_s = time.perf_counter() - t0
+    history, epoch_s = [], []
+    t_start = time.perf_counter()
+    for epoch in range(epochs):
+        t0 = time.perf_counter()
+        e_key = epoch_key(key, epoch)
+        idx, mask = order(e_key)
+        total = zeros
+        for b in range(idx.shape[0]):
+            state, total = step(state, total, X, y, idx[b], mask[b], e_key, jnp.int32(b))
+            if epoch == 0 and b == 0:  # the untrained model's loss: the rule's yardstick
+                first = float(total["loss"] / jnp.maximum(total["count"], 1.0))
+        jax.block_until_ready((state, total))
+        epoch_s.append(time.perf_counter() - t0)
+        history.append({"epoch": epoch + 1, **_host_means(total, "train"), "seconds": epoch_s[-1]})
+        history[-1][f"train_{divergence.FIRST}"] = first
+        check_divergence(history, divergence_factor)
+    timing = {"compile_s": compile_s, "epoch_s": epoch_s, "total_s": time.perf_counter() - t_start}
+    return FitResult(state, history, timing)

@@ -1,0 +1,68 @@
+"""Named PRNG keys: one root key per run, every consumer's key derived by name from here.
+
+Each name is a `fold_in` of the root with a constant owned by this module, so no file
+numbers keys by convention. Inside training everything random is a function of (root,
+epoch, batch index): epoch e shuffles with `fold_in(keys.train, e)` and batch b of that
+epoch gets `batch_key(epoch_key, b)` for dropout. The Python loop, the scanned epoch, the
+whole run and a resumed run therefore draw the same numbers, and no RNG state is saved.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+
+from jaxd2l.core import checks
+
+# The constants are part of every run's numbers: changing one changes results.
+_DATA, _INIT, _TRAIN, _SPLIT, _TRIALS, _GROUPS, _PROBE = 0, 1, 2, 3, 4, 5, 6
+_BATCH = 0x6D61736B  # ties a batch's model key to its epoch key, apart from the permutation
+
+
+class RunKeys(NamedTuple):
+    """The keys of one run, by what they are for."""
+
+    root: jax.Array
+    data: jax.Array  # synthetic data sets
+    init: jax.Array  # parameter initialisation
+    train: jax.Array  # epoch e shuffles with fold_in(train, e); dropout masks derive from it
+    split: jax.Array  # held-out splits (validation)
+    trials: jax.Array  # drawing hyperparameter trials
+    groups: jax.Array  # one key per group of trials (see `group_key`)
+    probe: jax.Array  # side measurements (timings) that must not disturb the run
+
+    def group_key(self, *shape: int) -> jax.Array:
+        """A key per group of trials from the ints that name it, e.g. (hidden, batch_size):
+        nested `fold_in` calls, so no two groups can share a key."""
+        key = self.groups
+        for value in shape:
+            key = jax.random.fold_in(key, value)
+        return key
+
+
+def run_keys(seed: int | jax.Array) -> RunKeys:
+    """`RunKeys` from an int seed or a root key (`jax.random.key(seed)`); jit- and vmap-able
+    when given a key."""
+    root = seed if checks.is_key(seed) else jax.random.key(checks.integer(seed, "seed"))
+    fold = jax.random.fold_in
+    return RunKeys(
+        root,
+        fold(root, _DATA),
+        fold(root, _INIT),
+        fold(root, _TRAIN),
+        fold(root, _SPLIT),
+        fold(root, _TRIALS),
+        fold(root, _GROUPS),
+        fold(root, _PROBE),
+    )
+
+
+def epoch_key(train_key: jax.Array, epoch: int | jax.Array) -> jax.Array:
+    """Epoch e's key: its permutation, and the parent of its batches' keys."""
+    return jax.random.fold_in(train_key, epoch)
+
+
+def batch_key(epoch_key: jax.Array, batch: int | jax.Array) -> jax.Array:
+    """Batch b's model key (dropout masks) within the epoch whose key is `epoch_key`."""
+    return jax.random.fold_in(jax.random.fold_in(epoch_key, _BATCH), batch)

@@ -1,0 +1,31 @@
+"""d2l's hand-written minibatch SGD as an optax GradientTransformation (d2l 3.2.4).
+
+Being a GradientTransformation, it plugs into the same `train.make_train_step` as
+`optax.sgd`, so the from-scratch and concise paths share one training step.
+"""
+
+from __future__ import annotations
+
+import jax
+import optax
+
+from jaxd2l.core import checks
+
+
+def sgd(learning_rate: float | jax.Array) -> optax.GradientTransformation:
+    """d2l 3.2.4: param <- param - lr * grad, where grad is of the batch-mean loss.
+
+    A Python learning rate must be finite and > 0; an array (as `optax.inject_hyperparams`
+    passes, one per vmapped trial) is taken as it is."""
+    if not isinstance(learning_rate, jax.Array):
+        checks.learning_rate(learning_rate)
+
+    def init(params):
+        del params
+        return optax.EmptyState()
+
+    def update(grads, state, params=None):
+        del params
+        return jax.tree.map(lambda g: -learning_rate * g, grads), state
+
+    return optax.GradientTransformation(init, update)

@@ -1,0 +1,141 @@
+"""The training step shared by every chapter: loss, gradient, update and metrics in one.
+
+d2l 3.4 (linear regression), 3.6/3.7 (softmax regression) and 4.2/4.3 (MLPs) all train
+through `make_train_step`; `jaxd2l.core.epoch` scans it over an epoch and `jaxd2l.core.fit.fit`
+drives epochs on the host.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import optax
+
+from jaxd2l.core import checks
+from jaxd2l.core.divergence import FIRST
+from jaxd2l.core.errors import ArgumentError, ArgumentTypeError
+from jaxd2l.core.model import Apply, Params, takes_key
+
+Loss = Callable[[jax.Array, jax.Array], jax.Array]  # (y_hat, y) -> per-example [B]
+Metrics = Callable[[jax.Array, jax.Array], dict[str, jax.Array]]  # per-example values to sum
+Sums = dict[str, jax.Array]
+
+
+class TrainState(NamedTuple):
+    params: Params
+    opt_state: optax.OptState
+
+
+class Batch(NamedTuple):
+    X: jax.Array  # [B, ...]
+    y: jax.Array  # [B] (or [B, ...])
+    mask: jax.Array  # [B] bool (False marks padding) or float example weights (K-fold)
+    key: jax.Array | None = None  # the batch's model key (dropout); None: deterministic
+
+
+def check_tx(tx: Any, name: str = "tx") -> None:
+    if not isinstance(tx, optax.GradientTransformation):
+        raise ArgumentTypeError(
+            f"{name} must be an optax.GradientTransformation such as optax.sgd(0.1) or "
+            f"jaxd2l.sgd(0.1), got {type(tx).__name__}"
+        )
+
+
+def init_state(params: Params, tx: optax.GradientTransformation) -> TrainState:
+    check_tx(tx)
+    return TrainState(params, tx.init(params))
+
+
+def _per_example(values: jax.Array, batch_size: int, what: str) -> jax.Array:
+    """Trace-time check (free at run time): one value per example, so the mask can weight
+    them; a scalar would silently count the padding of the last batch."""
+    if values.shape != (batch_size,):
+        raise ArgumentError(
+            f"{what} must return one value per example (shape [{batch_size}]), got shape "
+            f"{tuple(values.shape)}: drop the final mean/sum (the step averages over the mask)"
+        )
+    return values
+
+
+def batch_sums(y_hat: jax.Array, batch: Batch, loss: Loss, metrics: Metrics | None) -> Sums:
+    """Masked sums of the per-example loss and metrics, plus the example count.
+
+    Sums (not means) so that epochs and evaluations weight every example equally;
+    `summarize` divides by `count` at the end.
+    """
+    weights = batch.mask.astype(jnp.float32)
+    B = batch.mask.shape[0]
+    per_example = _per_example(loss(y_hat, batch.y), B, "the loss")
+    sums = {"count": weights.sum(), "loss": (per_example * weights).sum()}
+    if metrics is not None:
+        for name, values in metrics(y_hat, batch.y).items():
+            values = _per_example(values, B, f"the metric {name!r}")
+            sums[name] = (values.astype(jnp.float32) * weights).sum()
+    return sums
+
+
+KEPT_AS_IS = ("count", FIRST)  # already a count, or already a mean
+
+
+def summarize(sums: dict[str, Any]) -> dict[str, Any]:
+    """Means per example from the sums of `batch_sums` (count and the epoch's first-batch
+    loss are kept as they are)."""
+    count = sums["count"]
+    return {k: (v if k in KEPT_AS_IS else v / count) for k, v in sums.items()}
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainStep:
+    """`step(state, batch) -> (state, sums)`: a plain, traceable function as a value that
+    also says what it trains (fit checks labels against `apply`'s outputs).
+
+    Not compiled by itself: an `Epoch` scans it inside one program; to call it alone,
+    `jax.jit(step, donate_argnums=0)`; for a stack of states, `jax.vmap(step, (0, None))`.
+    """
+
+    apply: Apply
+    loss: Loss
+    tx: optax.GradientTransformation
+    metrics: Metrics | None = None
+    penalty: Callable[[Params], jax.Array] | None = None
+
+    def objective(self, params: Params, batch: Batch) -> tuple[jax.Array, Sums]:
+        """The mean loss over the batch's unmasked examples plus `penalty(params)`, and the
+        batch's sums (of the loss alone: the penalty is not part of the reported loss)."""
+        y_hat = self.apply(params, batch.X, key=batch.key)
+        sums = batch_sums(y_hat, batch, self.loss, self.metrics)
+        objective = sums["loss"] / jnp.maximum(sums["count"], 1.0)
+        if self.penalty is not None:
+            objective = objective + self.penalty(params)
+        return objective, sums
+
+    def __call__(self, state: TrainState, batch: Batch) -> tuple[TrainState, Sums]:
+        grads, sums = jax.grad(self.objective, has_aux=True)(state.params, batch)
+        updates, opt_state = self.tx.update(grads, state.opt_state, state.params)
+        return TrainState(optax.apply_updates(state.params, updates), opt_state), sums
+
+
+def make_train_step(
+    apply: Apply,
+    loss: Loss,
+    tx: optax.GradientTransformation,
+    metrics: Metrics | None = None,
+    *,
+    penalty: Callable[[Params], jax.Array] | None = None,
+) -> TrainStep:
+    """The step for model `apply(params, X, *, key=None)` (a key-less `apply(params, X)`
+    works too), per-example `loss(y_hat, y)`, optimizer `tx` and per-example `metrics`.
+    The gradient is of the mean loss over the batch's unmasked examples plus
+    `penalty(params)` when given (a regularizer such as `regularization.l2_penalty(3.0)`)."""
+    checks.callable_(apply, "apply")
+    checks.callable_(loss, "loss")
+    check_tx(tx)
+    if metrics is not None:
+        checks.callable_(metrics, "metrics")
+    if penalty is not None:
+        checks.callable_(penalty, "penalty")
+    return TrainStep(takes_key(apply), loss, tx, metrics, penalty)

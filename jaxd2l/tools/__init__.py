@@ -1,0 +1,3 @@
+"""Tools around the library: the offline bundle, the accelerator check, the multi-process
+launcher and the benchmark.
+"""

@@ -1,0 +1,156 @@
+"""The reference rows: jaxd2l against d2l's PyTorch code (experiments/reference_pytorch.py),
+same data, same machine, several seeds; torch runs in a child process without JAX."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+
+import jax
+import numpy as np
+
+from jaxd2l.chapters.classification import scratch_loss, train_classifier
+from jaxd2l.core.model import Model
+from jaxd2l.core.optim import sgd
+from jaxd2l.models import mlp, softmax
+
+
+def jax_model(model: str) -> Model:
+    return softmax.model() if model == "softmax" else mlp.model((784, 256, 10))
+
+
+def summarize_runs(histories: list[list[dict]], compile_s: list[float] | None = None) -> dict:
+    accs = [h[-1]["test_acc"] for h in histories]
+    seconds = [r["seconds"] for h in histories for r in h]
+    out = {
+        "test_acc_median": statistics.median(accs),
+        "test_acc_min": min(accs),
+        "test_acc_max": max(accs),
+        "test_acc": accs,
+        "train_loss_median": statistics.median(h[-1]["train_loss"] for h in histories),
+        "epoch_s_median": statistics.median(seconds),
+    }
+    if compile_s is not None:
+        out["compile_s_first"] = compile_s[0]
+    return out
+
+
+def run_jax(model: str, train, test, *, seeds: int, epochs: int, batch_size: int, lr: float):
+    """jaxd2l's scratch model over seeds 0..seeds-1, keys as a CLI run with that seed."""
+    histories, compiles = [], []
+    for seed in range(seeds):
+        result = train_classifier(
+            jax_model(model),
+            sgd(lr),
+            scratch_loss(),
+            train,
+            test,
+            epochs=epochs,
+            batch_size=batch_size,
+            key=jax.random.key(seed),
+        )
+        histories.append(result.history)
+        compiles.append(result.timing["compile_s"])
+    return summarize_runs(histories, compiles)
+
+
+def save_for_torch(path: str, train, test) -> None:
+    np.savez(
+        path, train_images=train[0], train_labels=train[1], test_images=test[0], test_labels=test[1]
+    )
+
+
+def run_torch(
+    model: str,
+    data_path: str,
+    tmp: str,
+    *,
+    seeds: int,
+    epochs: int,
+    batch_size: int,
+    lr: float,
+    workers: int,
+) -> tuple[dict, dict]:
+    """d2l's PyTorch code in a child process without JAX; (summary, torch info)."""
+    histories = []
+    for seed in range(seeds):
+        out = os.path.join(tmp, f"{model}-{seed}.json")
+        cmd = [
+            sys.executable,
+            "-m",
+            "experiments.reference_pytorch",
+            data_path,
+            model,
+            "--epochs",
+            str(epochs),
+            "--batch-size",
+            str(batch_size),
+            "--lr",
+            str(lr),
+            "--seed",
+            str(seed),
+            "--workers",
+            str(workers),
+            "--out",
+            out,
+        ]
+        subprocess.run(cmd, check=True)
+        with open(out) as fh:
+            result = json.load(fh)
+        histories.append(result["history"])
+    return summarize_runs(histories), {"version": result["torch"], "threads": result["threads"]}
+
+
+def compare(
+    data: dict, notes: list[str], *, torch: bool, workers: int, progress, **settings
+) -> dict:
+    """jaxd2l and, when `torch` is asked for and installed, d2l's PyTorch code on the same
+    data; `settings` are seeds, epochs, batch_size and lr. A missing torch adds a note."""
+    train_np, test_np = data["fashion"]
+    train, test = jax.device_put(train_np), jax.device_put(test_np)
+    use_torch = torch and importlib.util.find_spec("torch") is not None
+    if torch and not use_torch:
+        notes.append("torch is not installed: PyTorch reference rows skipped (pip install torch)")
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        data_path = os.path.join(tmp, "fashion_mnist.npz")
+        if use_torch:
+            save_for_torch(data_path, train_np, test_np)
+        for model in ("softmax", "mlp"):
+            progress(f"reference: {model}")
+            results[model] = {"jaxd2l": run_jax(model, train, test, **settings)}
+            if use_torch:
+                summary, _ = run_torch(model, data_path, tmp, workers=workers, **settings)
+                results[model]["d2l PyTorch"] = summary
+    return results
+
+
+def table(results: dict) -> str:
+    lines = [
+        "| model | framework | test acc median [min, max] | train loss | s/epoch | PyTorch / JAX |",
+        "|---|---|---|---|---|---|",
+    ]
+    for model, by_fw in results.items():
+        for fw, r in by_fw.items():
+            ratio = ""
+            if fw == "jaxd2l" and "d2l PyTorch" in by_fw:
+                ratio = f"{by_fw['d2l PyTorch']['epoch_s_median'] / r['epoch_s_median']:.1f}x"
+            lines.append(
+                f"| {model} | {fw} | {r['test_acc_median']:.4f} [{r['test_acc_min']:.4f}, "
+                f"{r['test_acc_max']:.4f}] | {r['train_loss_median']:.4f} | "
+                f"{r['epoch_s_median']:.3f} | {ratio} |"
+            )
+    return "\n".join(lines)
+
+
+def brief(summary: dict) -> str:
+    return (
+        f"test acc median {summary['test_acc_median']:.4f} "
+        f"[{summary['test_acc_min']:.4f}, {summary['test_acc_max']:.4f}], "
+        f"{summary['epoch_s_median']:.3f} s/epoch"
+    )

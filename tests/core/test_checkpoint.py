@@ -1,0 +1,172 @@
+"""Checkpoints (orbax) and exact resume: a run killed mid-way and resumed ends where a run
+never interrupted ends."""
+
+import os
+import shutil
+import signal
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+from jaxd2l.core.checkpoint import Checkpointer, CheckpointError
+from jaxd2l.core.optim import sgd
+from jaxd2l.core.step import init_state, make_train_step
+from jaxd2l.models import linear, softmax
+
+
+def test_state_round_trips_with_namedtuples_and_typed_keys(tmp_path):
+    tx = optax.adam(0.01)
+    state = init_state(softmax.init(jax.random.key(0), 6, 3), tx)
+    key = jax.random.key(7)
+    ckpt = Checkpointer(str(tmp_path), flags={"lr": 0.01})
+    ckpt.save(1, state, key, [{"epoch": 1, "train_loss": 0.5}])
+    ckpt.close()
+    again = Checkpointer(str(tmp_path), flags={"lr": 0.01}, resume=True)
+    restored, next_epoch, history = again.restore(state, key)
+    assert next_epoch == 1 and history == [{"epoch": 1, "train_loss": 0.5}]
+    assert type(restored.opt_state[0]) is type(state.opt_state[0])  # ScaleByAdamState
+    assert jax.tree.structure(restored) == jax.tree.structure(state)
+    for a, b in zip(jax.tree.leaves(restored), jax.tree.leaves(state), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_resuming_refuses_other_flags_and_overwriting_needs_resume(tmp_path):
+    state = init_state(linear.init(jax.random.key(0), 2), sgd(0.1))
+    ckpt = Checkpointer(str(tmp_path), flags={"lr": 0.1, "epochs": 5})
+    ckpt.save(2, state, jax.random.key(0), [])
+    ckpt.close()
+    with pytest.raises(CheckpointError, match="pass --resume"):
+        Checkpointer(str(tmp_path), flags={"lr": 0.1, "epochs": 5})
+    other = Checkpointer(str(tmp_path), flags={"lr": 0.2, "epochs": 5}, resume=True)
+    with pytest.raises(CheckpointError, match="lr: checkpoint 0.1, now 0.2"):
+        other.restore(state, jax.random.key(0))
+    fresh = Checkpointer(str(tmp_path / "empty"), flags={}, resume=True)
+    assert fresh.restore(state, jax.random.key(0)) is None  # nothing saved: start at epoch 1
+    (tmp_path / "a-file").write_text("")
+    with pytest.raises(CheckpointError, match="is a file"):
+        Checkpointer(str(tmp_path / "a-file"), flags={})
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_stop_during_a_save_waits_for_the_whole_checkpoint(sig, tmp_path):
+    # a KeyboardInterrupt inside orbax's event loop left half a checkpoint, never-awaited
+    # coroutines and threads that could abort the interpreter at exit
+    state = init_state(softmax.init(jax.random.key(0)), sgd(0.1))
+    key = jax.random.key(1)
+    received = []
+    previous = signal.signal(sig, lambda signum, frame: received.append(signum))
+    try:
+        with Checkpointer(str(tmp_path), flags={}) as checkpointer:
+            original = checkpointer.manager.save
+
+            def save_stopped_midway(*args, **kwargs):
+                os.kill(os.getpid(), sig)  # arrives while orbax writes
+                time.sleep(0.05)
+                assert received == [], "the signal reached the handler during the save"
+                return original(*args, **kwargs)
+
+            checkpointer.manager.save = save_stopped_midway
+            checkpointer.save(1, state, key, [])
+            assert received == [sig], "held, then delivered once the save was whole"
+            assert checkpointer.latest_epoch() == 1
+        assert signal.getsignal(sig) is not None and received == [sig]
+    finally:
+        signal.signal(sig, previous)
+    resumed = Checkpointer(str(tmp_path), flags={}, resume=True)
+    for a, b in zip(
+        jax.tree.leaves(resumed.restore(state, key)[0]), jax.tree.leaves(state), strict=True
+    ):
+        np.testing.assert_array_equal(a, b)
+    resumed.close()
+
+
+def _truncate(path):
+    with open(path, "r+b") as fh:
+        fh.truncate(max(os.path.getsize(path) // 2, 1) - 1)
+
+
+def _largest(folder):
+    files = [os.path.join(d, f) for d, _, fs in os.walk(folder) for f in fs]
+    return max(files, key=os.path.getsize)
+
+
+DAMAGE = {
+    "truncated metadata": lambda step: _truncate(os.path.join(step, "meta", "metadata")),
+    "truncated arrays": lambda step: _truncate(_largest(os.path.join(step, "state"))),
+    "a missing file": lambda step: os.remove(os.path.join(step, "state", "_METADATA")),
+    # a kill -9 during the write: orbax writes into a temporary folder, renamed when whole
+    "a write never finished": lambda step: os.rename(step, f"{step}.orbax-checkpoint-tmp-99"),
+    "an emptied step folder": lambda step: [
+        shutil.rmtree(os.path.join(step, d))
+        for d in os.listdir(step)
+        if os.path.isdir(os.path.join(step, d))
+    ],
+}
+
+
+def _regression_fit(epochs, checkpoint=None, other_model=False, **kwargs):
+    from jaxd2l.core.epoch import make_epoch
+    from jaxd2l.core.fit import fit
+    from jaxd2l.data.synthetic import synthetic_regression
+    from jaxd2l.nn.losses import squared_loss
+
+    X, y = synthetic_regression(jax.random.key(0), num_examples=64)
+    tx = optax.sgd(0.01, momentum=0.9)
+    params = linear.model(2).init(jax.random.key(1))
+    if other_model:  # another model's params: one more leaf
+        params = {**params, "scale": jnp.ones(())}
+    epoch = make_epoch(make_train_step(linear.apply, squared_loss, tx), 16)
+    return fit(
+        init_state(params, tx),
+        epoch,
+        (X, y),
+        jax.random.key(2),
+        epochs,
+        checkpoint=checkpoint,
+        **kwargs,
+    )
+
+
+@pytest.mark.parametrize("damage", sorted(DAMAGE))
+def test_a_damaged_newest_step_is_skipped_and_the_run_ends_the_same(damage, tmp_path, capsys):
+    whole = _regression_fit(6)
+    with Checkpointer(str(tmp_path), flags={"run": 1}) as ckpt:
+        _regression_fit(4, ckpt)  # saves epochs 2, 3, 4 (the last 3 kept)
+    DAMAGE[damage](str(tmp_path / "4"))
+    with Checkpointer(str(tmp_path), flags={"run": 1}, resume=True) as ckpt:
+        resumed = _regression_fit(6, ckpt)
+    err = capsys.readouterr().err
+    if damage == "a write never finished":  # never a step: nothing to warn about
+        assert "damaged" not in err
+    else:
+        assert "the checkpoint after epoch 4" in err and "damaged" in err
+        assert err.count("\n") == 1
+    for a, b in zip(jax.tree.leaves(whole.state), jax.tree.leaves(resumed.state), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert [r["epoch"] for r in resumed.history] == [1, 2, 3, 4, 5, 6]
+
+
+def test_no_whole_step_is_one_error_naming_each(tmp_path):
+    with Checkpointer(str(tmp_path), flags={}) as ckpt:
+        _regression_fit(2, ckpt)
+    for step in ("1", "2"):
+        DAMAGE["truncated metadata"](str(tmp_path / step))
+    with Checkpointer(str(tmp_path), flags={}, resume=True) as ckpt:
+        with pytest.raises(CheckpointError, match=r"no whole checkpoint in .*epoch 2: .*epoch 1"):
+            _regression_fit(3, ckpt)
+
+
+def test_another_model_and_more_epochs_than_asked_are_refused_by_name(tmp_path):
+    with Checkpointer(str(tmp_path), flags={}) as ckpt:
+        _regression_fit(3, ckpt)
+    with Checkpointer(str(tmp_path), flags={}, resume=True) as ckpt:
+        refused = r"another model .*\.params\['scale'\]: checkpoint None"
+        with pytest.raises(CheckpointError, match=refused):
+            _regression_fit(5, ckpt, other_model=True)
+    with pytest.raises(CheckpointError, match="trained 3 epochs, more than the 2 asked for"):
+        _regression_fit(2, str(tmp_path))  # a path works as checkpoint= too
+    assert len(_regression_fit(4, str(tmp_path)).history) == 4

@@ -1,0 +1,101 @@
+"""The three drivers (Python loop over a jitted step, scanned epochs, the whole run as one
+program) train to the same parameters and report the same history."""
+
+import jax
+import numpy as np
+import pytest
+
+from jaxd2l.core import drivers
+from jaxd2l.core.epoch import make_epoch, make_evaluate
+from jaxd2l.core.fit import fit
+from jaxd2l.core.keys import run_keys
+from jaxd2l.core.optim import sgd
+from jaxd2l.core.step import init_state, make_train_step
+from jaxd2l.data import fashion_mnist as fm
+from jaxd2l.models import mlp
+from jaxd2l.nn.losses import cross_entropy
+from jaxd2l.nn.metrics import classification_metrics
+
+
+def setup(fake_fashion_mnist):
+    _, arrays = fake_fashion_mnist
+    tx = sgd(0.1)
+    state = init_state(mlp.init(jax.random.key(0), (784, 16, 10)), tx)
+    step = make_train_step(mlp.apply, cross_entropy, tx, classification_metrics)
+    run_epoch = make_epoch(step, 64, prepare=fm.scale_images)  # 300 = 4 x 64 + 44 padded
+    evaluate = make_evaluate(
+        mlp.apply, cross_entropy, classification_metrics, prepare=fm.scale_images
+    )
+    return state, run_epoch, arrays["train"], arrays["test"], evaluate
+
+
+def test_three_drivers_reach_the_same_parameters(fake_fashion_mnist):
+    state, run_epoch, data, test, evaluate = setup(fake_fashion_mnist)
+    key = jax.random.key(1)
+    scanned = fit(state, run_epoch, data, key, 3, evaluate=evaluate, test=test)
+    whole = drivers.fit_whole_run(state, run_epoch, data, key, 3, evaluate=evaluate, test=test)
+    python = drivers.fit_python_loop(state, run_epoch, data, key, 3)
+    for other in (whole, python):
+        pairs = zip(jax.tree.leaves(scanned.params), jax.tree.leaves(other.params), strict=True)
+        for a, b in pairs:
+            np.testing.assert_allclose(a, b, atol=1e-6)
+        for r, s in zip(scanned.history, other.history, strict=True):
+            assert r["train_loss"] == pytest.approx(s["train_loss"], rel=1e-5)
+            assert r["train_acc"] == pytest.approx(s["train_acc"], abs=1e-6)
+    for r, s in zip(scanned.history, whole.history, strict=True):
+        assert r["test_acc"] == pytest.approx(s["test_acc"], abs=1e-6)
+
+
+def test_drivers_check_their_arguments(fake_fashion_mnist):
+    state, run_epoch, data, test, evaluate = setup(fake_fashion_mnist)
+    with pytest.raises(ValueError, match="evaluate and test go together"):
+        drivers.fit_whole_run(state, run_epoch, data, jax.random.key(0), 1, evaluate=evaluate)
+    with pytest.raises(TypeError, match="epochs must be an integer"):
+        drivers.fit_python_loop(state, run_epoch, data, jax.random.key(0), 2.0)
+
+
+@pytest.mark.slow
+def test_eight_seeds_in_one_program_equal_eight_separate_runs(fake_fashion_mnist):
+    _, arrays = fake_fashion_mnist
+    model, tx = mlp.model((784, 16, 10)), sgd(0.1)
+    step = make_train_step(model.apply, cross_entropy, tx, classification_metrics)
+    epoch = make_epoch(step, 64, prepare=fm.scale_images)
+    evaluate = make_evaluate(
+        model.apply, cross_entropy, classification_metrics, prepare=fm.scale_images
+    )
+    run = drivers.make_train(model.init, tx, epoch, 2, evaluate)
+    (X, y), test = jax.device_put(arrays["train"]), jax.device_put(arrays["test"])
+    roots = jax.random.split(jax.random.key(0), 8)
+    states, (train_sums, test_sums) = jax.jit(jax.vmap(run, in_axes=(0, None, None, None)))(
+        roots, X, y, test
+    )
+    assert train_sums["loss"].shape == (8, 2)  # [seeds, epochs]
+    for i in (0, 3, 7):
+        alone, (sums, _) = jax.jit(run)(roots[i], X, y, test)
+        for a, b in zip(jax.tree.leaves(alone.params), jax.tree.leaves(states.params), strict=True):
+            np.testing.assert_allclose(a, b[i], atol=1e-6)
+        np.testing.assert_allclose(sums["loss"], train_sums["loss"][i], rtol=1e-6)
+    # one run of the key is what fit does with that key's named keys
+    keys = run_keys(roots[3])
+    fitted = fit(init_state(model.init(keys.init), tx), epoch, (X, y), keys.train, 2)
+    for a, b in zip(jax.tree.leaves(fitted.params), jax.tree.leaves(states.params), strict=True):
+        np.testing.assert_allclose(a, b[3], atol=1e-6)
+    with pytest.raises(ValueError, match="pass test="):
+        run(roots[0], X, y)
+
+
+def test_the_whole_run_takes_a_hand_written_epoch_and_the_python_loop_does_not(
+    fake_fashion_mnist,
+):
+    state, run_epoch, data, test, evaluate = setup(fake_fashion_mnist)
+
+    def my_epoch(state, X, y, key):
+        return run_epoch.run(state, X, y, key)
+
+    key = jax.random.key(1)
+    mine = drivers.fit_whole_run(state, my_epoch, data, key, 2)
+    ours = drivers.fit_whole_run(state, run_epoch, data, key, 2)
+    for a, b in zip(jax.tree.leaves(mine.params), jax.tree.leaves(ours.params), strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-6)
+    with pytest.raises(TypeError, match="needs an Epoch"):
+        drivers.fit_python_loop(state, my_epoch, data, key, 2)

@@ -1,0 +1,74 @@
+"""jaxd2l/__init__.py: the front door. Importing it has no side effects and loads neither
+tfds, matplotlib nor orbax; the README's example needs three import lines and runs."""
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+import jaxd2l as d2l
+from jaxd2l.data import fashion_mnist_source as source
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+HEAVY = ("tensorflow_datasets", "matplotlib", "orbax")
+
+
+def loaded_after(code: str) -> list[str]:
+    probe = f"import sys; {code}; print(*[m for m in {HEAVY!r} if m in sys.modules])"
+    out = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    return out.stdout.split()
+
+
+@pytest.mark.slow
+def test_import_and_help_load_nothing_heavy():
+    assert loaded_after("import jaxd2l") == []
+    for name in ("mlp", "softmax_regression", "hparam_search", "benchmark"):
+        help_ = (
+            "import contextlib, io, runpy; sys.argv = ['x', '--help']; "
+            "out = contextlib.redirect_stdout(io.StringIO()); out.__enter__(); "
+            f"exec('try: runpy.run_module(\\'experiments.{name}\\', run_name=\\'__main__\\')"
+            "\\nexcept SystemExit: pass'); out.__exit__(None, None, None)"
+        )
+        assert loaded_after(help_) == [], name
+
+
+def test_the_front_door_names_and_lazy_submodules():
+    for name in (
+        "Model",
+        "TrainState",
+        "Batch",
+        "Epoch",
+        "init_state",
+        "make_train_step",
+        "make_epoch",
+        "make_evaluate",
+        "fit",
+        "fit_whole_run",
+        "make_train",
+        "sgd",
+        "run_keys",
+        "with_seeds",
+        "with_learning_rates",
+    ):
+        assert name in d2l.__all__ and getattr(d2l, name) is not None
+    assert d2l.losses.cross_entropy is not None and d2l.fashion_mnist.LABELS[0] == "t-shirt"
+
+
+@pytest.mark.slow
+def test_the_readme_example_runs_from_three_import_lines(fake_fashion_mnist, monkeypatch):
+    folder, _ = fake_fashion_mnist
+    readme = open(os.path.join(ROOT, "README.md")).read()
+    section = readme[readme.index("## Using the library") :]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    imports = [line for line in code.splitlines() if re.match(r"(import|from) \S", line)]
+    assert len(imports) <= 3, imports
+    monkeypatch.setenv(source.ENV_DIR, folder)
+    scope: dict = {}
+    exec(compile(code, "README.md", "exec"), scope)
+    assert len(scope["result"].history) == 10
+    assert scope["train_sums"]["loss"].shape == (8, 10)

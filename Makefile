@@ -54,9 +54,11 @@ tools:
 run: setup data
 	$(BIN)/python -m experiments.softmax_regression
 
+# ruff, and the layer contract in pyproject.toml: imports only go down the folders.
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 test: setup data browser tools lint
 	$(BIN)/python -m pytest

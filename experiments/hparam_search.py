@@ -49,10 +49,10 @@ from jaxd2l.search.bayes import SAMPLERS, open_study, run_bayes_search, search_s
 from jaxd2l.search.loop import best_so_far, run_search
 from jaxd2l.search.trials import (
     Trial,
+    accuracy_on,
     grid,
     group_trials,
     random_trials,
-    test_accuracy,
     validation_split,
     vmap_speed,
 )
@@ -221,7 +221,7 @@ def main(config: Config) -> dict:
             )
         run.record["timing"]["search_s"] = time.perf_counter() - t0
         best = result.best
-        test_acc = test_accuracy(result.best_params, test)
+        test_acc = accuracy_on(result.best_params, test)
         if run.primary:
             search_figures.save_trials(result.rows, run.file("trials.png"))
         groups = group_trials([Trial(r["lr"], r["hidden"], r["batch_size"]) for r in result.rows])

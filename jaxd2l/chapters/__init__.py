@@ -2,3 +2,7 @@
 backprop and the computational graph, numerical stability, piecewise linearity,
 distribution shift, house prices.
 """
+
+from jaxd2l.core.lazy import submodule_getattr
+
+__getattr__ = submodule_getattr(__name__)

@@ -28,10 +28,10 @@ from jaxd2l.core.batching import epoch_indices
 from jaxd2l.core.divergence import check_divergence
 from jaxd2l.core.epoch import Epoch, RunEpoch, make_gather
 from jaxd2l.core.errors import ArgumentError, ArgumentTypeError
-from jaxd2l.core.fit import FitResult, _host_means, parallel_of, start_run
+from jaxd2l.core.fit import FitResult, host_means, parallel_of, prepare_run
 from jaxd2l.core.keys import batch_key, epoch_key, run_keys
 from jaxd2l.core.model import Params
-from jaxd2l.core.step import Batch, TrainState, init_state
+from jaxd2l.core.step import FIRST_BATCH_LOSS, Batch, TrainState, init_state
 
 
 def _records(train_sums, test_sums, epochs: int, parallel) -> list[dict]:
@@ -43,9 +43,9 @@ def _records(train_sums, test_sums, epochs: int, parallel) -> list[dict]:
     )
     history = []
     for e in range(epochs):
-        record = {"epoch": e + 1, **_host_means({k: v[e] for k, v in train_sums.items()}, "train")}
+        record = {"epoch": e + 1, **host_means({k: v[e] for k, v in train_sums.items()}, "train")}
         if test_sums is not None:
-            record.update(_host_means({k: v[e] for k, v in test_sums.items()}, "test"))
+            record.update(host_means({k: v[e] for k, v in test_sums.items()}, "test"))
         history.append(record)
     return history
 
@@ -111,7 +111,7 @@ def fit_whole_run(
     without per-epoch seconds (the run is timed as a whole: `timing["run_s"]`). The same
     divergence rule as `fit`, applied to the records afterwards: `DivergedError` at the
     first epoch that breaks it, with the history up to there."""
-    state, (X, y), key, epochs, test = start_run(
+    state, (X, y), key, epochs, test = prepare_run(
         state, run_epoch, train, key, epochs, evaluate, test
     )
     t0 = time.perf_counter()
@@ -149,7 +149,7 @@ def fit_python_loop(
             "fit_python_loop needs an Epoch from make_epoch (it calls the epoch's step once "
             f"per batch), got {type(run_epoch).__name__}"
         )
-    state, (X, y), key, epochs, _ = start_run(state, run_epoch, train, key, epochs, None, None)
+    state, (X, y), key, epochs, _ = prepare_run(state, run_epoch, train, key, epochs, None, None)
     if run_epoch.parallel is not None:
         raise ArgumentError("fit_python_loop runs on one device: use loop.fit for data parallel")
     step_fn, prepare = run_epoch.step, run_epoch.prepare or (lambda X: X)
@@ -186,8 +186,8 @@ def fit_python_loop(
                 first = float(total["loss"] / jnp.maximum(total["count"], 1.0))
         jax.block_until_ready((state, total))
         epoch_s.append(time.perf_counter() - t0)
-        history.append({"epoch": epoch + 1, **_host_means(total, "train"), "seconds": epoch_s[-1]})
-        history[-1][f"train_{divergence.FIRST}"] = first
+        history.append({"epoch": epoch + 1, **host_means(total, "train"), "seconds": epoch_s[-1]})
+        history[-1][f"train_{FIRST_BATCH_LOSS}"] = first
         check_divergence(history, divergence_factor)
     timing = {"compile_s": compile_s, "epoch_s": epoch_s, "total_s": time.perf_counter() - t_start}
     return FitResult(state, history, timing)

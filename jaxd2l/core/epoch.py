@@ -18,12 +18,11 @@ import jax
 
 from jaxd2l.core import checks
 from jaxd2l.core.batching import epoch_indices
-from jaxd2l.core.divergence import FIRST
 from jaxd2l.core.errors import ArgumentTypeError
 from jaxd2l.core.keys import batch_key
 from jaxd2l.core.model import Apply, takes_key
 from jaxd2l.core.parallel import DataParallel
-from jaxd2l.core.step import Batch, Loss, Metrics, Sums, TrainState, batch_sums
+from jaxd2l.core.step import FIRST_BATCH_LOSS, Batch, Loss, Metrics, Sums, TrainState, batch_sums
 
 Prepare = Callable[[jax.Array], jax.Array]
 RunEpoch = Callable[[TrainState, jax.Array, jax.Array, jax.Array], tuple[TrainState, Sums]]
@@ -86,7 +85,7 @@ class Epoch:
             # the first batch's mean loss, before any update: the divergence rule's yardstick
             first = sums["loss"][0] / jax.numpy.maximum(sums["count"][0], 1.0)
             sums = jax.tree.map(lambda s: s.sum(axis=0), sums)
-            sums[FIRST] = first
+            sums[FIRST_BATCH_LOSS] = first
         return state, sums
 
     @functools.cached_property

@@ -11,7 +11,7 @@ import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import jax
 import numpy as np
@@ -38,7 +38,7 @@ class FitResult:
         return self.state.params
 
 
-def _host_means(sums, prefix: str, parallel=None) -> dict[str, Any]:
+def host_means(sums, prefix: str, parallel=None) -> dict[str, Any]:
     """Per-example means as floats (lists of floats, one per trial, for a vmapped step)."""
     means = summarize(sums)
     means = parallel.to_host(means) if parallel is not None else jax.device_get(means)
@@ -71,10 +71,24 @@ def compiled_epoch(run_epoch: RunEpoch):
     return run_epoch if hasattr(run_epoch, "lower") else jax.jit(run_epoch, donate_argnums=0)
 
 
-def start_run(state, run_epoch, train, key, epochs, evaluate, test):
+class PreparedRun(NamedTuple):
+    """A run's arguments checked and placed on the device(s), ready for a driver."""
+
+    state: TrainState
+    """A copy of the caller's state, which the driver may donate."""
+    train: tuple[jax.Array, jax.Array]
+    """The training pair (X, y) on the device(s)."""
+    key: jax.Array
+    """The run's training key, replicated where the run is data parallel."""
+    epochs: int
+    """The number of epochs, checked."""
+    test: tuple[jax.Array, jax.Array] | None
+    """The evaluation pair on the device(s), or None."""
+
+
+def prepare_run(state, run_epoch, train, key, epochs, evaluate, test) -> PreparedRun:
     """What every driver does first: check the arguments once (naming the one at fault),
-    then place the state (a copy the driver may donate), data and key on the device(s).
-    Returns (state, train, key, epochs, test)."""
+    then place the state (a copy the driver may donate), data and key on the device(s)."""
     epochs = checks.integer(epochs, "epochs", minimum=1)
     checks.key(key, "key")
     checks.callable_(run_epoch, "run_epoch")
@@ -86,7 +100,7 @@ def start_run(state, run_epoch, train, key, epochs, evaluate, test):
     if test is not None:
         _check_data(run_epoch, state, test, "test")
     state, train, key, test = place(parallel_of(run_epoch), state, train, key, test)
-    return state, train, key, epochs, test
+    return PreparedRun(state, train, key, epochs, test)
 
 
 def place(parallel, state, train, key, test):
@@ -136,7 +150,7 @@ def fit(
     (`jaxd2l.core.early_stopping.EarlyStopping`) the run stops once it says so; it holds the
     best epoch's parameters.
     """
-    state, (X, y), key, epochs, test = start_run(
+    state, (X, y), key, epochs, test = prepare_run(
         state, run_epoch, train, key, epochs, evaluate, test
     )
     if evaluate is not None and not hasattr(evaluate, "lower"):
@@ -222,10 +236,10 @@ def _fit(
         jax.block_until_ready((state, sums))
         seconds = time.perf_counter() - t0
         epoch_s.append(seconds)
-        record = {"epoch": epoch + 1, **_host_means(sums, "train", parallel), "seconds": seconds}
+        record = {"epoch": epoch + 1, **host_means(sums, "train", parallel), "seconds": seconds}
         if eval_fn is not None:
             t0 = time.perf_counter()
-            record.update(_host_means(eval_fn(state.params, *test), "test", parallel))
+            record.update(host_means(eval_fn(state.params, *test), "test", parallel))
             record["eval_seconds"] = time.perf_counter() - t0
         history.append(record)
         diverged = None

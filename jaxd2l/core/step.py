@@ -16,7 +16,6 @@ import jax.numpy as jnp
 import optax
 
 from jaxd2l.core import checks
-from jaxd2l.core.divergence import FIRST
 from jaxd2l.core.errors import ArgumentError, ArgumentTypeError
 from jaxd2l.core.model import Apply, Params, takes_key
 
@@ -78,14 +77,15 @@ def batch_sums(y_hat: jax.Array, batch: Batch, loss: Loss, metrics: Metrics | No
     return sums
 
 
-KEPT_AS_IS = ("count", FIRST)  # already a count, or already a mean
+FIRST_BATCH_LOSS = "first_batch_loss"  # the untrained model's loss, measured by the epoch
+NOT_AVERAGED = ("count", FIRST_BATCH_LOSS)  # already a count, or already a mean
 
 
 def summarize(sums: dict[str, Any]) -> dict[str, Any]:
     """Means per example from the sums of `batch_sums` (count and the epoch's first-batch
     loss are kept as they are)."""
     count = sums["count"]
-    return {k: (v if k in KEPT_AS_IS else v / count) for k, v in sums.items()}
+    return {k: (v if k in NOT_AVERAGED else v / count) for k, v in sums.items()}
 
 
 @dataclasses.dataclass(frozen=True)

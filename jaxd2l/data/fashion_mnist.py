@@ -154,7 +154,7 @@ def resize_images(images: np.ndarray | jax.Array, size: int | tuple[int, int]) -
     return jax.jit(lambda x: jax.lax.map(one, x, batch_size=1024))(jnp.asarray(images))
 
 
-def _finish(split, images, labels, resize, on_device, device):
+def _resize_and_place(split, images, labels, resize, on_device, device):
     if images.shape[1:] != (28, 28, 1) or len(images) != len(labels):
         raise IdxFormatError(f"cached {split} split has shape {images.shape}: delete the cache")
     if resize is not None:
@@ -181,7 +181,7 @@ def load_fashion_mnist(
     if split not in SPLITS:
         raise ArgumentError(f"split must be one of {SPLITS}, got {split!r}")
     images, labels = load_all(data_dir, cache_dir)[split]
-    return _finish(split, images, labels, resize, on_device, device)
+    return _resize_and_place(split, images, labels, resize, on_device, device)
 
 
 def load_train_test(
@@ -194,7 +194,7 @@ def load_train_test(
 ):
     """Both splits from one read: ((train_images, train_labels), (test_images, test_labels))."""
     splits = load_all(data_dir, cache_dir)
-    return tuple(_finish(s, *splits[s], resize, on_device, device) for s in SPLITS)
+    return tuple(_resize_and_place(s, *splits[s], resize, on_device, device) for s in SPLITS)
 
 
 def scale_images(images: jax.Array) -> jax.Array:

@@ -51,3 +51,7 @@ __all__ = [
     "write_csv",
     "write_json",
 ]
+
+from jaxd2l.core.lazy import submodule_getattr
+
+__getattr__ = submodule_getattr(__name__)

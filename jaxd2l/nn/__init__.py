@@ -1,1 +1,5 @@
 """Building blocks over arrays: activations, losses, metrics, regularization (d2l 3-4)."""
+
+from jaxd2l.core.lazy import submodule_getattr
+
+__getattr__ = submodule_getattr(__name__)

@@ -37,3 +37,7 @@ __all__ = [
     "save_loss_panels",
     "save_scatter",
 ]
+
+from jaxd2l.core.lazy import submodule_getattr
+
+__getattr__ = submodule_getattr(__name__)

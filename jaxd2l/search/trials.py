@@ -130,7 +130,7 @@ def group_trials(trials: Sequence[Trial]) -> dict[tuple[int, int], list[Trial]]:
     return groups
 
 
-def test_accuracy(params: Any, test: tuple[Any, Any]) -> float:
+def accuracy_on(params: Any, test: tuple[Any, Any]) -> float:
     """One trial's accuracy on a split of uint8 images (the chosen trial, on the test set)."""
     evaluate = make_evaluate(mlp.apply, cross_entropy, classification_metrics, prepare=scale_images)
     return float(summarize(evaluate(params, *map(jnp.asarray, test)))["acc"])

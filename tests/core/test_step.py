@@ -60,9 +60,18 @@ def test_jit_and_no_jit_steps_agree(key):
     def state():  # fresh buffers: the jitted step donates (deletes) the state it is given
         return init_state(linear.init(jax.random.key(1), 2), tx)
 
-    out_jit = make_train_step(linear.apply, squared_loss, tx)(state(), batch)
-    out_raw = make_train_step(linear.apply, squared_loss, tx)(state(), batch)
-    jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-6), out_jit, out_raw)
+    step = make_train_step(linear.apply, squared_loss, tx)
+    out_jit = jax.jit(step)(state(), batch)
+    out_raw = step(state(), batch)
+    with jax.disable_jit():  # the same step run op by op, not compiled
+        out_eager = step(state(), batch)
+    assert float(out_raw[1]["loss"]) > 0  # the step computed something to compare
+    for other in (out_raw, out_eager):
+        jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-6), out_jit, other)
+    moved = jax.tree.map(
+        lambda a, b: float(jnp.abs(a - b).max()), out_jit[0].params, state().params
+    )
+    assert max(jax.tree.leaves(moved)) > 0  # the update changed the parameters
 
 
 def test_masked_step_equals_step_on_the_smaller_batch(key):

@@ -1,5 +1,7 @@
 import json
 
+import jax
+import numpy as np
 import pytest
 
 from experiments import softmax_regression as exp
@@ -45,7 +47,9 @@ def test_one_epoch_smoke_run(impl, fake_fashion_mnist, tmp_path):
         assert (tmp_path / name).stat().st_size > 0
     saved = json.loads((tmp_path / "metrics.json").read_text())
     assert saved["status"] == "done" and "params" not in saved
-    assert result["params"] is not None
+    leaves = jax.tree.leaves(result["params"])
+    assert sorted(x.size for x in leaves) == [10, 7840]  # W [784, 10] and b [10], either impl
+    assert all(np.isfinite(np.asarray(x)).all() for x in leaves)
 
 
 def test_bad_label_smoothing_is_rejected():

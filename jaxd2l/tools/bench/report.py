@@ -9,7 +9,6 @@ from typing import Any
 import numpy as np
 
 from jaxd2l.plot import figure, save
-from jaxd2l.tools.bench.workloads import WORKLOADS
 
 
 def _g(x: float | None) -> str:
@@ -111,7 +110,7 @@ def markdown(device: dict, limits: dict | None, records: list[dict], notes: list
     return "\n\n".join(parts) + "\n"
 
 
-def _finish(ax, xlabel: str, ylabel: str, xbase: float = 10) -> None:
+def _label_axes(ax, xlabel: str, ylabel: str, xbase: float = 10) -> None:
     """Log-log axes with labels, a light grid and a small legend."""
     ax.set_xscale("log", base=xbase)
     ax.set_yscale("log")
@@ -135,7 +134,7 @@ def plot_throughput(records: list[dict], limits: dict, path: str) -> str:
         (line,) = ax.plot(b, [r["examples_per_s"] for r in rs], "o-", label=model)
         per_example = np.array([r["flops"] / r["batch_size"] for r in rs])
         ax.plot(b, limits["peak_flops"] / per_example, "--", color=line.get_color(), alpha=0.6)
-    _finish(ax, "batch size", "examples / s (dashed: matmul-rate limit)", xbase=2)
+    _label_axes(ax, "batch size", "examples / s (dashed: matmul-rate limit)", xbase=2)
     return save(fig, path)
 
 
@@ -155,7 +154,7 @@ def plot_roofline(records: list[dict], limits: dict, path: str) -> str:
             "o",
             label=model,
         )
-    _finish(ax, "arithmetic intensity (FLOPs / byte)", "achieved FLOP/s")
+    _label_axes(ax, "arithmetic intensity (FLOPs / byte)", "achieved FLOP/s")
     return save(fig, path)
 
 
@@ -170,8 +169,5 @@ def plot_trials(records: list[dict], path: str) -> str:
         (line,) = ax.plot(n, [r["trial_epochs_per_s"] for r in rs], "o-", label=f"{model} vmap")
         seq = rs[0]["sequential_trial_epochs_per_s"]
         ax.plot(n, [seq] * len(n), "--", color=line.get_color(), label=f"{model} sequential")
-    _finish(ax, "trials", "trial-epochs / s", xbase=2)
+    _label_axes(ax, "trials", "trial-epochs / s", xbase=2)
     return save(fig, path)
-
-
-MODEL_NAMES = tuple(WORKLOADS)

@@ -72,3 +72,37 @@ def test_the_readme_example_runs_from_three_import_lines(fake_fashion_mnist, mon
     exec(compile(code, "README.md", "exec"), scope)
     assert len(scope["result"].history) == 10
     assert scope["train_sums"]["loss"].shape == (8, 10)
+
+
+REACH_ALL = """
+import pathlib, random, sys
+import jaxd2l as d2l
+root = pathlib.Path(d2l.__file__).parent
+paths = sorted(
+    p.relative_to(root).with_suffix("").parts
+    for p in root.rglob("*.py")
+    if p.name not in ("__init__.py", "__main__.py")
+)
+order = sys.argv[1]
+if order == "reversed":
+    paths.reverse()
+elif order == "shuffled":
+    random.Random(0).shuffle(paths)
+for parts in paths:
+    obj = d2l
+    for part in parts:
+        obj = getattr(obj, part)
+    assert obj.__name__ == "jaxd2l." + ".".join(parts), obj
+for name in d2l.__all__:
+    getattr(d2l, name)
+print(len(paths))
+"""
+
+
+@pytest.mark.parametrize("order", ["sorted", "reversed", "shuffled"])
+def test_every_public_module_is_reachable_from_the_front_door_in_any_order(order):
+    out = subprocess.run(
+        [sys.executable, "-c", REACH_ALL, order], capture_output=True, text=True, timeout=240
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert int(out.stdout) > 60

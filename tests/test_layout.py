@@ -1,0 +1,85 @@
+"""The package's shape as checks: no module reaches into another's private names, files stay
+short, the formatter formats. (The layer contract itself is import-linter's, `make lint`.)"""
+
+import ast
+import pathlib
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+LIBRARY = sorted((ROOT / "jaxd2l").rglob("*.py"))
+EXPERIMENTS = sorted(p for p in (ROOT / "experiments").glob("*.py"))
+OURS = ("jaxd2l", "experiments")
+
+
+def private_uses(path: pathlib.Path) -> list[str]:
+    """`from ours import _name`, and `alias._name` where alias is one of our modules."""
+    tree = ast.parse(path.read_text(), str(path))
+    aliases, found = set(), []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(OURS):
+            for a in node.names:
+                if a.name.startswith("_"):
+                    found.append(f"{path.name}:{node.lineno} imports {node.module}.{a.name}")
+                aliases.add(a.asname or a.name)
+        elif isinstance(node, ast.Import):
+            for a in node.names:
+                if a.name.startswith(OURS):
+                    aliases.add(a.asname or a.name.split(".")[0])
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in aliases
+            and node.attr.startswith("_")
+            and not node.attr.startswith("__")
+        ):
+            found.append(f"{path.name}:{node.lineno} uses {node.value.id}.{node.attr}")
+    return found
+
+
+def test_no_module_uses_another_modules_private_names():
+    found = [use for path in LIBRARY + EXPERIMENTS for use in private_uses(path)]
+    assert found == []
+
+
+def test_the_private_name_check_finds_both_forms(tmp_path):
+    bad = tmp_path / "bad.py"
+    bad.write_text("from jaxd2l.core.fit import _hidden\nfrom jaxd2l import plot\nplot._save(1)\n")
+    assert len(private_uses(bad)) == 2
+
+
+@pytest.mark.parametrize(("files", "limit"), [(LIBRARY, 250), (EXPERIMENTS, 120)])
+def test_files_stay_short(files, limit):
+    exempt = {"reference_pytorch.py"}  # the PyTorch baseline, kept as the book writes it
+    long = {
+        str(p.relative_to(ROOT)): n
+        for p in files
+        if p.name not in exempt and (n := len(p.read_text().splitlines())) > limit
+    }
+    assert long == {}
+
+
+def test_the_formatter_formats():
+    skips = sum(
+        p.read_text().count("fmt: skip") for p in ROOT.glob("**/*.py") if ".venv" not in p.parts
+    )
+    assert skips <= 10
+
+
+def test_the_library_folders_are_the_layers():
+    folders = {
+        p.name for p in (ROOT / "jaxd2l").iterdir() if p.is_dir() and p.name != "__pycache__"
+    }
+    assert folders == {
+        "core",
+        "nn",
+        "models",
+        "data",
+        "chapters",
+        "search",
+        "plot",
+        "experiment",
+        "tools",
+    }
+    assert [p.name for p in (ROOT / "jaxd2l").glob("*.py")] == ["__init__.py"]

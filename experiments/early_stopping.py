@@ -16,13 +16,12 @@ import dataclasses
 
 import jax
 
-from jaxd2l.chapters.classification import classifier_epoch, scratch_loss
+from jaxd2l.chapters.classification import classifier_evaluate, scratch_loss, train_classifier
 from jaxd2l.core.early_stopping import EarlyStopping, noisy_labels
 from jaxd2l.core.errors import FlagError
-from jaxd2l.core.fit import fit
 from jaxd2l.core.keys import run_keys
 from jaxd2l.core.optim import sgd
-from jaxd2l.core.step import init_state, summarize
+from jaxd2l.core.step import summarize
 from jaxd2l.data import fashion_mnist as fm
 from jaxd2l.experiment import DataFlags, Run, SeedFlags, flag, run_cli
 from jaxd2l.models import mlp
@@ -52,19 +51,20 @@ def main(config: Config) -> dict:
         except ValueError as e:
             raise FlagError(f"--val-size: {e}") from None
         model, tx = mlp.model((784, config.hidden, 10)), sgd(config.lr)
-        epoch, evaluate = classifier_epoch(model.apply, tx, scratch_loss(), config.batch_size)
+        evaluate = jax.jit(classifier_evaluate(model.apply))
         results, runs = {}, {}
         for i, fraction in enumerate(config.noise):
             labels, _ = noisy_labels(jax.random.fold_in(keys.data, i), train[1], fraction)
             stop = EarlyStopping(config.patience)
-            result = fit(
-                init_state(model.init(keys.init), tx),
-                epoch,
+            result = train_classifier(
+                model,
+                tx,
+                scratch_loss(),
                 (train[0], labels),
-                keys.train,
-                config.epochs,
-                evaluate=evaluate,
-                test=val,
+                val,
+                epochs=config.epochs,
+                batch_size=config.batch_size,
+                key=keys.root,
                 early_stopping=stop,
                 divergence_factor=None,
             )

@@ -24,7 +24,15 @@ from jaxd2l.chapters.classification import optax_loss, scratch_loss
 from jaxd2l.core.keys import run_keys
 from jaxd2l.core.optim import sgd
 from jaxd2l.data import fashion_mnist as fm
-from jaxd2l.experiment import DataFlags, Run, TrainingFlags, flag, run_classifier, run_cli
+from jaxd2l.experiment import (
+    DataFlags,
+    Run,
+    TrainingFlags,
+    finish_classifier,
+    flag,
+    run_classifier,
+    run_cli,
+)
 from jaxd2l.models import mlp
 from jaxd2l.models.init import SCHEMES
 from jaxd2l.nn.activations import ACTIVATIONS
@@ -80,13 +88,12 @@ def main(config: Config) -> dict:
         run.record["architecture"] = "-".join(map(str, (784, *config.hidden, 10)))
         params = model.init(run_keys(config.seed).init)
         run.record["hidden_units_before"] = mlp.hidden_unit_spread(first_layer_weights(params))
-
-        def after(run, params, test):  # how alike the first layer's hidden units ended
-            run.record["hidden_units_after"] = mlp.hidden_unit_spread(first_layer_weights(params))
-            if config.activation in ("relu", "prelu"):
-                run.record["piecewise"] = piecewise_figure(run, model, params, test[0])
-
-        return run_classifier(run, config, model, tx, loss, after=after)
+        trained = run_classifier(run, config, model, tx, loss, params=params)
+        params = trained.result.params  # how alike the first layer's hidden units ended
+        run.record["hidden_units_after"] = mlp.hidden_unit_spread(first_layer_weights(params))
+        if config.activation in ("relu", "prelu"):
+            run.record["piecewise"] = piecewise_figure(run, model, params, trained.test[0])
+        return finish_classifier(run, model, trained)
 
 
 def piecewise_figure(run, model, params, images):

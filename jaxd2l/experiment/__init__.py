@@ -27,9 +27,17 @@ from jaxd2l.experiment.record import (
     write_csv,
     write_json,
 )
-from jaxd2l.experiment.runner import fit_and_record, run_classifier, training_setup
+from jaxd2l.experiment.runner import (
+    ClassifierRun,
+    finish_classifier,
+    fit_and_record,
+    run_callbacks,
+    run_classifier,
+    training_setup,
+)
 
 __all__ = [
+    "ClassifierRun",
     "DataFlags",
     "ExperimentConfig",
     "Run",
@@ -39,11 +47,13 @@ __all__ = [
     "check_config",
     "device_info",
     "enable_compilation_cache",
+    "finish_classifier",
     "fit_and_record",
     "flag",
     "jsonable",
     "output_dir",
     "parse_config",
+    "run_callbacks",
     "run_classifier",
     "run_cli",
     "start_backend",

@@ -8,7 +8,9 @@ with one line, no traceback; Ctrl-C or SIGTERM exits 130 saying how to resume.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
+import re
 import signal
 import sys
 import threading
@@ -19,7 +21,7 @@ import jax
 
 from jaxd2l.core.errors import FlagError, UserError
 from jaxd2l.data.fashion_mnist import cache_home
-from jaxd2l.experiment.flags import parse_config
+from jaxd2l.experiment.flags import flag_name, parse_config
 
 
 def enable_compilation_cache(path: str | None = None) -> None:
@@ -94,6 +96,21 @@ def _raise_terminated(signum, frame):
     raise Terminated()
 
 
+def in_flags(message: str, config_cls: type) -> str:
+    """A library error's argument names as the flags that set them, the one place the two
+    vocabularies meet: `batch_size` -> `--batch-size` (a name with an underscore, bare or in
+    backticks), `` `lr` `` -> `--lr` (a one-word name only in backticks, since it is also
+    a word)."""
+    if not dataclasses.is_dataclass(config_cls):
+        return message
+    for name in sorted((f.name for f in dataclasses.fields(config_cls)), key=len, reverse=True):
+        flag = flag_name(name)
+        message = message.replace(f"`{name}`", flag)
+        if "_" in name:
+            message = re.sub(rf"(?<![\w\-.]){re.escape(name)}(?![\w(])", flag, message)
+    return message
+
+
 def run_cli(main: Callable[[Any], dict], config_cls: type, argv: list[str] | None = None) -> None:
     """Parse flags, start the backend, set up the compilation cache, run `main`."""
     module = sys.modules.get(main.__module__)
@@ -106,10 +123,10 @@ def run_cli(main: Callable[[Any], dict], config_cls: type, argv: list[str] | Non
         enable_compilation_cache()
         main(config)
     except FlagError as e:
-        print(f"{prog or 'error'}: error: {e}", file=sys.stderr)
+        print(f"{prog or 'error'}: error: {in_flags(str(e), config_cls)}", file=sys.stderr)
         raise SystemExit(2) from None
     except UserError as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"error: {in_flags(str(e), config_cls)}", file=sys.stderr)
         raise SystemExit(1) from None
     except KeyboardInterrupt:
         print(f"interrupted: {_resume_hint(config)}", file=sys.stderr)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import jax
 import numpy as np
@@ -21,28 +21,28 @@ from jaxd2l.core.fit import FitResult, fit
 from jaxd2l.core.keys import run_keys
 from jaxd2l.core.model import Model
 from jaxd2l.core.parallel import DataParallel, make_mesh
-from jaxd2l.core.step import TrainState, init_state
+from jaxd2l.core.step import TrainState
 from jaxd2l.data import fashion_mnist as fm
 from jaxd2l.experiment.flags import NOT_RUN_IDENTITY, TrainingFlags
 from jaxd2l.experiment.record import Run
 from jaxd2l.plot import progress
 
 
-def training_setup(config: TrainingFlags):
+def training_setup(config: TrainingFlags, batch_size: int | None = None):
     """(parallel, checkpointer) for a training experiment from the shared flags.
 
     parallel is None on one device in one process (the chapters' path, unchanged), else a
-    `DataParallel` over `--devices`. The checkpointer (None without --checkpoint-dir)
-    identifies the run by its flags plus the number of devices."""
+    `DataParallel` over `--devices`, which must divide `batch_size` when one is given. The
+    checkpointer (None without --checkpoint-dir) identifies the run by its flags plus the
+    number of devices."""
     try:
         mesh = make_mesh(config.devices) if config.devices or jax.device_count() > 1 else None
     except ValueError as e:
-        raise FlagError(f"--devices: {e}") from None
+        raise FlagError(str(e)) from None
     parallel = DataParallel(mesh) if mesh is not None and mesh.size > 1 else None
-    batch_size = getattr(config, "batch_size", None)
     if parallel is not None and batch_size is not None:
         try:
-            parallel.check_batch_size(batch_size, "--batch-size")
+            parallel.check_batch_size(batch_size, "batch_size")
         except ValueError as e:
             raise FlagError(str(e)) from None
     checkpointer = None
@@ -67,6 +67,17 @@ def _once(action: Callable[[], None]) -> Callable[[dict], None]:
     return callback
 
 
+def run_callbacks(run: Run, epochs: int) -> list[Callable[[dict], None]]:
+    """What every training run does after each epoch: progress on process 0, the record
+    written, matplotlib loaded in the background once the programs are compiled."""
+    callbacks = [progress.default_progress(epochs)] if run.primary else []
+    callbacks.append(run.on_epoch)
+    if run.primary:  # the figures after training need matplotlib: load it while XLA trains
+        callbacks.append(_once(plot.preload))
+    run.record["processes"] = jax.process_count()
+    return callbacks
+
+
 def fit_and_record(
     run: Run,
     state: TrainState,
@@ -80,13 +91,8 @@ def fit_and_record(
     test: tuple[Any, Any] | None = None,
     stop_on_divergence: bool = True,
 ) -> FitResult:
-    """`loop.fit` with progress on process 0, every epoch into the run record, the
-    checkpointer closed on every path, and the timings recorded."""
-    callbacks = [progress.default_progress(epochs)] if run.primary else []
-    callbacks.append(run.on_epoch)
-    if run.primary:  # the figures after training need matplotlib: load it while XLA trains
-        callbacks.append(_once(plot.preload))
-    run.record["processes"] = jax.process_count()
+    """`fit` with the run's callbacks, the checkpointer closed on every path, and the
+    timings recorded."""
     with checkpoint or contextlib.nullcontext():
         result = fit(
             state,
@@ -96,7 +102,7 @@ def fit_and_record(
             epochs,
             evaluate=evaluate,
             test=test,
-            callbacks=callbacks,
+            callbacks=run_callbacks(run, epochs),
             checkpoint=checkpoint,
             divergence_factor=divergence.FACTOR if stop_on_divergence else None,
         )
@@ -104,46 +110,57 @@ def fit_and_record(
     return result
 
 
-def run_classifier(
-    run: Run,
-    config: Any,
-    model: Model,
-    tx,
-    loss: Callable,
-    after: Callable[[Run, Any, Any], None] | None = None,
-) -> dict[str, Any]:
-    """A Fashion-MNIST classifier run from its flags (`seed`, `data_dir`, `epochs`,
-    `batch_size` and the training flags): load the data onto the device, train, write
-    curves.png and predictions.png, and finish the run with final train loss/accuracy and
-    test accuracy. `after(run, params, test)` may add figures of the trained params first."""
-    parallel, checkpoint = training_setup(config)
+class ClassifierRun(NamedTuple):
+    """What `run_classifier` returns: the fit and the data it trained on."""
+
+    result: FitResult
+    """The trained state, the per-epoch history and the timings."""
+    train: tuple[Any, Any]
+    """The training pair (uint8 images, labels) as loaded."""
+    test: tuple[Any, Any]
+    """The test pair, for the figures."""
+
+
+def run_classifier(run: Run, config: Any, model: Model, tx, loss: Callable, *, params=None):
+    """Train a Fashion-MNIST classifier from its flags (`seed`, `data_dir`, `epochs`,
+    `batch_size` and the training flags) through `classification.train_classifier`, with
+    the run's progress, record and checkpoints. `params`: initial parameters the caller
+    already made (else from the seed's `keys.init`). Returns a `ClassifierRun`; the caller
+    draws what it wants from it and ends with `finish_classifier`."""
+    parallel, checkpoint = training_setup(config, config.batch_size)
     train, test = fm.load_train_test(data_dir=config.data_dir, on_device=parallel is None)
-    keys = run_keys(config.seed)
-    run_epoch, evaluate = classification.classifier_epoch(
-        model.apply, tx, loss, config.batch_size, parallel
-    )
     run.record["devices"] = parallel.num_devices if parallel is not None else 1
-    state = init_state(model.init(keys.init), tx)
-    result = fit_and_record(
-        run,
-        state,
-        run_epoch,
-        train,
-        keys.train,
-        config.epochs,
-        checkpoint=checkpoint,
-        evaluate=evaluate,
-        test=test,
-        stop_on_divergence=config.stop_on_divergence,
-    )
+    with checkpoint or contextlib.nullcontext():
+        result = classification.train_classifier(
+            model,
+            tx,
+            loss,
+            train,
+            test,
+            epochs=config.epochs,
+            batch_size=config.batch_size,
+            key=run_keys(config.seed).root,
+            params=params,
+            callbacks=run_callbacks(run, config.epochs),
+            parallel=parallel,
+            checkpoint=checkpoint,
+            divergence_factor=divergence.FACTOR if config.stop_on_divergence else None,
+        )
+    run.record["timing"].update(result.timing)
+    return ClassifierRun(result, train, test)
+
+
+def finish_classifier(run: Run, model: Model, trained: ClassifierRun) -> dict[str, Any]:
+    """Write curves.png and predictions.png and finish the run with the final train
+    loss/accuracy and test loss/accuracy; the record also carries the trained `params`
+    (for research callers; not written to metrics.json)."""
+    result = trained.result
     params = jax.device_get(result.params)
     if run.primary:
-        plot.save_curves(result.history, run.file("curves.png"), config.epochs)
+        plot.save_curves(result.history, run.file("curves.png"), len(result.history))
         classification.save_predictions(
-            model.apply, params, *map(np.asarray, test), run.file("predictions.png")
+            model.apply, params, *map(np.asarray, trained.test), run.file("predictions.png")
         )
-    if after is not None:
-        after(run, params, test)
     last = result.history[-1]
     final = {k: last[k] for k in ("train_loss", "train_acc", "test_loss", "test_acc")}
     summary = (
@@ -153,5 +170,5 @@ def run_classifier(
         f"compile {result.timing['compile_s']:.2f} s"
     )
     record = run.finish(final, summary)
-    record["params"] = params  # for research callers; not written to metrics.json
+    record["params"] = params
     return record

@@ -39,7 +39,7 @@ def test_resuming_refuses_other_flags_and_overwriting_needs_resume(tmp_path):
     ckpt = Checkpointer(str(tmp_path), flags={"lr": 0.1, "epochs": 5})
     ckpt.save(2, state, jax.random.key(0), [])
     ckpt.close()
-    with pytest.raises(CheckpointError, match="pass --resume"):
+    with pytest.raises(CheckpointError, match="pass `resume`"):
         Checkpointer(str(tmp_path), flags={"lr": 0.1, "epochs": 5})
     other = Checkpointer(str(tmp_path), flags={"lr": 0.2, "epochs": 5}, resume=True)
     with pytest.raises(CheckpointError, match="lr: checkpoint 0.1, now 0.2"):

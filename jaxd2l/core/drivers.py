@@ -28,9 +28,10 @@ from jaxd2l.core.batching import epoch_indices
 from jaxd2l.core.divergence import check_divergence
 from jaxd2l.core.epoch import Epoch, RunEpoch, make_gather
 from jaxd2l.core.errors import ArgumentError, ArgumentTypeError
-from jaxd2l.core.fit import FitResult, host_means, parallel_of, prepare_run
+from jaxd2l.core.fit import FitResult
 from jaxd2l.core.keys import batch_key, epoch_key, run_keys
 from jaxd2l.core.model import Params
+from jaxd2l.core.prepare import host_means, parallel_of, prepare_run
 from jaxd2l.core.step import FIRST_BATCH_LOSS, Batch, TrainState, init_state
 
 

@@ -11,10 +11,9 @@ import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 import jax
-import numpy as np
 
 from jaxd2l.core import checks, divergence
 from jaxd2l.core.checkpoint import Checkpointer, CheckpointError
@@ -22,7 +21,8 @@ from jaxd2l.core.divergence import DivergedError, check_divergence
 from jaxd2l.core.epoch import Epoch, RunEpoch
 from jaxd2l.core.errors import ArgumentError, ArgumentTypeError
 from jaxd2l.core.keys import epoch_key
-from jaxd2l.core.step import TrainState, TrainStep, summarize
+from jaxd2l.core.prepare import compiled_epoch, host_means, parallel_of, prepare_run
+from jaxd2l.core.step import TrainState
 
 EpochCallback = Callable[[dict[str, Any]], None]
 
@@ -36,83 +36,6 @@ class FitResult:
     @property
     def params(self):
         return self.state.params
-
-
-def host_means(sums, prefix: str, parallel=None) -> dict[str, Any]:
-    """Per-example means as floats (lists of floats, one per trial, for a vmapped step)."""
-    means = summarize(sums)
-    means = parallel.to_host(means) if parallel is not None else jax.device_get(means)
-    return {f"{prefix}_{k}": np.asarray(v).tolist() for k, v in means.items() if k != "count"}
-
-
-def _check_data(run_epoch: RunEpoch, state: TrainState, data: Any, name: str) -> None:
-    if not isinstance(data, (tuple, list)) or len(data) != 2:
-        raise ArgumentTypeError(f"{name} must be a pair (X, y), got {type(data).__name__}")
-    X, y = data
-    checks.dataset(X, y, name)
-    if not isinstance(run_epoch, Epoch):
-        return  # a hand-written epoch: it knows its data
-    if run_epoch.prepare is None and X.dtype == np.uint8:
-        raise ArgumentError(
-            f"{name}: X holds uint8 pixels but nothing scales them: pass "
-            "prepare=fashion_mnist.scale_images to make_epoch / make_evaluate"
-        )
-    if isinstance(run_epoch.step, TrainStep):  # not a vmapped step over stacked states
-        checks.targets_fit_model(run_epoch.step.apply, state.params, X, y, run_epoch.prepare, name)
-
-
-def parallel_of(run_epoch: RunEpoch):
-    """The `DataParallel` an `Epoch` trains with; None for one device or a plain function."""
-    return run_epoch.parallel if isinstance(run_epoch, Epoch) else None
-
-
-def compiled_epoch(run_epoch: RunEpoch):
-    """Something with `.lower`: an Epoch, a jitted function, or the function jitted here."""
-    return run_epoch if hasattr(run_epoch, "lower") else jax.jit(run_epoch, donate_argnums=0)
-
-
-class PreparedRun(NamedTuple):
-    """A run's arguments checked and placed on the device(s), ready for a driver."""
-
-    state: TrainState
-    """A copy of the caller's state, which the driver may donate."""
-    train: tuple[jax.Array, jax.Array]
-    """The training pair (X, y) on the device(s)."""
-    key: jax.Array
-    """The run's training key, replicated where the run is data parallel."""
-    epochs: int
-    """The number of epochs, checked."""
-    test: tuple[jax.Array, jax.Array] | None
-    """The evaluation pair on the device(s), or None."""
-
-
-def prepare_run(state, run_epoch, train, key, epochs, evaluate, test) -> PreparedRun:
-    """What every driver does first: check the arguments once (naming the one at fault),
-    then place the state (a copy the driver may donate), data and key on the device(s)."""
-    epochs = checks.integer(epochs, "epochs", minimum=1)
-    checks.key(key, "key")
-    checks.callable_(run_epoch, "run_epoch")
-    if (evaluate is None) != (test is None):
-        raise ArgumentError("evaluate and test go together: pass both (or neither)")
-    if evaluate is not None:
-        checks.callable_(evaluate, "evaluate")
-    _check_data(run_epoch, state, train, "train")
-    if test is not None:
-        _check_data(run_epoch, state, test, "test")
-    state, train, key, test = place(parallel_of(run_epoch), state, train, key, test)
-    return PreparedRun(state, train, key, epochs, test)
-
-
-def place(parallel, state, train, key, test):
-    """Everything on the device(s) once: numpy data would otherwise be copied to the device
-    at every epoch. The state is copied so the loop can donate it (the caller keeps theirs)."""
-    if parallel is not None:
-        state, train = parallel.place_state(state), parallel.place_data(train)
-        key = parallel.replicate(key)
-        test = parallel.place_data(test) if test is not None else None
-    else:
-        train, test = jax.device_put((train, test))
-    return jax.tree.map(lambda x: x.copy(), state), train, key, test
 
 
 def fit(

@@ -12,14 +12,14 @@ fraction of a second and a changed source is prepared anew.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxd2l.core import batching
 from jaxd2l.core.errors import ArgumentError, ArgumentTypeError, IdxFormatError
+from jaxd2l.data import cache
 from jaxd2l.data import fashion_mnist_source as source
 
 LABELS = (
@@ -35,7 +35,6 @@ LABELS = (
     "ankle boot",
 )
 SPLITS = ("train", "test")
-ENV_CACHE = "JAXD2L_CACHE_DIR"
 
 
 def text_labels(labels: Sequence[int] | np.ndarray) -> list[str]:
@@ -49,13 +48,6 @@ def text_labels(labels: Sequence[int] | np.ndarray) -> list[str]:
             f"with values in [{ids.min()}, {ids.max()}]"
         )
     return [LABELS[int(i)] for i in ids]
-
-
-def cache_home(cache_dir: str | None = None) -> str:
-    """Where jaxd2l keeps prepared data and compiled programs: `cache_dir`, else
-    $JAXD2L_CACHE_DIR, else ~/.cache/jaxd2l."""
-    default = os.path.join(os.path.expanduser("~"), ".cache", "jaxd2l")
-    return cache_dir or os.environ.get(ENV_CACHE) or default
 
 
 def read_with_tfds(source_dir: str | None, tfds_dir: str) -> dict[str, tuple[np.ndarray, ...]]:
@@ -94,26 +86,6 @@ def read_with_tfds(source_dir: str | None, tfds_dir: str) -> dict[str, tuple[np.
     return splits
 
 
-def _load_cache(path: str) -> dict[str, tuple[np.ndarray, ...]] | None:
-    try:
-        with np.load(path) as z:
-            return {s: (z[f"{s}_images"], z[f"{s}_labels"]) for s in SPLITS}
-    except (OSError, KeyError, ValueError, EOFError):
-        return None  # absent or damaged: rebuilt from the source
-
-
-def _save_cache(path: str, splits: dict[str, tuple[np.ndarray, ...]]) -> None:
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = f"{path}.tmp{os.getpid()}.npz"
-    arrays = {
-        f"{s}_{part}": a
-        for s, (i, l) in splits.items()
-        for part, a in (("images", i), ("labels", l))
-    }
-    np.savez(tmp, **arrays)
-    os.replace(tmp, path)
-
-
 def load_all(data_dir: str | None = None, cache_dir: str | None = None):
     """Both splits as numpy arrays: {"train": (images, labels), "test": (...)}.
 
@@ -131,12 +103,12 @@ def load_all(data_dir: str | None = None, cache_dir: str | None = None):
 def _load_all(data_dir: str | None, cache_dir: str | None):
     source_dir = source.find_source(data_dir)
     key = source.fingerprint(source_dir)
-    home = cache_home(cache_dir)
+    home = cache.cache_home(cache_dir)
     path = os.path.join(home, "fashion_mnist", f"arrays-{key}.npz")
-    splits = _load_cache(path)
+    splits = cache.load_arrays(path, SPLITS)
     if splits is None:
         splits = read_with_tfds(source_dir, os.path.join(home, "tfds", key))
-        _save_cache(path, splits)
+        cache.save_arrays(path, splits)
     return splits
 
 
@@ -208,49 +180,3 @@ def scale_images(images: jax.Array) -> jax.Array:
             "already scaled, so leave out prepare=scale_images (or pass the uint8 images)"
         )
     return images.astype(jnp.float32) / 255.0
-
-
-class HostLoader:
-    """A re-iterable host loader like d2l's DataLoader: float32 [B, H, W, 1] in [0, 1], int32 [B].
-
-    Each pass draws a new order (seed + pass number) when shuffling; the last batch is
-    smaller unless `drop_remainder`.
-    """
-
-    def __init__(
-        self,
-        images,
-        labels,
-        batch_size: int,
-        *,
-        shuffle: bool,
-        seed: int = 0,
-        drop_remainder: bool = False,
-    ):
-        batching.check_batch_size(len(images), batch_size, drop_remainder)
-        self.images, self.labels = images, labels
-        self.batch_size, self.shuffle, self.seed = batch_size, shuffle, seed
-        self.drop_remainder = drop_remainder
-        self.passes = 0
-
-    def __len__(self) -> int:
-        return batching.num_batches(len(self.images), self.batch_size, self.drop_remainder)
-
-    def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        seed = self.seed + self.passes if self.shuffle else None
-        self.passes += 1
-        for X, y in batching.host_batches(
-            self.images, self.labels, self.batch_size, seed=seed, drop_remainder=self.drop_remainder
-        ):
-            yield X.astype(np.float32) / 255.0, y
-
-
-def load_data_fashion_mnist(
-    batch_size: int, resize: int | None = None, *, data_dir: str | None = None, seed: int = 0
-) -> tuple[HostLoader, HostLoader]:
-    """d2l's load_data_fashion_mnist: (train_iter, test_iter) host loaders, train shuffled."""
-    train, test = load_train_test(data_dir=data_dir, resize=resize)
-    return (
-        HostLoader(*train, batch_size, shuffle=True, seed=seed),
-        HostLoader(*test, batch_size, shuffle=False),
-    )

@@ -113,7 +113,7 @@ def find_files(data_dir: str | None = None, cache_dir: str | None = None) -> dic
     found = _from_package()
     if found is not None:
         return found
-    from jaxd2l.data.fashion_mnist import cache_home
+    from jaxd2l.data.cache import cache_home
 
     return _download(os.path.join(cache_home(cache_dir), "house_prices"))
 

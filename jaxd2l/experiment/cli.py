@@ -20,7 +20,7 @@ from typing import Any
 import jax
 
 from jaxd2l.core.errors import FlagError, UserError
-from jaxd2l.data.fashion_mnist import cache_home
+from jaxd2l.data.cache import cache_home
 from jaxd2l.experiment.flags import flag_name, parse_config
 
 

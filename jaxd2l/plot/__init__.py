@@ -1,7 +1,7 @@
 """Figures: the shared helpers (`jaxd2l.plot.figures`, re-exported here), one module of
 figures per chapter that needs its own (`search_figures`, `stopping_figures`,
-`shift_figures`, `backprop_figures`), and live progress (`progress`). Headless PNGs through
-matplotlib's Figure; matplotlib loads on first draw.
+`shift_figures`, `backprop_figures`, `house_figures`), and live progress (`progress`).
+Headless PNGs through matplotlib's Figure; matplotlib loads on first draw.
 """
 
 from jaxd2l.plot.figures import (
@@ -13,7 +13,6 @@ from jaxd2l.plot.figures import (
     save_curve_panels,
     save_curves,
     save_function_panels,
-    save_grid,
     save_heatmap,
     save_image_grid,
     save_lines,
@@ -30,7 +29,6 @@ __all__ = [
     "save_curve_panels",
     "save_curves",
     "save_function_panels",
-    "save_grid",
     "save_heatmap",
     "save_image_grid",
     "save_lines",

@@ -13,6 +13,8 @@ import pytest
 from jaxd2l.core.errors import DataNotFoundError
 from jaxd2l.data import fashion_mnist as fm
 from jaxd2l.data import fashion_mnist_source as source
+from jaxd2l.data.cache import cache_home
+from jaxd2l.data.host_loader import load_data_fashion_mnist
 from jaxd2l.experiment import run_cli
 from tests.conftest import write_fake_fashion_mnist
 
@@ -110,7 +112,7 @@ def test_on_device_and_host_loader(fake_fashion_mnist):
     folder, _ = fake_fashion_mnist
     X, y = fm.load_fashion_mnist("train", data_dir=folder, on_device=True)
     assert isinstance(X, jax.Array) and X.shape == (300, 28, 28, 1)
-    train_iter, test_iter = fm.load_data_fashion_mnist(64, data_dir=folder)
+    train_iter, test_iter = load_data_fashion_mnist(64, data_dir=folder)
     assert len(train_iter) == 5
     first = [yb.tolist() for _, yb in train_iter]
     again = [yb.tolist() for _, yb in train_iter]
@@ -122,7 +124,7 @@ def test_on_device_and_host_loader(fake_fashion_mnist):
 @pytest.mark.slow
 @pytest.mark.skipif(source.local_files(source.DEBIAN_DIR) is None, reason="no Debian copy")
 def test_real_debian_fashion_mnist():
-    splits = fm.load_all(source.DEBIAN_DIR, fm.cache_home())
+    splits = fm.load_all(source.DEBIAN_DIR, cache_home())
     (train_images, train_labels), (_, test_labels) = splits["train"], splits["test"]
     assert train_images.shape == (60000, 28, 28, 1) and len(test_labels) == 10000
     assert np.bincount(train_labels).tolist() == [6000] * 10

@@ -10,6 +10,7 @@ import pytest
 
 from jaxd2l.core.errors import UserError
 from jaxd2l.tools import bundle
+from jaxd2l.tools.bundle.__main__ import main as bundle_cli
 
 
 def tiny_wheel(folder, name="jaxd2l_tiny", version="1.0"):
@@ -104,8 +105,25 @@ def test_install_is_offline_and_the_wheels_import(tmp_path):
 def test_install_refuses_a_damaged_bundle_in_one_line(tmp_path):
     out, _ = fake_bundle(tmp_path)
     (out / "data/fashion-mnist/train-labels-idx1-ubyte.gz").write_bytes(b"changed")
-    code = bundle.main(["install", str(out), "--target", str(tmp_path / "site")])
+    code = bundle_cli(["install", str(out), "--target", str(tmp_path / "site")])
     assert code == 2 and not (tmp_path / "site").exists()
+
+
+def test_a_manifest_cut_short_is_named_not_a_traceback(tmp_path, capsys):
+    out, _ = fake_bundle(tmp_path)
+    manifest = out / "manifest.json"
+    manifest.write_text(manifest.read_text()[:40])
+    assert bundle_cli(["check", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "manifest.json is damaged" in err and len(err.strip().splitlines()) == 1
+
+
+def test_install_into_a_file_is_refused_in_one_line(tmp_path, capsys):
+    out, _ = fake_bundle(tmp_path)
+    target = tmp_path / "a-file"
+    target.write_text("x")
+    assert bundle_cli(["install", str(out), "--target", str(target)]) == 2
+    assert "is a file: give a folder" in capsys.readouterr().err
 
 
 def test_the_packages_to_bundle_leave_out_the_image_and_pyarrow():

@@ -14,7 +14,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxd2l.core import drivers, flops
-from jaxd2l.core.fit import fit, place
+from jaxd2l.core.fit import fit
+from jaxd2l.core.prepare import place
 from jaxd2l.core.step import Batch, init_state
 from jaxd2l.tools.bench.timing import compile_seconds, load_average, seconds, spread
 from jaxd2l.tools.bench.workloads import Workload, data_for

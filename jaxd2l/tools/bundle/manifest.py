@@ -1,0 +1,64 @@
+"""A bundle's manifest: every file with its SHA-256 and size, written when the bundle is made
+and checked before anything is installed from it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+
+from jaxd2l.core.errors import UserError
+
+MANIFEST = "manifest.json"
+
+
+def sha256(path: str) -> str:
+    """The file's SHA-256, hex."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_manifest(out: str, manifest: dict) -> dict:
+    """Add every file under `out` with its SHA-256 and size to `manifest`, write it as
+    out/manifest.json, and return it."""
+    manifest = {**manifest, "files": {}}
+    for folder, _, names in sorted(os.walk(out)):
+        for name in sorted(names):
+            path = os.path.join(folder, name)
+            rel = os.path.relpath(path, out)
+            if rel != MANIFEST:
+                manifest["files"][rel] = {"sha256": sha256(path), "bytes": os.path.getsize(path)}
+    manifest["total_bytes"] = sum(f["bytes"] for f in manifest["files"].values())
+    with open(os.path.join(out, MANIFEST), "w") as f:
+        json.dump(manifest, f, indent=1)
+    return manifest
+
+
+def check_bundle(bundle: str) -> dict:
+    """The manifest, after checking every file it lists is there with its SHA-256."""
+    path = os.path.join(bundle, MANIFEST)
+    if not os.path.isfile(path):
+        raise UserError(f"{bundle}: no {MANIFEST}; is this a bundle made by `make bundle`?")
+    try:
+        with open(path) as f:
+            manifest = json.load(f)
+        files = manifest["files"]
+        if not isinstance(files, dict):
+            raise TypeError("files is not a mapping")
+    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError) as e:
+        raise UserError(
+            f"{path} is damaged ({type(e).__name__}: {e}); copy the bundle again"
+        ) from None
+    problems = []
+    for rel, want in files.items():
+        file = os.path.join(bundle, rel)
+        if not os.path.isfile(file):
+            problems.append(f"{rel} is missing")
+        elif sha256(file) != want["sha256"]:
+            problems.append(f"{rel} is damaged (SHA-256 differs from the manifest)")
+    if problems:
+        raise UserError(f"{bundle}: " + "; ".join(problems) + ": copy the bundle again")
+    return manifest

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from jaxd2l.core.checkpoint import Checkpointer
-from jaxd2l.core.errors import ArgumentError
+from jaxd2l.core.errors import ArgumentError, UserError
 from jaxd2l.core.keys import RunKeys
 from jaxd2l.core.parallel import TrialParallel
 from jaxd2l.search.loop import (
@@ -85,9 +85,17 @@ def make_sampler(name: str, seed: int, round_index: int, startup_trials: int):
 def open_study(storage: str | None, name: str = "hparam_search"):
     """A maximising study, in memory (storage None) or reopened from `storage`."""
     optuna = _optuna()
-    return optuna.create_study(
-        study_name=name, storage=storage, direction="maximize", load_if_exists=True
-    )
+    try:
+        return optuna.create_study(
+            study_name=name, storage=storage, direction="maximize", load_if_exists=True
+        )
+    except Exception as e:  # sqlalchemy's and optuna's storage errors alike
+        if storage is None:
+            raise
+        raise UserError(
+            f"cannot open the study in {storage} ({type(e).__name__}: {str(e).splitlines()[0]}):"
+            " start the search anew in another checkpoint_dir (or delete the file)"
+        ) from None
 
 
 def _trial_of(params: dict[str, Any]) -> Trial:

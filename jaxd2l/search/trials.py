@@ -52,6 +52,7 @@ def random_trials(
     """Learning rates log-uniform in `lr_range`; widths and batch sizes drawn uniformly."""
     checks.key(key)
     checks.integer(num_trials, "num_trials", minimum=1)
+    check_lr_range(lr_range)
     k_lr, k_h, k_b = jax.random.split(key, 3)
     lo, hi = math.log(lr_range[0]), math.log(lr_range[1])
     lrs = np.exp(np.asarray(jax.random.uniform(k_lr, (num_trials,), minval=lo, maxval=hi)))
@@ -60,14 +61,28 @@ def random_trials(
     return [Trial(float(lr), int(h), int(b)) for lr, h, b in zip(lrs, hs, bs, strict=True)]
 
 
-def validation_split(key: jax.Array, X: jax.Array, y: jax.Array, num_val: int):
-    """(train, val): a random `num_val` examples held out of the training set."""
+def check_lr_range(lr_range: Sequence[float]) -> None:
+    """`lr_range` must be (low, high), finite, with 0 < low < high (drawn log-uniformly)."""
+    try:
+        lo, hi = (float(v) for v in lr_range)
+    except (TypeError, ValueError):
+        raise ArgumentError(f"lr_range must be two numbers (low, high), got {lr_range!r}") from None
+    if not (0 < lo < hi < math.inf):
+        raise ArgumentError(
+            f"lr_range must be (low, high) with 0 < low < high, both finite, got {lr_range!r}: "
+            "learning rates are drawn log-uniformly"
+        )
+
+
+def validation_split(key: jax.Array, X: jax.Array, y: jax.Array, val_size: int):
+    """(train, val): a random `val_size` examples held out of the training set."""
     checks.key(key)
     checks.dataset(X, y, "validation_split")
-    if not 0 < num_val < len(y):
-        raise ArgumentError(f"validation size must be in (0, {len(y)}), got {num_val}")
+    checks.integer(val_size, "val_size", minimum=1)
+    if not 0 < val_size < len(y):
+        raise ArgumentError(f"val_size must be in (0, {len(y)}), got {val_size}")
     order = jax.random.permutation(key, len(y))
-    val, train = order[:num_val], order[num_val:]
+    val, train = order[:val_size], order[val_size:]
     return (X[train], y[train]), (X[val], y[val])
 
 
@@ -147,3 +162,9 @@ def vmap_speed(trials, train, val, key, parallel=None) -> dict[str, Any]:
         "single_epoch_s": single,
         "ratio": together / single,
     }
+
+
+def largest_group_speed(rows, train, val, key, parallel=None) -> dict[str, Any]:
+    """`vmap_speed` of the largest group of trials a search trained (its rows)."""
+    groups = group_trials([Trial(r["lr"], r["hidden"], r["batch_size"]) for r in rows])
+    return vmap_speed(max(groups.values(), key=len), train, val, key, parallel)

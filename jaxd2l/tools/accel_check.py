@@ -132,6 +132,8 @@ def main(argv=None) -> int:
     parser.add_argument("--test-timeout", type=float, default=420)
     parser.add_argument("--bench-timeout", type=float, default=480)
     args = parser.parse_args(argv)
+    if os.path.exists(args.out) and not os.path.isdir(args.out):
+        parser.error(f"--out {args.out} is a file: give a folder (it is made if missing)")
     os.makedirs(args.out, exist_ok=True)
     out = os.path.abspath(args.out)
     summary: dict = {"started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "steps": {}}

@@ -4,6 +4,7 @@ import pytest
 
 from experiments import hparam_search as exp
 from jaxd2l.core.fit import DivergedError
+from jaxd2l.experiment import run_cli
 
 
 @pytest.mark.slow
@@ -30,10 +31,13 @@ def test_smoke_run(method, fake_fashion_mnist, tmp_path):
     assert (tmp_path / "trials.png").exists()
 
 
-def test_bad_validation_size_names_the_flag(fake_fashion_mnist, tmp_path):
+def test_bad_validation_size_names_the_argument_and_then_the_flag(fake_fashion_mnist, tmp_path):
     folder, _ = fake_fashion_mnist
-    with pytest.raises(ValueError, match="--val-size"):
+    with pytest.raises(ValueError, match="val_size must be in"):
         exp.main(exp.Config(val_size=10**6, data_dir=folder, out=str(tmp_path)))
+    argv = ["--val-size", str(10**6), "--data-dir", folder, "--out", str(tmp_path)]
+    with pytest.raises(SystemExit):
+        run_cli(exp.main, exp.Config, argv)
 
 
 @pytest.mark.slow
@@ -48,7 +52,7 @@ def test_a_search_where_every_trial_diverged_says_so(fake_fashion_mnist, tmp_pat
         data_dir=folder,
         out=str(tmp_path),
     )
-    with pytest.raises(DivergedError, match=r"every trial diverged \(1 of 1.*--lrs"):
+    with pytest.raises(DivergedError, match=r"every trial diverged \(1 of 1.*\(lrs, lr_range\)"):
         exp.main(config)
     assert json.loads((tmp_path / "metrics.json").read_text())["status"] == "diverged"
     assert (tmp_path / "trials.csv").read_text().count("\n") == 2  # header + the trial

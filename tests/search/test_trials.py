@@ -27,7 +27,7 @@ def test_validation_split_is_disjoint(key):
     (Xt, yt), (Xv, yv) = validation_split(key, X, y, 20)
     assert len(yv) == 20 and len(yt) == 80
     assert not set(np.asarray(yv).tolist()) & set(np.asarray(yt).tolist())
-    with pytest.raises(ValueError, match="validation size"):
+    with pytest.raises(ValueError, match="val_size must be in"):
         validation_split(key, X, y, 100)
 
 

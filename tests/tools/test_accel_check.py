@@ -28,3 +28,12 @@ def test_a_failed_step_exits_1_after_writing_its_log(tmp_path, monkeypatch):
     assert summary["status"] == "failed" and summary["steps"]["benchmark"]["exit"] == 2
     assert "--sections" in (tmp_path / "bench.log").read_text()
     assert (tmp_path / "devices.json").exists()
+
+
+def test_an_out_that_is_a_file_is_one_line(tmp_path, capsys):
+    target = tmp_path / "a-file"
+    target.write_text("x")
+    with pytest.raises(SystemExit) as e:
+        accel_check.main(["--out", str(target), "--skip-tests", "--skip-benchmark"])
+    assert e.value.code == 2
+    assert "is a file: give a folder" in capsys.readouterr().err

@@ -14,12 +14,11 @@ Sections (all by default, on whatever devices JAX sees; nothing assumes a platfo
 - drivers: Python loop over a jitted step, scanned epochs, the whole run in one program;
 - precision: float32 against bfloat16 compute with float32 master parameters;
 - trials: N vmapped trials against N sequential, softmax and MLP;
-- devices: data parallel over 1, 2, 4, ... devices (--cpu-devices N on a CPU shows only that
-  the path works: N host devices share the same cores);
+- devices: data parallel over 1, 2, 4, ... devices (--cpu-devices N: the path only);
 - startup: the whole softmax run, process start to metrics.json, against `import jax` and
   one array (fresh processes, warm caches, --repeats alternating runs of each);
 - reference: jaxd2l against d2l's PyTorch code over --seeds seeds (skipped without torch).
---quick: softmax only, batch 256, one repeat, one epoch, small limit probes (< 1 minute).
+--quick: softmax, batch 256, one repeat, one epoch (each unless given), small probes.
 Writes DIR/bench.json (one record per measurement), DIR/bench.md, throughput.png,
 roofline.png and trials.png (default DIR: runs/benchmark); the table is printed last.
 """
@@ -27,26 +26,32 @@ roofline.png and trials.png (default DIR: runs/benchmark); the table is printed 
 from __future__ import annotations
 
 import dataclasses
+import pathlib
 
 from jaxd2l.experiment import DataFlags, Run, device_info, flag, run_cli, write_json
 from jaxd2l.tools.bench import reference, startup, suite
 from jaxd2l.tools.bench.suite import SECTIONS
 from jaxd2l.tools.bench.workloads import WORKLOADS, load_data
 
+# What --quick shrinks: only the flags left at their defaults (an explicit flag wins).
+QUICK = {
+    "models": ("softmax",),
+    "batch_sizes": (256,),
+    "repeats": 1,
+    "epochs": 1,
+    "trials": (1, 2),
+    "seeds": 1,
+    "reference_epochs": 1,
+}
+
 
 @dataclasses.dataclass(frozen=True)
 class Config(DataFlags):
     sections: tuple[str, ...] = flag(SECTIONS, "sections to run", choices=SECTIONS)
-    quick: bool = flag(False, "smoke run: softmax, batch 256, one repeat, one epoch")
-    models: tuple[str, ...] = flag(
-        tuple(WORKLOADS), "models for the sweep", choices=tuple(WORKLOADS)
-    )
-    batch_sizes: tuple[int, ...] = flag(
-        (16, 64, 256, 1024, 4096, 8192), "batch sizes", min=1, max=2**24
-    )
-    batch_size: int = flag(
-        256, "batch size of the drivers, precision, trials, devices", min=1, max=2**24
-    )
+    quick: bool = flag(False, "smoke run: what QUICK says, for the flags not given")
+    models: tuple[str, ...] = flag(tuple(WORKLOADS), "sweep's models", choices=tuple(WORKLOADS))
+    batch_sizes: tuple[int, ...] = flag((16, 64, 256, 1024, 4096, 8192), "batch sizes", min=1)
+    batch_size: int = flag(256, "drivers, precision, trials, devices: batch", min=1, max=2**24)
     repeats: int = flag(3, "timed epochs per measurement", min=1)
     epochs: int = flag(3, "epochs of the drivers and precision runs", min=1)
     trials: tuple[int, ...] = flag((1, 2, 4, 8, 16, 32, 64), "vmapped trial counts", min=1)
@@ -54,36 +59,24 @@ class Config(DataFlags):
     reference_epochs: int = flag(10, "reference: epochs per run", min=1)
     lr: float = flag(0.1, "learning rate", gt=0)
     torch: bool = flag(True, "reference: also run d2l's PyTorch code when torch is installed")
-    torch_workers: int = flag(4, "reference: DataLoader workers for PyTorch (d2l uses 4)", min=0)
-    cpu_devices: int | None = flag(
-        None, "ask JAX for this many CPU devices (devices section)", min=1
-    )
+    torch_workers: int = flag(4, "reference: PyTorch DataLoader workers (d2l: 4)", min=0)
+    cpu_devices: int | None = flag(None, "ask JAX for N CPU devices (devices section)", min=1)
 
     def effective(self) -> Config:
-        """--quick overrides sizes and counts; the sections stay the user's."""
+        """--quick shrinks the sizes and counts not given explicitly; the rest stays."""
         if not self.quick:
             return self
-        return dataclasses.replace(
-            self,
-            models=("softmax",),
-            batch_sizes=(256,),
-            repeats=1,
-            epochs=1,
-            trials=(1, 2),
-            seeds=1,
-            reference_epochs=1,
-        )
+        defaults = {f.name: f.default for f in dataclasses.fields(self)}
+        shrunk = {k: v for k, v in QUICK.items() if getattr(self, k) == defaults[k]}
+        return dataclasses.replace(self, **shrunk)
 
 
 def main(config: Config) -> dict:
     config = config.effective()
     with Run("benchmark", config) as run:
         device = run.record["device"] = device_info()
-        print(
-            f"benchmark on {device['device_count']} x {device['device_kind']} "
-            f"({device['platform']}), jax {device['jax_version']}",
-            flush=True,
-        )
+        kind = f"{device['device_count']} x {device['device_kind']} ({device['platform']})"
+        print(f"benchmark on {kind}, jax {device['jax_version']}", flush=True)
         data = load_data(config.data_dir)
         notes = suite.notes(device, data)
 
@@ -94,17 +87,10 @@ def main(config: Config) -> dict:
                 bench = {"device": device, "limits": limits, "notes": notes, "records": records}
                 write_json(run.file("bench.json"), bench)
 
+        sizes = dict(models=config.models, batch_sizes=config.batch_sizes, trials=config.trials)
+        sizes.update(batch_size=config.batch_size, repeats=config.repeats, epochs=config.epochs)
         records, limits = suite.run_sections(
-            config.sections,
-            data,
-            models=config.models,
-            batch_sizes=config.batch_sizes,
-            batch_size=config.batch_size,
-            repeats=config.repeats,
-            epochs=config.epochs,
-            trials=config.trials,
-            quick=config.quick,
-            on_section=save,
+            config.sections, data, **sizes, quick=config.quick, on_section=save
         )
         if "startup" in config.sections:
             suite.progress("startup")
@@ -112,24 +98,17 @@ def main(config: Config) -> dict:
             notes.append(startup.brief(run.record["startup"]))
             save(records, limits)
         if "reference" in config.sections:
+            settings = dict(seeds=config.seeds, epochs=config.reference_epochs, lr=config.lr)
+            settings.update(torch=config.torch, workers=config.torch_workers)
             run.record["reference"] = reference.compare(
-                data,
-                notes,
-                torch=config.torch,
-                workers=config.torch_workers,
-                progress=suite.progress,
-                seeds=config.seeds,
-                epochs=config.reference_epochs,
-                batch_size=config.batch_size,
-                lr=config.lr,
+                data, notes, progress=suite.progress, batch_size=config.batch_size, **settings
             )
             save(records, limits)
         roof = suite.roof_of(limits)
         paths = suite.save_figures(records, roof, run.file) if run.primary else {}
         markdown = suite.markdown(device, limits, records, notes, run.record.get("reference"))
         if run.primary:
-            with open(run.file("bench.md"), "w") as fh:
-                fh.write(markdown)
+            pathlib.Path(run.file("bench.md")).write_text(markdown)
         print(markdown)
         save(records, limits)
         final = {"records": len(records), "figures": sorted(paths)}

@@ -19,29 +19,10 @@ from __future__ import annotations
 
 import dataclasses
 
-import jax
-import jax.numpy as jnp
-import numpy as np
-
-from jaxd2l.chapters.classification import scratch_loss, train_classifier
-from jaxd2l.chapters.distribution_shift import (
-    SOURCE,
-    TARGET,
-    confusion_matrix,
-    covariate_data,
-    fit_domain_classifier,
-    fit_weighted_lines,
-    importance_weights,
-    label_shift_sweep,
-    line_loss,
-    true_log_ratio,
-)
-from jaxd2l.core.errors import FlagError
+from jaxd2l.chapters.shift_studies import covariate_shift_study, label_shift_study
 from jaxd2l.core.keys import run_keys
-from jaxd2l.core.optim import sgd
 from jaxd2l.data import fashion_mnist as fm
 from jaxd2l.experiment import DataFlags, Run, SeedFlags, flag, run_cli
-from jaxd2l.models import softmax
 from jaxd2l.plot import shift_figures
 from jaxd2l.search.trials import validation_split
 
@@ -63,82 +44,12 @@ class Config(SeedFlags, DataFlags):
     val_size: int = flag(10000, "label shift: validation examples (confusion matrix)", min=1)
 
 
-def covariate_shift(config: Config, keys) -> tuple[dict, dict]:
-    k_source, k_target, k_test = jax.random.split(keys.data, 3)
-    n = config.num_source
-    xs, ys = covariate_data(k_source, n, SOURCE, config.noise)
-    xt, _ = covariate_data(k_target, n, TARGET, config.noise)  # x only: unlabelled
-    x_test, y_test = covariate_data(k_test, 10 * n, TARGET, config.noise)
-    h = fit_domain_classifier(xs, xt)
-    true = jnp.minimum(jnp.exp(true_log_ratio(xs[:, 0])), config.clip)
-    estimated = importance_weights(h, xs, config.clip)
-    names = ("unweighted", "true ratio", "estimated ratio")
-    lines = fit_weighted_lines(xs, ys, jnp.stack([jnp.ones(n), true, estimated]))
-    losses = line_loss(lines, x_test, y_test)
-    final = {
-        "target_loss": dict(zip(names, map(float, losses), strict=True)),
-        "noise_floor": config.noise**2,
-        "weights_log_error_median": float(jnp.median(jnp.abs(jnp.log(estimated / true)))),
-        "domain_classifier": {"w": np.asarray(h[0]).tolist(), "b": float(h[1])},
-    }
-    fitted = dict(zip(names, zip(*lines, strict=True), strict=True))
-    figure = {
-        "xs": xs,
-        "ys": ys,
-        "x_test": x_test,
-        "lines": fitted,
-        "true": true,
-        "estimated": estimated,
-    }
-    return final, figure
-
-
-def label_shift(config: Config, keys) -> dict:
-    (X, y), (X_test, y_test) = fm.load_train_test(data_dir=config.data_dir, on_device=True)
-    try:
-        train, val = validation_split(keys.split, X, y, config.val_size)
-    except ValueError as e:
-        raise FlagError(f"--val-size: {e}") from None
-    model = softmax.model()
-    result = train_classifier(
-        model,
-        sgd(config.lr),
-        scratch_loss(),
-        train,
-        val,
-        epochs=config.epochs,
-        batch_size=config.batch_size,
-        key=keys.root,
-    )
-
-    def probabilities(images):
-        return jax.nn.softmax(model.apply(result.params, fm.scale_images(images)))
-
-    confusion = confusion_matrix(jnp.argmax(probabilities(val[0]), 1), val[1], 10)
-    source_priors = jnp.bincount(train[1], length=10) / len(train[1])
-    order = jax.random.permutation(keys.trials, 10)
-    severities = jnp.linspace(0.0, 1.0, config.severities)
-    sweep = label_shift_sweep(
-        keys.groups,
-        probabilities(X_test),
-        jnp.asarray(y_test),
-        confusion,
-        severities,
-        order=order,
-        source_priors=source_priors,
-        num_target=config.target_size,
-    )
-    return {
-        "severity": severities.tolist(),
-        "val_acc": result.history[-1]["test_acc"],
-        **{k: np.asarray(v).tolist() for k, v in sweep.items()},
-    }
-
-
 def main(config: Config) -> dict:
     keys = run_keys(config.seed)
     with Run("distribution_shift", config) as run:
-        covariate, figure = covariate_shift(config, keys)
+        covariate, figure = covariate_shift_study(
+            keys.data, config.num_source, config.noise, config.clip
+        )
         run.record["covariate_shift"] = covariate
         loss = covariate["target_loss"]
         print(
@@ -149,7 +60,19 @@ def main(config: Config) -> dict:
         )
         if run.primary:
             shift_figures.save_covariate_shift(figure, run.file("covariate_shift.png"))
-        labels = label_shift(config, keys)
+        (X, y), test = fm.load_train_test(data_dir=config.data_dir, on_device=True)
+        train, val = validation_split(keys.split, X, y, config.val_size)
+        labels = label_shift_study(
+            train,
+            val,
+            test,
+            keys,
+            epochs=config.epochs,
+            lr=config.lr,
+            batch_size=config.batch_size,
+            severities=config.severities,
+            target_size=config.target_size,
+        )
         if run.primary:
             shift_figures.save_label_shift(labels, run.file("label_shift.png"))
         final = {"covariate_shift": covariate, "label_shift": labels}

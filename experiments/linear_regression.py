@@ -13,24 +13,21 @@ Writes DIR/metrics.json (default runs/linear_regression/<impl>), DIR/scatter.png
 from __future__ import annotations
 
 import dataclasses
-import time
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 import optax
 
 from jaxd2l import plot
+from jaxd2l.chapters.linear_regression import from_concise, lr_sweep, score, solve_timed
 from jaxd2l.core.epoch import make_epoch
 from jaxd2l.core.keys import run_keys
 from jaxd2l.core.optim import sgd
-from jaxd2l.core.stack import learning_rate_curves
 from jaxd2l.core.step import init_state, make_train_step
 from jaxd2l.data.synthetic import TRUE_B, TRUE_W, synthetic_regression
 from jaxd2l.experiment import Run, TrainingFlags, fit_and_record, flag, run_cli, training_setup
 from jaxd2l.models import linear
 from jaxd2l.nn.losses import squared_loss
-from jaxd2l.tools.bench.timing import compile_seconds
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,17 +70,7 @@ def train_by_sgd(run, config, X, y, keys):
         stop_on_divergence=config.stop_on_divergence,
     )
     params = jax.device_get(result.params)
-    if config.impl == "concise":
-        return {"w": params["Dense_0"]["kernel"][:, 0], "b": params["Dense_0"]["bias"][0]}
-    return params
-
-
-def solve_closed_form(run, X, y):
-    solve, compile_s = compile_seconds(jax.jit(linear.closed_form), X, y)
-    t0 = time.perf_counter()
-    params = jax.block_until_ready(solve(X, y))
-    run.record["timing"].update(compile_s=compile_s, epoch_s=[], solve_s=time.perf_counter() - t0)
-    return params
+    return from_concise(params) if config.impl == "concise" else params
 
 
 def main(config: Config) -> dict:
@@ -95,46 +82,33 @@ def main(config: Config) -> dict:
                 X[:, 1], y, run.file("scatter.png"), xlabel="feature 2", ylabel="label"
             )
         if config.impl == "closed_form":
-            params = solve_closed_form(run, X, y)
+            params, timing = solve_timed(X, y)
+            run.record["timing"].update(timing)
         else:
             params = train_by_sgd(run, config, X, y, keys)
         extra = {}
         if config.lrs:
-            curves = learning_rate_curves(
-                linear.apply,
-                squared_loss,
-                linear.init(keys.init, X.shape[1]),
-                sgd,
+            curves, extra["lr_sweep"] = lr_sweep(
+                X,
+                y,
                 config.lrs,
-                (X, y),
+                init_key=keys.init,
+                train_key=keys.train,
                 batch_size=config.batch_size,
                 epochs=config.epochs,
-                key=keys.train,
             )
-            plot.save_lines(
-                {f"lr={lr}": c for lr, c in curves.items()},
-                run.file("lr_curves.png"),
-                xlabel="minibatch step",
-                ylabel="minibatch loss",
-                logy=True,
-            )
-            extra["lr_sweep"] = {
-                lr: {"final_loss": c[-1], "diverged": not np.isfinite(c[-1]) or c[-1] > c[0]}
-                for lr, c in curves.items()
-            }
-        w_err = np.asarray(TRUE_W) - np.asarray(params["w"])
-        b_err = TRUE_B - float(params["b"])
-        loss = float(jnp.mean(squared_loss(linear.apply(params, X), y)))
-        final = {"loss": loss, "w_err": w_err.tolist(), "b_err": b_err, **params}
+            labelled = {f"lr={lr}": c for lr, c in curves.items()}
+            path, axes = run.file("lr_curves.png"), ("minibatch step", "minibatch loss")
+            plot.save_lines(labelled, path, xlabel=axes[0], ylabel=axes[1], logy=True)
+        final = {**score(params, X, y), **params}
         summary = (
-            f"linear_regression {config.impl}: loss {loss:.3g}, "
-            f"w_err {np.array2string(w_err, precision=4)}, b_err {b_err:.4f}"
+            f"linear_regression {config.impl}: loss {final['loss']:.3g}, "
+            f"w_err {np.round(final['w_err'], 4)}, b_err {final['b_err']:.4f}"
         )
         if config.impl != "closed_form":  # the exact least-squares answer, for comparison
             exact = linear.closed_form(X, y)
-            exact_loss = float(jnp.mean(squared_loss(linear.apply(exact, X), y)))
-            final["closed_form"] = {**exact, "loss": exact_loss}
-            summary += f" (closed form: loss {exact_loss:.3g})"
+            final["closed_form"] = {**exact, "loss": score(exact, X, y)["loss"]}
+            summary += f" (closed form: loss {final['closed_form']['loss']:.3g})"
         return run.finish(final, summary, **extra)
 
 

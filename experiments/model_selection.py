@@ -18,13 +18,11 @@ runs/model_selection), fits.png and degrees.png.
 from __future__ import annotations
 
 import dataclasses
-import time
 
-import jax
 import numpy as np
 
 from jaxd2l import plot
-from jaxd2l.chapters.model_selection import cross_validate, degree_sweep
+from jaxd2l.chapters.model_selection import book_fit, cross_validate, degree_sweep, timed
 from jaxd2l.core.errors import FlagError
 from jaxd2l.core.keys import run_keys
 from jaxd2l.data.polynomial import MAX_DEGREE, polynomial_data
@@ -50,12 +48,6 @@ class Config(SeedFlags):
             raise FlagError(f"--folds {self.folds} is larger than --num-train {self.num_train}")
 
 
-def timed(fn, *args, **kwargs):
-    t0 = time.perf_counter()
-    out = jax.block_until_ready(fn(*args, **kwargs))
-    return out, time.perf_counter() - t0
-
-
 def main(config: Config) -> dict:
     keys = run_keys(config.seed)
     train, test = polynomial_data(keys.data, config.num_train, config.num_test)
@@ -64,58 +56,19 @@ def main(config: Config) -> dict:
         fits, curves = {}, {}
         for degree in config.degrees:  # the book's fits, each its own (vmappable) run
             epochs = config.overfit_epochs if degree == MAX_DEGREE else config.epochs
-            (params, c), seconds = timed(
-                degree_sweep,
-                keys.root,
-                train,
-                test,
-                [degree],
-                epochs=epochs,
-                **settings,
-            )
-            exact = np.linalg.lstsq(np.asarray(train[0][:, :degree]), np.asarray(train[1]))[0]
-            fits[degree] = {
-                "w": np.asarray(params["w"][0][:degree]),
-                "closed_form_w": exact,  # the least-squares minimiser SGD moves towards
-                "train": float(c["train"][0, -1]),
-                "test": float(c["test"][0, -1]),
-                "epochs": epochs,
-                "seconds": seconds,
-            }
-            curves[f"{degree} features"] = {k: np.asarray(c[k][0]) for k in ("train", "test")}
+            fit = book_fit(keys.root, train, test, degree, epochs=epochs, **settings)
+            fits[degree], curves[f"{degree} features"] = fit
         degrees = list(range(1, MAX_DEGREE + 1))
-        (_, sweep), sweep_s = timed(
-            degree_sweep,
-            keys.root,
-            train,
-            test,
-            degrees,
-            epochs=config.epochs,
-            **settings,
-        )
-        (val, best), cv_s = timed(
-            cross_validate,
-            keys.root,
-            train,
-            degrees,
-            num_folds=config.folds,
-            epochs=config.epochs,
-            **settings,
-        )
+        settings["epochs"] = config.epochs
+        (_, sweep), sweep_s = timed(degree_sweep, keys.root, train, test, degrees, **settings)
+        cv = dict(num_folds=config.folds, **settings)
+        (val, best), cv_s = timed(cross_validate, keys.root, train, degrees, **cv)
         if run.primary:
             plot.save_loss_panels(curves, run.file("fits.png"))
-            plot.save_lines(
-                {
-                    "train": sweep["train"][:, -1],
-                    "test": sweep["test"][:, -1],
-                    f"{config.folds}-fold validation": val.mean(axis=1),
-                },
-                run.file("degrees.png"),
-                xlabel="features (degree + 1)",
-                ylabel="MSE",
-                logy=True,
-                x=degrees,
-            )
+            lines = {"train": sweep["train"][:, -1], "test": sweep["test"][:, -1]}
+            lines[f"{config.folds}-fold validation"] = val.mean(axis=1)
+            path, xlabel = run.file("degrees.png"), "features (degree + 1)"
+            plot.save_lines(lines, path, xlabel=xlabel, ylabel="MSE", logy=True, x=degrees)
         final = {
             "fits": {str(d): f for d, f in fits.items()},
             "sweep": {"train": sweep["train"][:, -1], "test": sweep["test"][:, -1]},

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 
 from jaxd2l.core.epoch import make_epoch
@@ -161,6 +162,25 @@ def search(key, X, log_price, *, num_folds, lrs, weight_decays, hidden, dropout,
         "val": float(grid[name][i, j]),
     }
     return grid, best
+
+
+def book_folds(key, X, price, *, num_folds: int, lr: float, weight_decay: float, **settings):
+    """The book's K-fold run (linear regression on the price, Adam), all folds in one
+    program: (curves, per-fold final log-RMSE, their mean)."""
+    run = make_house_run(make_model("linear", X.shape[1]), target="price", **settings)
+    _, curves = kfold(key, run, X, price, num_folds=num_folds, lr=lr, weight_decay=weight_decay)
+    folds = fold_figures(curves, num_folds)
+    mean = {k: float(np.mean([f[k] for f in folds])) for k in ("train", "val")}
+    return curves, folds, mean
+
+
+def ensemble_predict(key, model: Model, X, log_price, X_test, best, *, num_folds, **settings):
+    """The chosen configuration's K fold models (trained as one program, on log prices),
+    averaged in log space on `X_test`."""
+    run = make_house_run(model, target="log", **settings)
+    lr, wd = best["lr"], best["weight_decay"]
+    params, _ = kfold(key, run, X, log_price, num_folds=num_folds, lr=lr, weight_decay=wd)
+    return ensemble_log(model, params, X_test, "log")
 
 
 def write_submission(ids, prices, path: str) -> None:

@@ -10,11 +10,13 @@ and a penalty strength is a traced number. A run is a pure function of its key, 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from jaxd2l.core.epoch import make_epoch
 from jaxd2l.core.keys import epoch_key, run_keys
@@ -142,3 +144,28 @@ def decay_sweep(key, lambdas, train, test, **settings: Any):
     run = make_decay_run(**settings)
     lambdas = jnp.asarray(lambdas, jnp.float32)
     return jax.jit(jax.vmap(run, in_axes=(None, 0, None, None)))(key, lambdas, train, test)
+
+
+def timed(fn: Callable, *args: Any, **kwargs: Any) -> tuple[Any, float]:
+    """`fn(*args, **kwargs)` and its seconds, compilation included, waited for."""
+    t0 = time.perf_counter()
+    out = jax.block_until_ready(fn(*args, **kwargs))
+    return out, time.perf_counter() - t0
+
+
+def book_fit(key, train, test, degree: int, *, epochs: int, batch_size: int, lr: float):
+    """One of d2l 4.4's fits (the first `degree` features), against the least-squares
+    minimiser SGD moves towards. Returns (its figures, its train and test loss curves)."""
+    (params, c), seconds = timed(
+        degree_sweep, key, train, test, [degree], epochs=epochs, batch_size=batch_size, lr=lr
+    )
+    exact = np.linalg.lstsq(np.asarray(train[0][:, :degree]), np.asarray(train[1]))[0]
+    fit = {
+        "w": np.asarray(params["w"][0][:degree]),
+        "closed_form_w": exact,
+        "train": float(c["train"][0, -1]),
+        "test": float(c["test"][0, -1]),
+        "epochs": epochs,
+        "seconds": seconds,
+    }
+    return fit, {k: np.asarray(c[k][0]) for k in ("train", "test")}

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from jaxd2l.plot.figures import figure, save
+from jaxd2l.plot.figures import figure, save, save_loss_panels
 
 
 def save_grid(grid: Mapping[str, Any], rows: Sequence[float], cols: Sequence[float], path) -> str:
@@ -38,3 +38,11 @@ def save_grid(grid: Mapping[str, Any], rows: Sequence[float], cols: Sequence[flo
         ax.set_ylabel("learning rate")
         ax.set_title(name)
     return save(fig, path)
+
+
+def save_folds(curves: Mapping[str, Any], num_folds: int, path) -> str:
+    """One panel per fold: train and validation log-RMSE against epoch."""
+    panels = {
+        f"fold {i + 1}": {k: curves[k][i] for k in ("train", "val")} for i in range(num_folds)
+    }
+    return save_loss_panels(panels, path, ylabel="log rmse")

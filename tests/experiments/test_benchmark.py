@@ -81,3 +81,10 @@ def test_reference_rows_with_the_pytorch_code(fake_fashion_mnist, tmp_path):
     result = exp.main(config)
     assert set(result["reference"]["softmax"]) == {"jaxd2l", "d2l PyTorch"}
     assert "x |" in (tmp_path / "bench.md").read_text()
+
+
+def test_explicit_flags_win_over_quick():
+    config = exp.Config(quick=True, models=("mlp",), batch_sizes=(4096,), repeats=5).effective()
+    assert config.models == ("mlp",) and config.batch_sizes == (4096,) and config.repeats == 5
+    assert config.epochs == 1 and config.trials == (1, 2)  # the flags left out: shrunk
+    assert exp.Config(quick=False, repeats=5).effective().epochs == 3

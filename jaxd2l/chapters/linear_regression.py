@@ -1,0 +1,73 @@
+"""d2l 3.1-3.5's linear regression beyond the engine: the exact answer timed, the fit scored
+against the true parameters, and a learning-rate sweep trained as one vmapped program."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxd2l.core.optim import sgd
+from jaxd2l.core.stack import learning_rate_curves
+from jaxd2l.data.synthetic import TRUE_B, TRUE_W
+from jaxd2l.models import linear
+from jaxd2l.nn.losses import squared_loss
+
+
+def solve_timed(X: jax.Array, y: jax.Array) -> tuple[dict[str, jax.Array], dict[str, float]]:
+    """The closed form (d2l 3.1.1.2), with its compile and solve seconds."""
+    t0 = time.perf_counter()
+    solve = jax.jit(linear.closed_form).lower(X, y).compile()
+    compile_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    params = jax.block_until_ready(solve(X, y))
+    return params, {"compile_s": compile_s, "epoch_s": [], "solve_s": time.perf_counter() - t0}
+
+
+def from_concise(params: Any) -> dict[str, jax.Array]:
+    """flax's Dense(1) parameters in the scratch layout: w [d], b []."""
+    return {"w": params["Dense_0"]["kernel"][:, 0], "b": params["Dense_0"]["bias"][0]}
+
+
+def score(params: dict[str, Any], X: jax.Array, y: jax.Array) -> dict[str, Any]:
+    """The mean squared loss on (X, y) and the errors against the true w and b."""
+    w_err = np.asarray(TRUE_W) - np.asarray(params["w"])
+    loss = float(jnp.mean(squared_loss(linear.apply(params, X), y)))
+    return {"loss": loss, "w_err": w_err.tolist(), "b_err": TRUE_B - float(params["b"])}
+
+
+def lr_sweep(
+    X: jax.Array,
+    y: jax.Array,
+    lrs: Sequence[float],
+    *,
+    init_key: jax.Array,
+    train_key: jax.Array,
+    batch_size: int,
+    epochs: int,
+) -> tuple[dict[float, list[float]], dict[float, dict[str, Any]]]:
+    """Every learning rate trained at once from one init on the same batches (vmap).
+
+    Returns:
+      (minibatch loss curves by rate, each rate's final loss and whether it diverged).
+    """
+    curves = learning_rate_curves(
+        linear.apply,
+        squared_loss,
+        linear.init(init_key, X.shape[1]),
+        sgd,
+        lrs,
+        (X, y),
+        batch_size=batch_size,
+        epochs=epochs,
+        key=train_key,
+    )
+    verdicts = {
+        lr: {"final_loss": c[-1], "diverged": not np.isfinite(c[-1]) or c[-1] > c[0]}
+        for lr, c in curves.items()
+    }
+    return curves, verdicts

@@ -18,9 +18,11 @@ Importing the package has no side effects (no seeding, no `jax.config` updates) 
 neither tfds, matplotlib nor orbax.
 """
 
+from jaxd2l.core.divergence import DivergedError
 from jaxd2l.core.drivers import fit_python_loop, fit_whole_run, make_train, make_whole_run
 from jaxd2l.core.epoch import Epoch, make_epoch, make_evaluate
-from jaxd2l.core.fit import DivergedError, FitResult, fit
+from jaxd2l.core.fit import FitResult, StopTraining, fit
+from jaxd2l.core.folds import kfold_weights
 from jaxd2l.core.keys import RunKeys, run_keys
 from jaxd2l.core.lazy import submodule_getattr
 from jaxd2l.core.model import Model
@@ -72,12 +74,14 @@ __all__ = [
     "FitResult",
     "Model",
     "RunKeys",
+    "StopTraining",
     "TrainState",
     "TrainStep",
     "fit",
     "fit_python_loop",
     "fit_whole_run",
     "init_state",
+    "kfold_weights",
     "make_epoch",
     "make_evaluate",
     "make_train",

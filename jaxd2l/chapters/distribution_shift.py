@@ -31,10 +31,15 @@ from jaxd2l.core.errors import ArgumentError
 
 
 class Gaussian(NamedTuple):
+    """A normal distribution over x."""
+
     mean: float
+    """Its mean."""
     std: float
+    """Its standard deviation."""
 
     def log_pdf(self, x: jax.Array) -> jax.Array:
+        """log N(x; mean, std^2)."""
         z = (x - self.mean) / self.std
         return -0.5 * z**2 - jnp.log(self.std * jnp.sqrt(2 * jnp.pi))
 

@@ -50,9 +50,14 @@ def chapter_objective(lambd: float) -> Callable:
 
 
 class Graph(NamedTuple):
-    values: list[tuple[str, str]]  # (node id, label): inputs, intermediates, outputs
-    operators: list[tuple[str, str]]  # (node id, label)
+    """A computational graph as d2l 4.7 draws it."""
+
+    values: list[tuple[str, str]]
+    """(node id, label) of every value: inputs, intermediates, outputs (boxes)."""
+    operators: list[tuple[str, str]]
+    """(node id, label) of every operator (circles)."""
     edges: list[tuple[str, str]]
+    """(from id, to id): a value into an operator, or an operator to its output."""
 
 
 def _sub_jaxpr(eqn: Any) -> Any | None:

@@ -51,17 +51,25 @@ def _records(train_sums, test_sums, epochs: int, parallel) -> list[dict]:
     return history
 
 
+def _given(weights) -> tuple:
+    """Optional example weights as extra positional arguments (none when absent, so a
+    hand-written epoch or evaluation without a weights parameter still works)."""
+    return () if weights is None else (weights,)
+
+
 def make_whole_run(run_epoch: Epoch | RunEpoch, epochs: int, evaluate: Callable | None = None):
-    """The program of `fit_whole_run`, jitted: `whole(state, X, y, key, test) -> (state,
-    (train_sums, test_sums))`, sums stacked over epochs, the state donated. For timing or
-    embedding a whole run in a larger program."""
+    """The program of `fit_whole_run`, jitted: `whole(state, X, y, key, test, weights=None,
+    test_weights=None) -> (state, (train_sums, test_sums))`, sums stacked over epochs, the
+    state donated. For timing or embedding a whole run in a larger program."""
     epochs = checks.integer(epochs, "epochs", minimum=1)
     epoch_fn = run_epoch.run if isinstance(run_epoch, Epoch) else run_epoch
 
-    def whole(state, X, y, key, test):
+    def whole(state, X, y, key, test, weights=None, test_weights=None):
         def one_epoch(state, epoch):
-            state, sums = epoch_fn(state, X, y, epoch_key(key, epoch))
-            test_sums = evaluate(state.params, *test) if evaluate is not None else None
+            state, sums = epoch_fn(state, X, y, epoch_key(key, epoch), *_given(weights))
+            test_sums = None
+            if evaluate is not None:
+                test_sums = evaluate(state.params, *test, *_given(test_weights))
             return state, (sums, test_sums)
 
         return jax.lax.scan(one_epoch, state, jnp.arange(epochs))
@@ -76,22 +84,47 @@ def make_train(
     epochs: int,
     evaluate: Callable | None = None,
 ) -> Callable:
-    """A whole run as a pure function of its root key: `train(key, X, y, test=None) ->
-    (state, (train_sums, test_sums))`, params from `init(keys.init)`, epochs shuffled from
-    `keys.train` (`jaxd2l.core.keys.run_keys`), as a CLI run with that seed draws them. Not
-    jitted: `jax.jit(train)` for one run, `jax.jit(jax.vmap(train, in_axes=(0, None, None,
-    None)))(keys, X, y, test)` for one run per key in one program. The data are arguments,
-    never closed over (closed-over arrays become compile-time constants); `summarize` turns
-    the sums into means."""
+    """A whole run as a pure function of its root key (purejaxrl's `make_train`).
+
+    `train(key, X, y, test=None, weights=None, test_weights=None) -> (state, (train_sums,
+    test_sums))`: params from `init(keys.init)`, epochs shuffled from `keys.train`
+    (`run_keys(key)`), as a CLI run with that seed draws them; sums stacked over epochs
+    (`summarize` turns them into means, epoch by epoch). Not jitted: `jax.jit(train)` for
+    one run, `jax.jit(jax.vmap(train, in_axes=(0, None, None, None)))(keys, X, y, test)`
+    for one run per key in one program, and `in_axes=(None, None, None, None, 0, 0)` with
+    `kfold_weights` rows for K folds in one program. The data are arguments, never closed
+    over (closed-over arrays become compile-time constants).
+
+    Args:
+      init: `init(key) -> params` (e.g. `model.init`).
+      tx: the optimizer.
+      run_epoch: an `Epoch` (example weights need one) or a traceable
+        `run_epoch(state, X, y, key) -> (state, sums)`.
+      epochs: epochs per run.
+      evaluate: `evaluate(params, X, y[, weights]) -> sums`, run on `test` after each epoch.
+
+    Returns:
+      `train`, a pure function of its arguments.
+
+    Raises:
+      ValueError: (from `train`) a run that evaluates called without `test`, or a key
+        that is not one key.
+    """
     checks.callable_(init, "init")
     whole = make_whole_run(run_epoch, epochs, evaluate)
 
-    def train(key, X, y, test=None):
+    def train(key, X, y, test=None, weights=None, test_weights=None):
         if evaluate is not None and test is None:
             raise ArgumentError("this run evaluates after every epoch: pass test=(X_test, y_test)")
+        checks.key(key, "key")
+        if getattr(key, "shape", ()) != ():
+            raise ArgumentError(
+                f"key must be one key, got shape {key.shape}: vmap train over a 1-D array of "
+                "keys (jax.vmap(train, in_axes=(0, None, None, None))), once per axis"
+            )
         keys = run_keys(key)
         state = init_state(init(keys.init), tx)
-        return whole(state, X, y, keys.train, test)
+        return whole(state, X, y, keys.train, test, weights, test_weights)
 
     return train
 

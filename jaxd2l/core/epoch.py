@@ -93,12 +93,12 @@ class Epoch:
         """The jitted epoch (state donated); `.lower(...)` compiles it ahead of time."""
         return jax.jit(self.run, donate_argnums=0)
 
-    def __call__(self, state: Any, X: jax.Array, y: jax.Array, key: jax.Array):
-        return self.compiled(state, X, y, key)
+    def __call__(self, state: Any, X: jax.Array, y: jax.Array, key: jax.Array, weights=None):
+        return self.compiled(state, X, y, key, weights)
 
-    def lower(self, state: Any, X: Any, y: Any, key: Any):
+    def lower(self, state: Any, X: Any, y: Any, key: Any, weights: Any = None):
         """Ahead-of-time: `epoch.lower(state, X, y, key).compile()`, as for a jitted function."""
-        return self.compiled.lower(state, X, y, key)
+        return self.compiled.lower(state, X, y, key, weights)
 
 
 def make_epoch(

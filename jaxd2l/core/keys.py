@@ -24,13 +24,21 @@ class RunKeys(NamedTuple):
     """The keys of one run, by what they are for."""
 
     root: jax.Array
-    data: jax.Array  # synthetic data sets
-    init: jax.Array  # parameter initialisation
-    train: jax.Array  # epoch e shuffles with fold_in(train, e); dropout masks derive from it
-    split: jax.Array  # held-out splits (validation)
-    trials: jax.Array  # drawing hyperparameter trials
-    groups: jax.Array  # one key per group of trials (see `group_key`)
-    probe: jax.Array  # side measurements (timings) that must not disturb the run
+    """The run's root key (`jax.random.key(seed)`); every other key derives from it."""
+    data: jax.Array
+    """Synthetic data sets."""
+    init: jax.Array
+    """Parameter initialisation."""
+    train: jax.Array
+    """Epoch e shuffles with fold_in(train, e); dropout masks derive from it."""
+    split: jax.Array
+    """Held-out splits (validation)."""
+    trials: jax.Array
+    """Drawing hyperparameter trials."""
+    groups: jax.Array
+    """One key per group of trials (see `group_key`)."""
+    probe: jax.Array
+    """Side measurements (timings) that must not disturb the run."""
 
     def group_key(self, *shape: int) -> jax.Array:
         """A key per group of trials from the ints that name it, e.g. (hidden, batch_size):

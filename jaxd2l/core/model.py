@@ -22,7 +22,10 @@ class Model(NamedTuple):
     """A model as its pair of pure functions (stax's `(init_fun, apply_fun)`, as a value)."""
 
     init: Callable[[jax.Array], Params]
+    """`init(key) -> params`: a pytree of arrays."""
     apply: Apply
+    """`apply(params, X, *, key=None) -> output`, batched over X's leading axis; `key=None`
+    evaluates (no dropout)."""
 
 
 def takes_key(apply: Callable) -> Callable:

@@ -4,12 +4,16 @@ sums to the host as means."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 from typing import Any, NamedTuple
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 from jaxd2l.core import checks
+from jaxd2l.core.checkpoint import Checkpointer
 from jaxd2l.core.epoch import Epoch, RunEpoch
 from jaxd2l.core.errors import ArgumentError, ArgumentTypeError
 from jaxd2l.core.step import TrainState, TrainStep, summarize
@@ -66,6 +70,12 @@ class PreparedRun(NamedTuple):
 def prepare_run(state, run_epoch, train, key, epochs, evaluate, test) -> PreparedRun:
     """What every driver does first: check the arguments once (naming the one at fault),
     then place the state (a copy the driver may donate), data and key on the device(s)."""
+    if any(isinstance(x, jax.core.Tracer) for x in jax.tree.leaves((state, train, key))):
+        raise ArgumentTypeError(
+            "fit and its host drivers run a loop on the host (compiling, timing and saving "
+            "each epoch) and cannot be traced by jax.jit or jax.vmap: for a whole run as one "
+            "program use make_train (jax.jit(jax.vmap(train))(keys, X, y) for many seeds)"
+        )
     epochs = checks.integer(epochs, "epochs", minimum=1)
     checks.key(key, "key")
     checks.callable_(run_epoch, "run_epoch")
@@ -90,3 +100,36 @@ def place(parallel, state, train, key, test):
     else:
         train, test = jax.device_put((train, test))
     return jax.tree.map(lambda x: x.copy(), state), train, key, test
+
+
+def check_weights(weights, X, name: str, run_epoch=None):
+    """Example weights as a float32 [N] array, or None."""
+    if weights is None:
+        return None
+    if X is None:
+        raise ArgumentError(f"{name} weight the test examples: pass test and evaluate too")
+    if run_epoch is not None and not isinstance(run_epoch, Epoch):
+        raise ArgumentTypeError(f"{name} need an Epoch from make_epoch, not a plain function")
+    w = jnp.asarray(weights, jnp.float32)
+    if w.shape != (X.shape[0],):
+        raise ArgumentError(
+            f"{name} must have shape ({X.shape[0]},), one per example, got {w.shape}"
+        )
+    if not bool(jnp.all(jnp.isfinite(w) & (w >= 0))):
+        raise ArgumentError(f"{name} must be finite and >= 0")
+    return w
+
+
+@contextlib.contextmanager
+def owned_checkpoint(checkpoint):
+    """A Checkpointer as it is; a folder path opened (resuming) and closed here."""
+    if checkpoint is None or isinstance(checkpoint, Checkpointer):
+        yield checkpoint
+        return
+    if not isinstance(checkpoint, (str, os.PathLike)):
+        raise ArgumentTypeError(
+            "checkpoint must be a jaxd2l.core.checkpoint.Checkpointer or a folder path, got "
+            f"{type(checkpoint).__name__}"
+        )
+    with Checkpointer(os.fspath(checkpoint), flags={}, resume=True) as owned:
+        yield owned

@@ -25,15 +25,25 @@ Sums = dict[str, jax.Array]
 
 
 class TrainState(NamedTuple):
+    """What a training step carries from one batch to the next."""
+
     params: Params
+    """The model's parameters (a pytree)."""
     opt_state: optax.OptState
+    """The optimizer's state (`tx.init(params)`)."""
 
 
 class Batch(NamedTuple):
-    X: jax.Array  # [B, ...]
-    y: jax.Array  # [B] (or [B, ...])
-    mask: jax.Array  # [B] bool (False marks padding) or float example weights (K-fold)
-    key: jax.Array | None = None  # the batch's model key (dropout); None: deterministic
+    """One minibatch, padded to a static size."""
+
+    X: jax.Array
+    """Inputs [B, ...]."""
+    y: jax.Array
+    """Targets [B] (or [B, ...])."""
+    mask: jax.Array
+    """[B] bool (False marks padding), or float example weights (K folds)."""
+    key: jax.Array | None = None
+    """The batch's model key (dropout); None: deterministic."""
 
 
 def check_tx(tx: Any, name: str = "tx") -> None:

@@ -47,10 +47,15 @@ class HouseData(NamedTuple):
     rows' Ids, and the feature names."""
 
     X_train: np.ndarray
-    y_train: np.ndarray  # log(SalePrice)
+    """Training features [N, F], float32."""
+    y_train: np.ndarray
+    """log(SalePrice) [N]."""
     X_test: np.ndarray
+    """Test features [M, F], float32."""
     test_ids: np.ndarray
+    """The test rows' Ids, for the submission."""
     features: list[str]
+    """The F feature names (one-hot columns named column_value)."""
 
 
 def sha1(path: str) -> str:

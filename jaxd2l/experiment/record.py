@@ -12,8 +12,8 @@ from typing import Any
 
 import jax
 
+from jaxd2l.core.divergence import DivergedError
 from jaxd2l.core.errors import UserError
-from jaxd2l.core.fit import DivergedError
 
 
 def device_info() -> dict[str, Any]:

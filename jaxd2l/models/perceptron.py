@@ -20,10 +20,16 @@ from jaxd2l.core.model import Model
 
 
 class PerceptronResult(NamedTuple):
-    params: dict[str, jax.Array]  # {"w": [d], "b": []}
-    updates: jax.Array  # total number of mistakes corrected
-    epochs: jax.Array  # epochs run
-    converged: jax.Array  # bool: the last epoch made no mistake
+    """What `train` returns."""
+
+    params: dict[str, jax.Array]
+    """{"w": [d], "b": []}."""
+    updates: jax.Array
+    """The total number of mistakes corrected."""
+    epochs: jax.Array
+    """The epochs run."""
+    converged: jax.Array
+    """bool: the last epoch made no mistake."""
 
 
 def init(key: jax.Array | None, num_inputs: int) -> dict[str, jax.Array]:

@@ -15,7 +15,7 @@ import jax
 import numpy as np
 
 from jaxd2l.core.checkpoint import Checkpointer
-from jaxd2l.core.fit import DivergedError
+from jaxd2l.core.divergence import DivergedError
 from jaxd2l.core.keys import RunKeys
 from jaxd2l.core.parallel import TrialParallel
 from jaxd2l.models import mlp
@@ -25,10 +25,16 @@ Row = dict[str, Any]
 
 
 class SearchResult(NamedTuple):
-    rows: list[Row]  # one per trial: its hyperparameters, val_acc, val_loss, train_loss, diverged
+    """What a search returns."""
+
+    rows: list[Row]
+    """One per trial: its hyperparameters, val_acc, val_loss, train_loss, diverged."""
     best: Row
+    """The row with the best validation accuracy (a diverged trial never wins)."""
     best_params: Any
+    """The best trial's trained parameters."""
     groups: dict[tuple[int, int], list[Trial]]
+    """The trials by the shapes they compiled to, (hidden, batch_size)."""
 
 
 def selection_score(row: Row) -> float:

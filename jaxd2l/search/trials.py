@@ -32,9 +32,14 @@ from jaxd2l.nn.metrics import classification_metrics
 
 
 class Trial(NamedTuple):
+    """One point of a search."""
+
     lr: float
-    hidden: int  # 0: no hidden layer (softmax regression)
+    """The learning rate."""
+    hidden: int
+    """The hidden width; 0: no hidden layer (softmax regression)."""
     batch_size: int
+    """Examples per minibatch."""
 
 
 def grid(lrs: Sequence[float], hiddens: Sequence[int], batch_sizes: Sequence[int]) -> list[Trial]:

@@ -8,8 +8,9 @@ import pytest
 
 from jaxd2l.core import divergence, drivers
 from jaxd2l.core.checkpoint import Checkpointer
+from jaxd2l.core.divergence import DivergedError
 from jaxd2l.core.epoch import make_epoch, make_evaluate
-from jaxd2l.core.fit import DivergedError, fit
+from jaxd2l.core.fit import fit
 from jaxd2l.core.optim import sgd
 from jaxd2l.core.stack import with_learning_rates
 from jaxd2l.core.step import init_state, make_train_step
@@ -152,3 +153,92 @@ def test_vmapped_trials_mark_the_diverged_ones_and_go_on():
     result = fit(states, make_epoch(step, 10), (X, y), jax.random.key(2), 20)
     assert result.history[-1]["train_diverged"] == [False, True]
     assert result.history[-1]["train_loss"][0] < 1e-3
+
+
+def test_an_epoch_is_saved_before_its_callbacks_so_a_raising_callback_loses_nothing(tmp_path):
+    state, run_epoch, train, key, _ = regression_run(epochs=4)
+
+    def stop_after_2(record):
+        if record["epoch"] == 2:
+            raise Stop
+
+    with pytest.raises(Stop), Checkpointer(str(tmp_path), flags={}) as ckpt:
+        fit(state, run_epoch, train, key, 4, callbacks=[stop_after_2], checkpoint=ckpt)
+    with Checkpointer(str(tmp_path), flags={}, resume=True) as ckpt:
+        resumed = fit(state, run_epoch, train, key, 4, checkpoint=ckpt)
+    assert len(resumed.timing["epoch_s"]) == 2  # epochs 3 and 4 only: epoch 2 was kept
+
+
+def test_stop_training_ends_the_run_cleanly_with_the_epoch_kept(tmp_path):
+    from jaxd2l import StopTraining
+
+    state, run_epoch, train, key, _ = regression_run(epochs=4)
+
+    def stop_after_2(record):
+        if record["epoch"] == 2:
+            raise StopTraining
+
+    two = fit(state, run_epoch, train, key, 2)
+    with Checkpointer(str(tmp_path), flags={}) as ckpt:
+        stopped = fit(state, run_epoch, train, key, 4, callbacks=[stop_after_2], checkpoint=ckpt)
+    assert len(stopped.history) == 2 and stopped.timing["stopped_early"]
+    for a, b in zip(jax.tree.leaves(two.params), jax.tree.leaves(stopped.params), strict=True):
+        np.testing.assert_array_equal(a, b)
+    seen = []
+    with Checkpointer(str(tmp_path), flags={}, resume=True) as ckpt:
+        resumed = fit(
+            state, run_epoch, train, key, 4, callbacks=[seen.append], checkpoint=ckpt,
+            replay_history=False,
+        )  # fmt: skip
+    assert [r["epoch"] for r in seen] == [3, 4]  # no replay of the restored epochs
+    assert [r["epoch"] for r in resumed.history] == [1, 2, 3, 4]
+
+
+def test_example_weights_of_ones_change_nothing_and_k_folds_train_as_one_program():
+    from jaxd2l import kfold_weights, make_train, summarize
+
+    state, run_epoch, (X, y), key, _ = regression_run(epochs=2)
+    plain = fit(state, run_epoch, (X, y), key, 2)
+    ones = fit(state, run_epoch, (X, y), key, 2, weights=np.ones(100))
+    for a, b in zip(jax.tree.leaves(plain.params), jax.tree.leaves(ones.params), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+    train_w, val_w = kfold_weights(100, 5)
+    assert train_w.shape == (5, 100) and np.all(np.asarray(train_w + val_w) == 1)
+    assert np.all(np.asarray(val_w).sum(axis=0) == 1)  # every example validates once
+    evaluate = make_evaluate(linear.apply, squared_loss)
+    tx = sgd(0.03)
+    train = make_train(lambda k: linear.init(jax.random.key(1), 2), tx, run_epoch, 2, evaluate)
+    folds = jax.jit(jax.vmap(train, in_axes=(None, None, None, None, 0, 0)))
+    states, (_, test_sums) = folds(jax.random.key(7), X, y, (X, y), train_w, val_w)
+    run_key = d2l_train_key(jax.random.key(7))
+    for k in (0, 3):
+        one = fit(
+            init_state(linear.init(jax.random.key(1), 2), tx), run_epoch, (X, y), run_key, 2,
+            evaluate=evaluate, test=(X, y), weights=train_w[k], test_weights=val_w[k],
+        )  # fmt: skip
+        for a, b in zip(jax.tree.leaves(one.params), jax.tree.leaves(states.params), strict=True):
+            np.testing.assert_allclose(a, b[k], rtol=1e-5, atol=1e-6)
+        val_loss = summarize({n: v[k, -1] for n, v in test_sums.items()})["loss"]
+        np.testing.assert_allclose(one.history[-1]["test_loss"], val_loss, rtol=1e-5)
+    with pytest.raises(ValueError, match=r"weights must have shape \(100,\)"):
+        fit(state, run_epoch, (X, y), key, 1, weights=np.ones(7))
+
+
+def d2l_train_key(root):
+    from jaxd2l import run_keys
+
+    return run_keys(root).train
+
+
+def test_fit_under_jit_says_it_is_a_host_loop_and_points_at_make_train():
+    state, run_epoch, train, key, _ = regression_run()
+    with pytest.raises(TypeError, match="make_train"):
+        jax.jit(lambda s: fit(s, run_epoch, train, key, 1).params)(state)
+
+
+def test_diverged_error_keeps_the_loss_and_quotes_the_runs_own_factor():
+    state, run_epoch, train, key, _ = regression_run(lr=0.3)  # a loss far above 2x the first
+    with pytest.raises(DivergedError) as e:
+        fit(state, run_epoch, train, key, 3, divergence_factor=1e-6)
+    assert e.value.factor == 1e-6 and "at most 1e-06x" in str(e.value)
+    assert e.value.loss == e.value.history[-1]["train_loss"] and math.isfinite(e.value.loss)

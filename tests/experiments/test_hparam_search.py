@@ -3,7 +3,7 @@ import json
 import pytest
 
 from experiments import hparam_search as exp
-from jaxd2l.core.fit import DivergedError
+from jaxd2l.core.divergence import DivergedError
 from jaxd2l.experiment import run_cli
 
 

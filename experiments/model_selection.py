@@ -84,6 +84,8 @@ def main(config: Config) -> dict:
             f"{config.folds}-fold CV picks {best} features; all 20 degrees {sweep_s:.2f} s, "
             f"all folds {cv_s:.2f} s (one program each)"
         )
+        marks = {f"{d} features": bad for d, bad in zip(degrees, sweep["diverged"], strict=True)}
+        run.refuse_diverged(final, marks, "degrees")
         return run.finish(final, summary)
 
 

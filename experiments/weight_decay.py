@@ -82,6 +82,10 @@ def main(config: Config) -> dict:
             "sweep": {"lambda": config.sweep, **{k: swept[k][:, -1] for k in ("test", "w_norm")}},
             "sweep_seconds": sweep_s,
         }
+        pairs = [*zip(config.lambdas, fits["diverged"], strict=True)]
+        pairs += zip(config.sweep, swept["diverged"], strict=True)
+        marks = {f"lambda {lam:g}": bad for lam, bad in pairs}
+        run.refuse_diverged(final, marks, "penalty strengths")
         summary = (
             f"weight_decay {config.impl}: "
             + "; ".join(

@@ -23,9 +23,10 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 
-from jaxd2l.core.errors import ArgumentError
+from jaxd2l.core.errors import ArgumentError, ArgumentTypeError
 
 # ---------------------------------------------------------------- covariate shift
 
@@ -142,11 +143,49 @@ def confusion_matrix(predicted: jax.Array, labels: jax.Array, num_classes: int) 
     return counts / jnp.maximum(counts.sum(axis=0, keepdims=True), 1.0)
 
 
-def estimate_target_priors(confusion: jax.Array, mean_prediction: jax.Array) -> jax.Array:
-    """q = C^-1 mu, clipped at 0 and renormalised to sum to 1 (d2l 4.9.3.2)."""
+def solve_priors(confusion: jax.Array, mean_prediction: jax.Array) -> jax.Array:
+    """q = C^-1 mu, clipped at 0 and renormalised to sum to 1 (d2l 4.9.3.2), where mu is
+    the fraction of the target examples predicted as each class (traceable, unchecked)."""
     q = jnp.linalg.solve(confusion, mean_prediction)
     q = jnp.clip(q, 0.0, None)
     return q / jnp.sum(q)
+
+
+def estimate_target_priors(confusion: jax.Array, predicted_labels: jax.Array) -> jax.Array:
+    """The target's class priors from the classifier's hard predictions on the unlabelled
+    target data (d2l 4.9.3.2).
+
+    Args:
+      confusion: [k, k] `confusion_matrix(predictions, labels, k)` on held-out source data,
+        C[i, j] = P(predicted i | true j).
+      predicted_labels: [N] int, `argmax` of the model's outputs on the target examples
+        (not probabilities: averaging probabilities biases the estimate).
+
+    Returns:
+      [k] priors, clipped at 0 and summing to 1.
+
+    Raises:
+      TypeError: predictions that are not integer labels.
+      ValueError: a singular confusion matrix (a class the classifier never predicts).
+    """
+    predicted_labels = jnp.asarray(predicted_labels)
+    if predicted_labels.ndim != 1 or not jnp.issubdtype(predicted_labels.dtype, jnp.integer):
+        raise ArgumentTypeError(
+            "predicted_labels must be [N] integer class predictions on the target data, "
+            f"got {predicted_labels.dtype} of shape {predicted_labels.shape}: pass "
+            "jnp.argmax(outputs, axis=-1) (mean probabilities bias the estimate)"
+        )
+    k = confusion.shape[0]
+    if not isinstance(confusion, jax.core.Tracer):
+        rank = int(np.linalg.matrix_rank(np.asarray(confusion, np.float64)))
+        if rank < k:
+            raise ArgumentError(
+                f"the confusion matrix is singular (rank {rank} of {k}): the classifier never "
+                "tells some classes apart, so the target priors cannot be solved for; train "
+                "it longer, or merge the classes it confuses"
+            )
+    mean_prediction = jnp.bincount(predicted_labels, length=k) / predicted_labels.shape[0]
+    return solve_priors(confusion, mean_prediction)
 
 
 def correct_probabilities(probs: jax.Array, target_priors, source_priors) -> jax.Array:
@@ -196,7 +235,7 @@ def label_shift_sweep(
         idx = sample_with_priors(key, labels, priors, num_target)
         p, y = probs[idx], labels[idx]
         mu = jnp.mean(jax.nn.one_hot(jnp.argmax(p, axis=1), num_classes), axis=0)
-        estimate = estimate_target_priors(confusion, mu)
+        estimate = solve_priors(confusion, mu)
 
         def accuracy(q):
             return jnp.mean(jnp.argmax(correct_probabilities(p, q, source_priors), 1) == y)

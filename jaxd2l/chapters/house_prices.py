@@ -26,7 +26,7 @@ from jaxd2l.core.step import init_state, make_train_step
 from jaxd2l.data.polynomial import fold_weights
 from jaxd2l.models import linear, mlp
 from jaxd2l.nn.losses import squared_error
-from jaxd2l.nn.regularization import weights_mask
+from jaxd2l.nn.regularization import decay_mask
 
 TARGETS = ("price", "log")
 
@@ -60,7 +60,7 @@ def adam(lr, weight_decay, params) -> optax.GradientTransformation:
     """Adam with weight decay added to the gradient (as torch's `Adam(weight_decay=...)`),
     masked to the weights: biases are not decayed."""
     return optax.chain(
-        optax.add_decayed_weights(weight_decay, mask=weights_mask(params)), optax.adam(lr)
+        optax.add_decayed_weights(weight_decay, mask=decay_mask(params)), optax.adam(lr)
     )
 
 

@@ -11,14 +11,17 @@ and a penalty strength is a traced number. A run is a pure function of its key, 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxd2l.core import checks
+from jaxd2l.core.divergence import FACTOR
 from jaxd2l.core.epoch import make_epoch
+from jaxd2l.core.errors import ArgumentError
 from jaxd2l.core.keys import epoch_key, run_keys
 from jaxd2l.core.model import Model
 from jaxd2l.core.optim import sgd
@@ -76,20 +79,48 @@ def make_polynomial_run(epochs: int, batch_size: int = 10, lr: float = 0.01) -> 
     return run
 
 
+def check_degrees(degrees: Sequence[int], num_features: int) -> list[int]:
+    """Feature counts, each an integer from 1 to `num_features`."""
+    degrees = list(degrees)
+    if not degrees:
+        raise ArgumentError("degrees is empty: give at least one feature count")
+    for d in degrees:
+        checks.integer(d, "degrees", minimum=1)
+        if d > num_features:
+            raise ArgumentError(f"degrees holds {d}, above the {num_features} features")
+    return degrees
+
+
+def diverged_members(train_curves: Any, reference: Any, factor: float = FACTOR) -> list[bool]:
+    """The divergence rule per member of a sweep: True where some epoch's training loss is
+    not finite or above `factor` times `reference` (the untrained model's loss; one per
+    member, or one for all)."""
+    curves = np.asarray(train_curves, np.float64)
+    reference = np.broadcast_to(np.asarray(reference, np.float64), curves.shape[:1])
+    bad = ~np.isfinite(curves) | (curves > factor * reference[:, None])
+    return bad.any(axis=1).tolist()
+
+
 def degree_sweep(key, train, test, degrees, *, epochs: int, batch_size=10, lr=0.01):
     """Every degree in `degrees` (a feature count, 1 to 20) trained in one program: the run
-    vmapped over feature masks. Returns (params stacked over degrees, curves [D, epochs])."""
+    vmapped over feature masks. Returns (params stacked over degrees, curves [D, epochs]);
+    `curves["diverged"]` [D] marks the members that broke the divergence rule."""
+    degrees = check_degrees(degrees, train[0].shape[1])
     run = make_polynomial_run(epochs, batch_size, lr)
     masks = jnp.stack([degree_mask(d, train[0].shape[1]) for d in degrees])
     ones = jnp.ones(train[0].shape[0])
     swept = jax.vmap(run, in_axes=(None, 0, None, None, None))
-    return jax.jit(swept)(key, masks, ones, train, test)
+    params, curves = jax.jit(swept)(key, masks, ones, train, test)
+    w0 = polynomial_model(masks[0]).init(run_keys(key).init)["w"]  # the same draw for all
+    untrained = jax.vmap(lambda m: squared_error((train[0] * m) @ w0, train[1]).mean())(masks)
+    return params, {**curves, "diverged": diverged_members(curves["train"], untrained)}
 
 
 def cross_validate(key, train, degrees, *, num_folds: int, epochs: int, batch_size=10, lr=0.01):
     """K-fold cross-validation of every degree in one program (degrees x folds vmapped).
     Returns the validation MSE [D, K] after the last epoch and the chosen degree (lowest
     mean over the folds)."""
+    degrees = check_degrees(degrees, train[0].shape[1])
     run = make_polynomial_run(epochs, batch_size, lr)
     masks = jnp.stack([degree_mask(d, train[0].shape[1]) for d in degrees])
     weights = fold_weights(train[0].shape[0], num_folds)
@@ -140,10 +171,20 @@ def make_decay_run(
 
 
 def decay_sweep(key, lambdas, train, test, **settings: Any):
-    """Every penalty strength in `lambdas` in one program: (params, curves) stacked."""
+    """Every penalty strength in `lambdas` in one program: (params, curves) stacked;
+    `curves["diverged"]` [L] marks the members that broke the divergence rule."""
+    values = np.asarray(lambdas, np.float64).reshape(-1)
+    if values.size == 0 or not np.all(np.isfinite(values) & (values >= 0)):
+        raise ArgumentError(f"lambdas must be finite numbers >= 0, at least one, got {lambdas}")
     run = make_decay_run(**settings)
-    lambdas = jnp.asarray(lambdas, jnp.float32)
-    return jax.jit(jax.vmap(run, in_axes=(None, 0, None, None)))(key, lambdas, train, test)
+    lambdas = jnp.asarray(values, jnp.float32)
+    swept = jax.jit(jax.vmap(run, in_axes=(None, 0, None, None)))
+    params, curves = swept(key, lambdas, train, test)
+    from jaxd2l.models import linear
+
+    model = linear.model(train[0].shape[1], settings.get("sigma", 1.0))
+    untrained = squared_loss(model.apply(model.init(run_keys(key).init), train[0]), train[1])
+    return params, {**curves, "diverged": diverged_members(curves["train"], untrained.mean())}
 
 
 def timed(fn: Callable, *args: Any, **kwargs: Any) -> tuple[Any, float]:

@@ -120,7 +120,13 @@ class TrainStep:
         sums = batch_sums(y_hat, batch, self.loss, self.metrics)
         objective = sums["loss"] / jnp.maximum(sums["count"], 1.0)
         if self.penalty is not None:
-            objective = objective + self.penalty(params)
+            extra = self.penalty(params)
+            if jnp.shape(extra) != ():  # checked while tracing: costs nothing per step
+                raise ArgumentError(
+                    f"penalty must return a scalar, got shape {jnp.shape(extra)}: sum it "
+                    "(e.g. 0.5 * lambd * sum of squares over the weights)"
+                )
+            objective = objective + extra
         return objective, sums
 
     def __call__(self, state: TrainState, batch: Batch) -> tuple[TrainState, Sums]:

@@ -132,6 +132,23 @@ class Run:
         self.record["history"].append(record)
         self.write()
 
+    def refuse_diverged(self, final: dict[str, Any], diverged: dict[str, bool], what: str) -> None:
+        """A sweep's verdict: when some members broke the divergence rule, keep `final`
+        with them marked (`final["diverged"]`), then raise `DivergedError` naming them (the
+        record says diverged; the CLI exits 1)."""
+        names = [name for name, bad in diverged.items() if bad]
+        final["diverged"] = names
+        if names:
+            self.record["final"] = final
+            raise DivergedError(
+                0,
+                None,
+                [],
+                f"{len(names)} of {len(diverged)} {what} diverged ({', '.join(names)}): the "
+                "training loss is not finite or far above the untrained model's; lower the "
+                "learning rate or leave those out",
+            )
+
     def finish(self, final: dict[str, Any], summary: str, **extra: Any) -> dict[str, Any]:
         self.record.update(extra)
         self.record["final"] = final

@@ -9,10 +9,12 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Sequence
 
+import flax
 import flax.linen as nn
 import jax.numpy as jnp
 
 from jaxd2l.core import checks
+from jaxd2l.core.errors import ArgumentError
 from jaxd2l.core.model import Model
 from jaxd2l.models import init as inits
 
@@ -47,25 +49,56 @@ class MLP(nn.Module):
         return nn.Dense(self.num_outputs, kernel_init=self.kernel_init)(X)
 
 
+# The argument by which a Linen module learns whether it trains, and its value when it does.
+MODE_FLAGS = {"deterministic": False, "train": True, "training": True}
+
+
+def mode_flag(module: nn.Module) -> str | None:
+    """Which of `deterministic`, `train`, `training` the module's `__call__` takes, if any."""
+    parameters = inspect.signature(module.__call__).parameters
+    return next((name for name in MODE_FLAGS if name in parameters), None)
+
+
 def pure(module: nn.Module, input_shape: Sequence[int]) -> Model:
     """`Model(init, apply)` for a Linen module taking inputs of `input_shape` (one example,
-    no batch axis). `apply(params, X, *, key=None)` passes `key` as the module's "dropout"
-    stream and `deterministic=key is None` to modules that take it (flax's convention), so
-    evaluation never drops units."""
+    no batch axis).
+
+    `apply(params, X, *, key=None)` passes `key` as the module's "dropout" stream and tells
+    the module whether it trains through whichever argument it takes: `deterministic=key
+    is None` (flax's `nn.Dropout` convention), or `train=` / `training=key is not None`
+    (flax's examples), so evaluation never drops units.
+
+    Raises:
+      ValueError: (from `init`) the module draws dropout but takes none of those
+        arguments, so evaluation could not turn it off.
+    """
     example = jnp.zeros((1, *input_shape))
-    takes_deterministic = "deterministic" in inspect.signature(module.__call__).parameters
+    flag = mode_flag(module)
+
+    def mode(training: bool) -> dict:
+        if flag is None:
+            return {}
+        return {flag: training if MODE_FLAGS[flag] else not training}
 
     def init(key):
         checks.key(key)
-        if takes_deterministic:
-            return module.init(key, example, deterministic=True)["params"]
-        return module.init(key, example)["params"]
+        params = module.init(key, example, **mode(False))["params"]
+        if flag is None:  # evaluation must be deterministic: a probe without a dropout key
+            try:
+                module.apply({"params": params}, example)
+            except flax.errors.InvalidRngError:
+                raise ArgumentError(
+                    f"{type(module).__name__} draws dropout but its __call__ takes none of "
+                    f"{', '.join(MODE_FLAGS)}: add `deterministic: bool` (or `train`) and pass "
+                    "it to nn.Dropout, so evaluation can turn dropout off"
+                ) from None
+        return params
 
     def apply(params, X, *, key=None):
-        if not takes_deterministic:
+        if flag is None:
             return module.apply({"params": params}, X)
         rngs = {"dropout": key} if key is not None else None
-        return module.apply({"params": params}, X, deterministic=key is None, rngs=rngs)
+        return module.apply({"params": params}, X, **mode(key is not None), rngs=rngs)
 
     return Model(init, apply)
 

@@ -18,7 +18,7 @@ from jaxd2l.core.model import Model
 from jaxd2l.models import init as inits
 from jaxd2l.models.softmax import check_layer
 from jaxd2l.nn import regularization
-from jaxd2l.nn.activations import prelu, relu
+from jaxd2l.nn.activations import ACTIVATIONS, prelu, relu
 
 
 def init(
@@ -64,10 +64,24 @@ def apply(
     return H @ params[-1]["W"] + params[-1]["b"]
 
 
+def resolve_activation(activation: Callable | str) -> Callable:
+    """An activation function, or its name in `activations.ACTIVATIONS` ("relu", "tanh", ...),
+    as `concise.mlp` takes it."""
+    if isinstance(activation, str):
+        if activation not in ACTIVATIONS:
+            raise ArgumentError(
+                f"activation {activation!r} is not one of {', '.join(ACTIVATIONS)}: pass a "
+                "name from that list or a function"
+            )
+        return ACTIVATIONS[activation]
+    checks.callable_(activation, "activation")
+    return activation
+
+
 def model(
     sizes: Sequence[int],
     *,
-    activation: Callable = relu,
+    activation: Callable | str = relu,
     scheme: str = "normal",
     sigma: float = 0.01,
     dropout: Sequence[float] = (),
@@ -77,7 +91,7 @@ def model(
     `make_train_step` and `make_evaluate`. `dropout` gives a rate per hidden layer (d2l 4.6:
     (0.2, 0.5)), applied in training only."""
     sizes = checks.widths(sizes, "sizes (input, hidden..., output widths)", minimum_count=2)
-    checks.callable_(activation, "activation")
+    activation = resolve_activation(activation)
     dropout = check_dropout(dropout, len(sizes) - 2)
 
     def init_fn(key):
@@ -110,6 +124,11 @@ def prelu_model(
         }
 
     def apply_fn(params, X, *, key=None):
+        if not isinstance(params, dict) or set(params) != {"layers", "slopes"}:
+            raise ArgumentTypeError(
+                "prelu_model's params are {'layers': [...], 'slopes': [...]} from its own "
+                f"init, got {type(params).__name__}: plain mlp.init params have no slopes"
+            )
         layers, slopes = params["layers"], params["slopes"]
         H = X.reshape(X.shape[0], -1)
         for i, layer in enumerate(layers[:-1]):

@@ -22,6 +22,7 @@ from jaxd2l.chapters.distribution_shift import (
     line_loss,
     sample_with_priors,
     skewed_priors,
+    solve_priors,
     true_log_ratio,
 )
 from jaxd2l.core.errors import ArgumentError
@@ -89,9 +90,9 @@ def test_the_prior_estimate_inverts_a_constructed_confusion_matrix():
     C /= C.sum(axis=0, keepdims=True)  # columns: P(predict i | true j)
     q = np.array([0.5, 0.3, 0.15, 0.05])
     mu = C @ q
-    np.testing.assert_allclose(estimate_target_priors(jnp.asarray(C), mu), q, atol=1e-6)
+    np.testing.assert_allclose(solve_priors(jnp.asarray(C), mu), q, atol=1e-6)
     # noise that drives a prior below 0 is clipped and the rest renormalised
-    noisy = estimate_target_priors(jnp.eye(3), jnp.array([0.7, 0.4, -0.1]))
+    noisy = solve_priors(jnp.eye(3), jnp.array([0.7, 0.4, -0.1]))
     np.testing.assert_allclose(noisy, [0.7 / 1.1, 0.4 / 1.1, 0.0], atol=1e-6)
 
 
@@ -141,3 +142,15 @@ def test_the_sweep_corrects_a_classifier_with_known_confusion():
     assert float(out["prior_error_tv"][1]) < 0.05
     assert float(out["acc_corrected"][1]) > float(out["acc_trained"][1]) + 0.02
     assert abs(float(out["acc_corrected"][0]) - float(out["acc_trained"][0])) < 0.02
+
+
+def test_the_prior_estimate_takes_hard_predictions_and_refuses_a_singular_confusion():
+    C = jnp.asarray([[0.8, 0.1, 0.1], [0.1, 0.8, 0.2], [0.1, 0.1, 0.7]])
+    labels = jnp.asarray([0] * 5 + [1] * 3 + [2] * 2)
+    expected = solve_priors(C, jnp.asarray([0.5, 0.3, 0.2]))
+    np.testing.assert_allclose(estimate_target_priors(C, labels), expected, atol=1e-6)
+    with pytest.raises(TypeError, match="argmax"):
+        estimate_target_priors(C, jax.nn.one_hot(labels, 3))  # probabilities, not labels
+    always_zero = jnp.asarray([[1.0, 1.0, 1.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+    with pytest.raises(ValueError, match="singular"):
+        estimate_target_priors(always_zero, labels)

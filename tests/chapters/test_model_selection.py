@@ -5,6 +5,7 @@ to runs one by one, K-fold selection, and weight decay's story."""
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 from jaxd2l.chapters.model_selection import (
     cross_validate,
@@ -58,3 +59,13 @@ def test_weight_decay_shrinks_the_weights_and_the_test_loss():
     assert float(curves["train"][0, -1]) < 1e-3  # lambda 0 fits the 20 examples exactly
     _, concise = decay_sweep(jax.random.key(1), [0.0, 3.0], train, test, epochs=100, concise=True)
     np.testing.assert_allclose(concise["w_norm"], curves["w_norm"], rtol=1e-4)
+
+
+def test_sweeps_refuse_impossible_members_by_name():
+    train, test = polynomial_data(jax.random.key(0), 20, 20)
+    with pytest.raises(ValueError, match="degrees must be >= 1"):
+        degree_sweep(jax.random.key(0), train, test, [0], epochs=1)
+    with pytest.raises(ValueError, match="above the 20 features"):
+        degree_sweep(jax.random.key(0), train, test, [21], epochs=1)
+    with pytest.raises(ValueError, match="lambdas must be finite numbers >= 0"):
+        decay_sweep(jax.random.key(0), [-3.0], train, test, epochs=1)

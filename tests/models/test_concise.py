@@ -1,5 +1,6 @@
 """jaxd2l.models.concise: flax modules behind the same Model(init, apply) contract."""
 
+import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -50,3 +51,40 @@ def test_scratch_and_concise_softmax_give_identical_logits(key):
     np.testing.assert_array_equal(
         model.apply(cparams, X, key=jax.random.key(3)), model.apply(cparams, X)
     )
+
+
+class TrainFlagNet(nn.Module):
+    """flax's examples' convention: `train: bool`."""
+
+    @nn.compact
+    def __call__(self, x, train: bool = False):
+        return nn.Dropout(0.5, deterministic=not train)(nn.Dense(64)(x))
+
+
+class TrainingFlagNet(nn.Module):
+    @nn.compact
+    def __call__(self, x, training: bool = False):
+        return nn.Dropout(0.5)(nn.Dense(64)(x), deterministic=not training)
+
+
+class NoFlagDropoutNet(nn.Module):
+    @nn.compact
+    def __call__(self, x):
+        return nn.Dropout(0.5, deterministic=False)(nn.Dense(64)(x))
+
+
+@pytest.mark.parametrize("module", [TrainFlagNet(), TrainingFlagNet()])
+def test_a_key_turns_dropout_on_whatever_the_modules_flag_is_called(module):
+    model = concise.pure(module, (8,))
+    params = model.init(jax.random.key(0))
+    X = jnp.ones((4, 8))
+    evaluated = model.apply(params, X)
+    trained = model.apply(params, X, key=jax.random.key(1))
+    assert float(jnp.mean(trained == 0)) > 0.3  # about half the units dropped
+    assert not bool(jnp.any(evaluated == 0) & jnp.all(evaluated == trained))
+    np.testing.assert_array_equal(evaluated, model.apply(params, X, key=None))
+
+
+def test_a_module_with_dropout_and_no_flag_is_refused():
+    with pytest.raises(ValueError, match="takes none of deterministic, train, training"):
+        concise.pure(NoFlagDropoutNet(), (8,)).init(jax.random.key(0))

@@ -13,7 +13,7 @@ from jaxd2l.core.step import init_state, make_train_step
 from jaxd2l.data.synthetic import high_dimensional_regression
 from jaxd2l.models import concise, linear, mlp
 from jaxd2l.nn.losses import squared_loss
-from jaxd2l.nn.regularization import decayed_sgd, dropout, l2_penalty, weights_mask
+from jaxd2l.nn.regularization import decay_mask, decayed_sgd, dropout, l2_penalty
 
 
 def test_the_books_checks_on_arange_16():
@@ -84,11 +84,11 @@ def test_evaluation_drops_nothing_and_training_does():
         mlp.model((4, 3, 2), dropout=(0.1, 0.2))
 
 
-def test_weights_mask_names_weights_not_biases():
-    assert weights_mask(linear.init(jax.random.key(0), 3)) == {"w": True, "b": False}
-    assert weights_mask(mlp.init(jax.random.key(0), (4, 3, 2))) == [{"W": True, "b": False}] * 2
+def test_decay_mask_picks_weights_by_shape_not_biases():
+    assert decay_mask(linear.init(jax.random.key(0), 3)) == {"w": True, "b": False}
+    assert decay_mask(mlp.init(jax.random.key(0), (4, 3, 2))) == [{"W": True, "b": False}] * 2
     flax = concise.linear_regression(3).init(jax.random.key(0))
-    assert weights_mask(flax) == {"Dense_0": {"kernel": True, "bias": False}}
+    assert decay_mask(flax) == {"Dense_0": {"kernel": True, "bias": False}}
 
 
 def test_the_penalty_and_its_gradient_against_jax_grad():
@@ -116,3 +116,37 @@ def test_scratch_penalty_and_optax_decay_give_the_same_trajectory():
     np.testing.assert_allclose(trained[0]["w"], trained[1]["w"], rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(trained[0]["b"], trained[1]["b"], rtol=1e-5, atol=1e-6)
     assert isinstance(decayed_sgd(0.1, 0.0, params), optax.GradientTransformation)
+
+
+def test_weights_named_any_way_are_decayed_and_unreadable_params_are_refused():
+    import types
+
+    W1, b1 = jnp.ones((3, 2)), jnp.ones(2)
+    for params in ({"W1": W1, "b1": b1}, {"weight": W1, "bias": b1}, (W1, b1)):
+        assert float(l2_penalty(2.0)(params)) == 6.0  # 0.5 * 2 * ||W||^2, the bias left out
+    with pytest.raises(TypeError, match="SimpleNamespace"):
+        l2_penalty(1.0)(types.SimpleNamespace(W=W1, b=b1))
+    with pytest.raises(ValueError, match="would decay nothing"):
+        decayed_sgd(0.1, 1.0, {"scale": jnp.ones(())})
+    only_bias = {"W": False, "b": True}  # an explicit mask wins over the rule
+    assert float(l2_penalty(2.0, mask=only_bias)({"W": W1, "b": b1})) == 2.0
+
+
+def test_dropout_refuses_an_int_key_and_a_batch_of_keys_by_name():
+    X = jnp.ones((4, 3))
+    with pytest.raises(TypeError, match="key must be a PRNG key"):
+        dropout(X, 0.5, 0)
+    with pytest.raises(ValueError, match="one PRNG key"):
+        dropout(X, 0.5, jax.random.split(jax.random.key(0), 3))
+
+
+def test_a_penalty_returning_a_vector_is_named():
+    from jaxd2l.core.step import Batch, init_state, make_train_step
+    from jaxd2l.nn.losses import squared_loss
+
+    tx = sgd(0.1)
+    step = make_train_step(linear.apply, squared_loss, tx, penalty=lambda p: p["w"] ** 2)
+    state = init_state(linear.init(jax.random.key(0), 3), tx)
+    batch = Batch(jnp.ones((4, 3)), jnp.ones(4), jnp.ones(4, bool))
+    with pytest.raises(ValueError, match="penalty must return a scalar, got shape"):
+        jax.jit(step)(state, batch)

@@ -157,6 +157,15 @@ def main(argv=None) -> int:
     print(f"== devices: {report['platform']} {report['devices']}", flush=True)
     print(f"   versions: {report['versions']}", flush=True)
     write()
+    from jaxd2l.tools import portability  # every experiment program exported for cuda/tpu
+
+    rows = portability.export_report()
+    with open(os.path.join(out, "portability.json"), "w") as f:
+        json.dump(rows, f, indent=1)
+    ok = portability.portable(rows)
+    summary["steps"]["portability"] = {"status": "passed" if ok else "failed"}
+    print(f"== portability: {len(rows)} programs exported, {'all' if ok else 'NOT all'} portable")
+    write()
     env = {**os.environ, "JAX_DEFAULT_MATMUL_PRECISION": "highest"}
     if not args.skip_tests:
         tests = os.path.join(ROOT, "tests")

@@ -57,6 +57,7 @@ _SUBMODULES = {
     "backprop": "jaxd2l.chapters.backprop",
     "classification": "jaxd2l.chapters.classification",
     "distribution_shift": "jaxd2l.chapters.distribution_shift",
+    "label_shift": "jaxd2l.chapters.label_shift",
     "graph": "jaxd2l.chapters.graph",
     "house_prices": "jaxd2l.chapters.house_prices",
     "model_selection": "jaxd2l.chapters.model_selection",

@@ -14,15 +14,14 @@ from jaxd2l.chapters.classification import scratch_loss, train_classifier
 from jaxd2l.chapters.distribution_shift import (
     SOURCE,
     TARGET,
-    confusion_matrix,
     covariate_data,
     fit_domain_classifier,
     fit_weighted_lines,
     importance_weights,
-    label_shift_sweep,
     line_loss,
     true_log_ratio,
 )
+from jaxd2l.chapters.label_shift import confusion_matrix, label_shift_sweep
 from jaxd2l.core.keys import RunKeys
 from jaxd2l.core.optim import sgd
 from jaxd2l.data import fashion_mnist as fm

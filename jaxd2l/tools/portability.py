@@ -44,7 +44,7 @@ def programs() -> dict[str, tuple[Callable, tuple]]:
     at their default shapes (Fashion-MNIST's 60000 x 28 x 28 x 1 uint8, batch 256). A
     Bayesian search round trains the grid's program, the vmapped trials epoch."""
     from jaxd2l.chapters import distribution_shift as shift
-    from jaxd2l.chapters import house_prices, model_selection, stability
+    from jaxd2l.chapters import house_prices, label_shift, model_selection, stability
     from jaxd2l.core.drivers import make_train
     from jaxd2l.core.epoch import make_epoch
     from jaxd2l.core.optim import sgd
@@ -100,14 +100,14 @@ def programs() -> dict[str, tuple[Callable, tuple]]:
     out["covariate-shift lines"] = (jax.jit(shift.fit_weighted_lines), (x, x, spec((3, 2000))))
     out["domain classifier"] = (jax.jit(shift.fit_domain_classifier), (x, x))
 
-    def label_shift(key, probs, labels, confusion, severities, order, source_priors):
-        return shift.label_shift_sweep(
+    def label_shift_program(key, probs, labels, confusion, severities, order, source_priors):
+        return label_shift.label_shift_sweep(
             key, probs, labels, confusion, severities, order=order, source_priors=source_priors
         )
 
     pool = (key, spec((10000, 10)), spec((10000,), jnp.int32), spec((10, 10)), spec((6,)))
     pool += (spec((10,), jnp.int32), spec((10,)))
-    out["label-shift sweep"] = (jax.jit(label_shift), pool)
+    out["label-shift sweep"] = (jax.jit(label_shift_program), pool)
     combos = jax.jit(lambda k, X: stability.all_combinations(k, X))
     out["stability sweep"] = (combos, (key, spec((256, 784))))
     return out

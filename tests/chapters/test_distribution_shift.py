@@ -11,19 +11,21 @@ from jaxd2l.chapters.distribution_shift import (
     SOURCE,
     TARGET,
     Gaussian,
-    confusion_matrix,
-    correct_probabilities,
     covariate_data,
-    estimate_target_priors,
     fit_domain_classifier,
     fit_weighted_lines,
     importance_weights,
-    label_shift_sweep,
     line_loss,
+    true_log_ratio,
+)
+from jaxd2l.chapters.label_shift import (
+    confusion_matrix,
+    correct_probabilities,
+    estimate_target_priors,
+    label_shift_sweep,
     sample_with_priors,
     skewed_priors,
     solve_priors,
-    true_log_ratio,
 )
 from jaxd2l.core.errors import ArgumentError
 

@@ -15,7 +15,7 @@ the image's versions first (seconds, naming what is wrong), then `pip install --
 --no-deps --target DIR`, and writes DIR/jaxd2l_env.sh pointing Python and jaxd2l at it.
 """
 
-from jaxd2l.tools.bundle.install import check_image, install
+from jaxd2l.tools.bundle.installer import check_image, install
 from jaxd2l.tools.bundle.make import IMAGE_PACKAGES, SKIPPED, make_bundle, packages_to_bundle
 from jaxd2l.tools.bundle.manifest import MANIFEST, check_bundle, sha256, write_manifest
 

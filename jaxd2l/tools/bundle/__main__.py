@@ -8,7 +8,7 @@ import sys
 
 from jaxd2l.core.errors import UserError
 from jaxd2l.tools import bundle
-from jaxd2l.tools.bundle.install import install
+from jaxd2l.tools.bundle.installer import install
 from jaxd2l.tools.bundle.make import PLATFORMS, make_bundle
 from jaxd2l.tools.bundle.manifest import check_bundle
 

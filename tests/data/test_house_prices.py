@@ -8,6 +8,7 @@ import pytest
 
 from jaxd2l.core.errors import DataNotFoundError, UserError
 from jaxd2l.data import house_prices as hp
+from tests.conftest import write_fake_house_prices
 
 
 def test_a_folder_is_found_read_and_preprocessed(fake_house_prices):
@@ -60,3 +61,33 @@ def test_a_wrong_file_is_one_line_naming_it(damage, message, fake_house_prices):
     with pytest.raises(UserError, match=message) as e:
         hp.load(fake_house_prices)
     assert "train.csv" in str(e.value) and "\n" not in str(e.value)
+
+
+def test_files_that_break_the_competitions_schema_are_named(tmp_path):
+    import pandas as pd
+
+    folder = write_fake_house_prices(str(tmp_path / "ok"))
+    train = pd.read_csv(os.path.join(folder, "train.csv"))
+    train.insert(1, "MasVnrArea", "1.0")  # a numeric column beyond the required ones
+    train.loc[3, "MasVnrArea"] = "lots"
+    bad = tmp_path / "word"
+    bad.mkdir()
+    train.to_csv(bad / "train.csv", index=False)
+    test = pd.read_csv(os.path.join(folder, "test.csv"))
+    test.insert(1, "MasVnrArea", 1.0)
+    test.to_csv(bad / "test.csv", index=False)
+    with pytest.raises(UserError, match="column MasVnrArea must hold numbers .* 'lots'"):
+        hp.load(str(bad))
+    header = tmp_path / "header"
+    header.mkdir()
+    text = open(os.path.join(folder, "train.csv")).read()
+    (header / "train.csv").write_text(text.splitlines()[0] + "\n")
+    (header / "test.csv").write_text(open(os.path.join(folder, "test.csv")).read())
+    with pytest.raises(UserError, match="a header but no rows"):
+        hp.load(str(header))
+    cut = tmp_path / "cut"
+    cut.mkdir()
+    (cut / "train.csv").write_text(text[: text.rindex(",") - 3])  # the last line cut mid-row
+    (cut / "test.csv").write_text(open(os.path.join(folder, "test.csv")).read())
+    with pytest.raises(UserError, match="no SalePrice: the file looks cut short"):
+        hp.load(str(cut))

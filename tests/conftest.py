@@ -14,6 +14,17 @@ from jaxd2l.data.idx import write_idx  # noqa: E402
 
 jax.config.update("jax_default_matmul_precision", "highest")
 
+# Most of the suite's time is XLA compiling small programs. A persistent compilation cache
+# (JAX's own, keyed by the program and the compiler's flags) makes every later run of the
+# suite skip them; JAXD2L_TEST_JAX_CACHE="" turns it off, CI starts with it empty.
+_CACHE = os.environ.get(
+    "JAXD2L_TEST_JAX_CACHE", os.path.join(os.path.dirname(__file__), "..", ".pytest_cache", "jax")
+)
+if _CACHE:
+    jax.config.update("jax_compilation_cache_dir", os.path.abspath(_CACHE))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+
 
 @pytest.fixture
 def key():

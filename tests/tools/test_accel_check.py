@@ -8,6 +8,7 @@ import pytest
 from jaxd2l.tools import accel_check
 
 
+@pytest.mark.slow  # exports every program (portability) and runs subprocesses
 def test_devices_and_versions_are_written(tmp_path):
     code = accel_check.main(["--out", str(tmp_path), "--skip-tests", "--skip-benchmark"])
     assert code == 0

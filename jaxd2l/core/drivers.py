@@ -140,11 +140,27 @@ def fit_whole_run(
     test: tuple[jax.Array, jax.Array] | None = None,
     divergence_factor: float | None = divergence.FACTOR,
 ) -> FitResult:
-    """`loop.fit` as one compiled program: a scan over epochs, each the scanned epoch of
-    `run_epoch` then `evaluate` on `test`. The history has the same records as `fit`'s,
-    without per-epoch seconds (the run is timed as a whole: `timing["run_s"]`). The same
-    divergence rule as `fit`, applied to the records afterwards: `DivergedError` at the
-    first epoch that breaks it, with the history up to there."""
+    """`fit` as one compiled program: a `lax.scan` over epochs, each the scanned epoch of
+    `run_epoch` then `evaluate` on `test`; nothing returns to the host until the end.
+
+    Args:
+      state: the initial `TrainState` (never donated: a copy trains).
+      run_epoch: an `Epoch` or a traceable `run_epoch(state, X, y, key) -> (state, sums)`.
+      train: the training pair (X, y).
+      key: the run's training key; epoch e shuffles with `epoch_key(key, e)` as in `fit`.
+      epochs: the number of epochs.
+      evaluate: `evaluate(params, X, y) -> sums`, run on `test` after every epoch.
+      test: the evaluation pair; goes with `evaluate`.
+      divergence_factor: the divergence rule's factor, applied to the records afterwards;
+        None turns it off.
+
+    Returns:
+      `FitResult` with `fit`'s records less the per-epoch seconds; `timing["run_s"]` is the
+      whole run, `timing["compile_s"]` its compilation.
+
+    Raises:
+      DivergedError: at the first epoch that broke the rule, with the history up to there.
+    """
     state, (X, y), key, epochs, test = prepare_run(
         state, run_epoch, train, key, epochs, evaluate, test
     )
@@ -174,10 +190,24 @@ def fit_python_loop(
     *,
     divergence_factor: float | None = divergence.FACTOR,
 ) -> FitResult:
-    """`loop.fit` with the epoch unrolled on the host: the batch order comes from the same
-    `epoch_indices` on the device, then a jitted step is called once per batch (gather,
-    prepare and step in one program). For teaching and debugging; single device. The
-    same divergence rule as `fit`, after every epoch."""
+    """`fit` with the epoch unrolled on the host, for teaching and debugging: the batch order
+    from the same `epoch_indices` on the device, then a jitted step called once per batch.
+
+    Args:
+      state: the initial `TrainState` (never donated).
+      run_epoch: an `Epoch` (its step, batch size and `prepare` are used; one device only).
+      train: the training pair (X, y).
+      key: the run's training key, as in `fit`.
+      epochs: the number of epochs.
+      divergence_factor: the divergence rule's factor after every epoch; None turns it off.
+
+    Returns:
+      `FitResult`: the same parameters as `fit` reaches, and its records.
+
+    Raises:
+      DivergedError: an epoch broke the divergence rule.
+      TypeError: `run_epoch` is not an `Epoch` (a hand-written epoch has no step to unroll).
+    """
     if not isinstance(run_epoch, Epoch):
         raise ArgumentTypeError(
             "fit_python_loop needs an Epoch from make_epoch (it calls the epoch's step once "

@@ -110,9 +110,24 @@ def make_epoch(
     per_batch: bool = False,
     parallel: DataParallel | None = None,
 ) -> Epoch:
-    """The `Epoch` of `train_step` (a `TrainStep`, `jax.vmap` of one, or any `(state, batch)
-    -> (state, sums)` function) in batches of `batch_size`. `parallel`
-    (`jaxd2l.core.parallel.DataParallel`) needs a batch size its device count divides."""
+    """The `Epoch` of a training step: one shuffled pass over (X, y) in batches, scanned.
+
+    Args:
+      train_step: a `TrainStep`, `jax.vmap` of one, or any `(state, batch) -> (state, sums)`.
+      batch_size: examples per batch; the last partial batch is padded and masked (every
+        example counted once) unless `drop_remainder`.
+      prepare: maps a gathered raw batch to model input (e.g. `fashion_mnist.scale_images`).
+      drop_remainder: drop the last partial batch instead.
+      per_batch: return the sums of every batch stacked on axis 0 instead of their totals.
+      parallel: a `DataParallel`; its device count must divide `batch_size`.
+
+    Returns:
+      `Epoch`: `epoch(state, X, y, key, weights=None) -> (state, sums)`, compiled, the state
+      donated; `epoch.run` is the traceable function.
+
+    Raises:
+      ValueError, TypeError: a bad argument, named.
+    """
     checks.callable_(train_step, "train_step")
     batch_size = checks.integer(batch_size, "batch_size", minimum=1)
     if prepare is not None:
@@ -136,13 +151,22 @@ def make_evaluate(
     prepare: Prepare | None = None,
     parallel: DataParallel | None = None,
 ) -> Callable:
-    """`evaluate(params, X, y, weights=None) -> sums` over a whole split on the device,
-    exactly (jitted); optional `weights` [N] weight the examples (a fold's own examples).
+    """An exact evaluation over a whole split on the device (jitted).
 
-    The model runs with `key=None` (deterministic: no dropout). Every example is counted
-    once (the last batch is masked, not dropped), so accuracy is weighted by example count,
-    not a mean of per-batch accuracies. With `parallel` the batches are sharded over its
-    devices (the batch size rounded up to divide evenly).
+    Every example counts once (the last batch is masked, not dropped), so accuracy is weighted
+    by example count, never a mean of batch means; the model runs with `key=None` (no dropout).
+
+    Args:
+      apply: the model's `apply(params, X, *, key=None)`.
+      loss: per-example `loss(y_hat, y) -> [B]`.
+      metrics: per-example metrics `metrics(y_hat, y) -> {name: [B]}` (e.g. accuracy).
+      batch_size: examples per evaluation batch (memory, not results).
+      prepare: maps raw inputs to model input (e.g. `fashion_mnist.scale_images`).
+      parallel: a `DataParallel`: batches sharded over its devices.
+
+    Returns:
+      `evaluate(params, X, y, weights=None) -> sums`; `summarize` turns them into means.
+      `weights` [N] weight the examples (a fold's validation examples).
     """
     checks.callable_(apply, "apply")
     checks.callable_(loss, "loss")

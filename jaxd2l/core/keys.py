@@ -50,8 +50,18 @@ class RunKeys(NamedTuple):
 
 
 def run_keys(seed: int | jax.Array) -> RunKeys:
-    """`RunKeys` from an int seed or a root key (`jax.random.key(seed)`); jit- and vmap-able
-    when given a key."""
+    """Every key of a run, by name, from one seed.
+
+    Args:
+      seed: an int seed, or a root key from `jax.random.key(seed)` (then jit- and vmap-able).
+
+    Returns:
+      `RunKeys(root, data, init, train, split, trials, groups, probe)`, each a `fold_in` of
+      the root with a constant this module owns.
+
+    Raises:
+      TypeError, ValueError: a seed that is neither an int nor one key.
+    """
     root = seed if checks.is_key(seed) else jax.random.key(checks.integer(seed, "seed"))
     fold = jax.random.fold_in
     return RunKeys(

@@ -13,10 +13,19 @@ from jaxd2l.core import checks
 
 
 def sgd(learning_rate: float | jax.Array) -> optax.GradientTransformation:
-    """d2l 3.2.4: param <- param - lr * grad, where grad is of the batch-mean loss.
+    """d2l 3.2.4's hand-written SGD as an optax transformation: param <- param - lr * grad,
+    grad of the batch-mean loss.
 
-    A Python learning rate must be finite and > 0; an array (as `optax.inject_hyperparams`
-    passes, one per vmapped trial) is taken as it is."""
+    Args:
+      learning_rate: a finite number > 0, or an array (as `optax.inject_hyperparams` passes,
+        one per vmapped trial), taken as it is.
+
+    Returns:
+      `optax.GradientTransformation`, with no state.
+
+    Raises:
+      ValueError, TypeError: a Python learning rate that is not finite and > 0.
+    """
     if not isinstance(learning_rate, jax.Array):
         checks.learning_rate(learning_rate)
 

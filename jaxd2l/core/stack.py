@@ -22,9 +22,17 @@ from jaxd2l.core.step import TrainState, check_tx, init_state
 def with_seeds(
     init: Callable[[jax.Array], Params], tx: optax.GradientTransformation, keys: jax.Array
 ) -> tuple[optax.GradientTransformation, TrainState]:
-    """An ensemble: one member per key, `init(key) -> params` (e.g. `model.init`), `keys`
-    from `jax.random.split(key, n)`. The optimizer state is stacked too (optax's `count` is
-    per member); `tx` comes back unchanged."""
+    """An ensemble: one member per key, for `jax.vmap(step, in_axes=(0, None))`.
+
+    Args:
+      init: `init(key) -> params` (e.g. `model.init`).
+      tx: the optimizer, shared.
+      keys: [n] keys from `jax.random.split(key, n)`.
+
+    Returns:
+      `(tx, states)`: `tx` unchanged and the `TrainState`s stacked on axis 0 (optax's `count`
+      per member).
+    """
     check_tx(tx)
     checks.callable_(init, "init")
     if not checks.is_key(keys) or keys.ndim != 1 or keys.shape[0] == 0:
@@ -38,10 +46,18 @@ def with_seeds(
 def with_learning_rates(
     params: Params, tx_factory: Callable[..., optax.GradientTransformation], lrs: jax.Array
 ) -> tuple[optax.GradientTransformation, TrainState]:
-    """One member per learning rate, all from `params`. The rate moves into the optimizer
-    state (`optax.inject_hyperparams`), so one compiled step trains every rate. `tx_factory`
-    is the optimizer's constructor (`optax.sgd`, `jaxd2l.sgd`), not an instance; `lrs` a
-    non-empty 1-D list of rates."""
+    """One member per learning rate, all from `params`, so one compiled step trains every rate.
+
+    The rate moves into the optimizer state (`optax.inject_hyperparams`).
+
+    Args:
+      params: the initial parameters, shared.
+      tx_factory: the optimizer's constructor (`optax.sgd`, `jaxd2l.sgd`), not an instance.
+      lrs: a non-empty 1-D list of rates.
+
+    Returns:
+      `(tx, states)`: the injected optimizer and the `TrainState`s stacked on axis 0.
+    """
     if isinstance(tx_factory, optax.GradientTransformation):
         raise ArgumentTypeError(
             "tx_factory must be an optimizer constructor such as optax.sgd (called with each "

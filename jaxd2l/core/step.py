@@ -55,6 +55,18 @@ def check_tx(tx: Any, name: str = "tx") -> None:
 
 
 def init_state(params: Params, tx: optax.GradientTransformation) -> TrainState:
+    """The `TrainState` a run starts from: `params` and `tx.init(params)`.
+
+    Args:
+      params: the model's parameters (a pytree).
+      tx: the optimizer (`optax.GradientTransformation`).
+
+    Returns:
+      `TrainState(params, opt_state)`.
+
+    Raises:
+      TypeError: `tx` is not an optax transformation.
+    """
     check_tx(tx)
     return TrainState(params, tx.init(params))
 
@@ -92,8 +104,15 @@ NOT_AVERAGED = ("count", FIRST_BATCH_LOSS)  # already a count, or already a mean
 
 
 def summarize(sums: dict[str, Any]) -> dict[str, Any]:
-    """Means per example from the sums of `batch_sums` (count and the epoch's first-batch
-    loss are kept as they are)."""
+    """Means per example from an epoch's or an evaluation's sums.
+
+    Args:
+      sums: the totals of `batch_sums` (`count`, `loss`, metrics), possibly stacked.
+
+    Returns:
+      The same keys divided by `count`, except `count` itself and the epoch's first-batch
+      loss, which are kept as they are.
+    """
     count = sums["count"]
     return {k: (v if k in NOT_AVERAGED else v / count) for k, v in sums.items()}
 
@@ -143,10 +162,24 @@ def make_train_step(
     *,
     penalty: Callable[[Params], jax.Array] | None = None,
 ) -> TrainStep:
-    """The step for model `apply(params, X, *, key=None)` (a key-less `apply(params, X)`
-    works too), per-example `loss(y_hat, y)`, optimizer `tx` and per-example `metrics`.
-    The gradient is of the mean loss over the batch's unmasked examples plus
-    `penalty(params)` when given (a regularizer such as `regularization.l2_penalty(3.0)`)."""
+    """The one training step every chapter uses (d2l 3.4's SGD step, with optax).
+
+    Args:
+      apply: the model's `apply(params, X, *, key=None)` (a key-less `apply(params, X)` too).
+      loss: per-example `loss(y_hat, y) -> [B]`.
+      tx: the optimizer (`optax.GradientTransformation`; `jaxd2l.sgd` is d2l's).
+      metrics: per-example metrics `metrics(y_hat, y) -> {name: [B]}`, summed with the loss.
+      penalty: `penalty(params) -> scalar` added to the mean loss for the gradient (not to
+        the reported loss), e.g. `regularization.l2_penalty(3.0)`.
+
+    Returns:
+      `TrainStep`: `step(state, batch) -> (state, sums)`, traceable, not compiled by itself.
+      The gradient is of the (weighted) mean loss over the batch's unmasked examples.
+
+    Raises:
+      TypeError: an argument that is not callable, or `tx` that is not an optax
+        transformation.
+    """
     checks.callable_(apply, "apply")
     checks.callable_(loss, "loss")
     check_tx(tx)

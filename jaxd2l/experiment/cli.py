@@ -111,6 +111,28 @@ def in_flags(message: str, config_cls: type) -> str:
     return message
 
 
+CLOSED_LOOP = "Event loop is closed"
+
+
+def _quiet_closed_loop(previous: Callable) -> Callable:
+    """An unraisable-exception hook that drops one known noise, passing the rest on: when
+    a checkpoint step is damaged, orbax's async reader can leave asyncio objects whose
+    `__del__` runs after their event loop closed (at exit), which prints `RuntimeError:
+    Event loop is closed` tracebacks for a run that succeeded."""
+
+    if getattr(previous, "quiet_closed_loop", False):
+        return previous  # installed already (run_cli called again in one process)
+
+    def hook(unraisable) -> None:
+        exc = unraisable.exc_value
+        if isinstance(exc, RuntimeError) and str(exc) == CLOSED_LOOP:
+            return
+        previous(unraisable)
+
+    hook.quiet_closed_loop = True
+    return hook
+
+
 def run_cli(main: Callable[[Any], dict], config_cls: type, argv: list[str] | None = None) -> None:
     """Parse flags, start the backend, set up the compilation cache, run `main`."""
     module = sys.modules.get(main.__module__)
@@ -118,6 +140,8 @@ def run_cli(main: Callable[[Any], dict], config_cls: type, argv: list[str] | Non
     prog = f"python -m {spec.name}" if spec is not None else None
     config = parse_config(config_cls, argv, getattr(module, "__doc__", None), prog)
     previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    sys.unraisablehook = _quiet_closed_loop(sys.unraisablehook)
+    threading.excepthook = _quiet_closed_loop(threading.excepthook)
     try:
         start_backend(config)
         enable_compilation_cache()

@@ -116,12 +116,7 @@ def make_train(
     def train(key, X, y, test=None, weights=None, test_weights=None):
         if evaluate is not None and test is None:
             raise ArgumentError("this run evaluates after every epoch: pass test=(X_test, y_test)")
-        checks.key(key, "key")
-        if getattr(key, "shape", ()) != ():
-            raise ArgumentError(
-                f"key must be one key, got shape {key.shape}: vmap train over a 1-D array of "
-                "keys (jax.vmap(train, in_axes=(0, None, None, None))), once per axis"
-            )
+        checks.key(key, "key")  # one key: vmap train once per axis of a grid of keys
         keys = run_keys(key)
         state = init_state(init(keys.init), tx)
         return whole(state, X, y, keys.train, test, weights, test_weights)

@@ -99,3 +99,22 @@ def test_the_whole_run_takes_a_hand_written_epoch_and_the_python_loop_does_not(
         np.testing.assert_allclose(a, b, atol=1e-6)
     with pytest.raises(TypeError, match="needs an Epoch"):
         drivers.fit_python_loop(state, my_epoch, data, key, 2)
+
+
+def test_make_train_refuses_a_grid_of_keys_naming_the_fix():
+    from jaxd2l import make_train, sgd
+    from jaxd2l.core.epoch import make_epoch
+    from jaxd2l.core.step import make_train_step
+    from jaxd2l.data.synthetic import synthetic_regression
+    from jaxd2l.models import linear
+    from jaxd2l.nn.losses import squared_loss
+
+    X, y = synthetic_regression(jax.random.key(0), num_examples=20)
+    tx = sgd(0.03)
+    epoch = make_epoch(make_train_step(linear.apply, squared_loss, tx), 5)
+    train = make_train(lambda k: linear.init(k, 2), tx, epoch, 1)
+    grid = jax.random.split(jax.random.key(0), (2, 3))
+    with pytest.raises(
+        ValueError, match=r"key must be one PRNG key \(shape \(\)\), got keys of shape \(3,\)"
+    ):
+        jax.vmap(train, in_axes=(0, None, None))(grid, X, y)

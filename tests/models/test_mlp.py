@@ -45,3 +45,16 @@ def test_zero_init_keeps_every_hidden_unit_identical(key):
         spread = mlp.hidden_unit_spread(state.params[0]["W"])
         assert (spread["max_std_across_units"] == 0.0) is identical
         assert (spread["rank"] == 0) is identical
+
+
+def test_activation_by_name_and_prelu_params_checked():
+    params = mlp.init(jax.random.key(0), (4, 8, 3))
+    X = jnp.ones((2, 4))
+    by_name = mlp.model((4, 8, 3), activation="tanh").apply(params, X)
+    from jaxd2l.nn.activations import ACTIVATIONS
+
+    np.testing.assert_allclose(by_name, mlp.apply(params, X, ACTIVATIONS["tanh"]), rtol=1e-6)
+    with pytest.raises(ValueError, match="activation 'swish' is not one of"):
+        mlp.model((4, 8, 3), activation="swish")
+    with pytest.raises(TypeError, match="plain mlp.init params have no slopes"):
+        mlp.prelu_model((4, 8, 3)).apply(params, X)

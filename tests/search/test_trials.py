@@ -50,3 +50,11 @@ def test_vmapped_trials_equal_trials_one_by_one(fake_fashion_mnist, key):
 def test_mixed_shapes_are_refused(fake_fashion_mnist, key):
     with pytest.raises(ValueError, match="share"):
         train_group([Trial(0.1, 16, 32), Trial(0.1, 32, 32)], None, None, epochs=1, key=key)
+
+
+def test_an_lr_range_from_zero_is_named_not_a_math_domain_error(key):
+    from jaxd2l.search.trials import random_trials
+
+    for bad in ((0.0, 1.0), (1.0, 0.1), (0.01, float("inf"))):
+        with pytest.raises(ValueError, match="lr_range must be"):
+            random_trials(key, 4, bad, (8,), (4,))

@@ -107,6 +107,7 @@ def main(config: Config) -> dict:
             house_figures.save_grid(grid, *axes.values(), run.file("grid.png"))
         final = {"book_folds": folds, "book_mean": mean, "grid": grid, "best": best}
         final.update(final=config.final, submission_rows=len(prices))
+        run.refuse_diverged(final, house.diverged_folds(folds), "of the book's folds")
         summary = (
             f"house_prices: the book's {config.folds} folds, log rmse train {mean['train']:.4f}, "
             f"val {mean['val']:.4f}; best of the grid {best}; submission.csv ({len(prices)} rows)"

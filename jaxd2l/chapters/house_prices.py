@@ -18,6 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from jaxd2l.core.divergence import DivergedError
 from jaxd2l.core.epoch import make_epoch
 from jaxd2l.core.errors import ArgumentError
 from jaxd2l.core.keys import epoch_key, run_keys
@@ -144,7 +145,12 @@ def fold_figures(curves, num_folds: int) -> list[dict[str, float]]:
 def search(key, X, log_price, *, num_folds, lrs, weight_decays, hidden, dropout, **settings):
     """The grid over model (linear, MLP) x lr x weight decay x folds on log prices, one
     program per model. Returns ({model: mean val log-RMSE [lrs, wds]}, the best
-    configuration as a dict)."""
+    configuration as a dict with the grid's diverged cells under "diverged"). A cell whose
+    folds diverged (a validation loss that is not finite) never wins.
+
+    Raises:
+      DivergedError: every cell diverged.
+    """
     grid = {}
     for name in ("linear", "mlp"):
         model = make_model(name, X.shape[1], hidden, dropout)
@@ -152,16 +158,35 @@ def search(key, X, log_price, *, num_folds, lrs, weight_decays, hidden, dropout,
         val = grid_values(
             key, run, X, log_price, num_folds=num_folds, lrs=lrs, weight_decays=weight_decays
         )
-        grid[name] = jax.device_get(val.mean(axis=-1))
-    name = min(grid, key=lambda n: grid[n].min())
-    i, j = (int(v) for v in jnp.unravel_index(jnp.argmin(grid[name]), grid[name].shape))
+        grid[name] = np.asarray(jax.device_get(val.mean(axis=-1)))
+    diverged = [
+        f"{name} lr {lrs[i]:g} weight decay {weight_decays[j]:g}"
+        for name, values in grid.items()
+        for i, j in zip(*np.nonzero(~np.isfinite(values)), strict=True)
+    ]
+    scores = {n: np.where(np.isfinite(v), v, np.inf) for n, v in grid.items()}
+    name = min(scores, key=lambda n: scores[n].min())
+    if not np.isfinite(scores[name].min()):
+        raise DivergedError(
+            0, None, [], "every configuration of the grid diverged: lower the learning rates"
+        )
+    i, j = np.unravel_index(np.argmin(scores[name]), scores[name].shape)
     best = {
         "model": name,
-        "lr": float(lrs[i]),
-        "weight_decay": float(weight_decays[j]),
+        "lr": float(lrs[int(i)]),
+        "weight_decay": float(weight_decays[int(j)]),
         "val": float(grid[name][i, j]),
+        "diverged": diverged,
     }
     return grid, best
+
+
+def diverged_folds(folds: list[dict[str, float]]) -> dict[str, bool]:
+    """Which of `fold_figures`' folds ended with a log-RMSE that is not finite."""
+    return {
+        f"fold {i + 1}": not bool(np.isfinite([f["train"], f["val"]]).all())
+        for i, f in enumerate(folds)
+    }
 
 
 def book_folds(key, X, price, *, num_folds: int, lr: float, weight_decay: float, **settings):

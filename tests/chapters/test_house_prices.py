@@ -87,3 +87,21 @@ def test_grid_search_and_the_submission(fake_house_prices, tmp_path):
     assert rows[0] == ["Id", "SalePrice"] and len(rows) == 41
     with pytest.raises(ValueError, match="positive price"):
         write_submission(data.test_ids, np.zeros(len(data.test_ids)), path)
+
+
+def test_a_diverged_cell_never_wins_the_grid_and_is_named(monkeypatch):
+    from jaxd2l.chapters import house_prices as house
+
+    def fake_grid(key, run, X, log_price, *, num_folds, lrs, weight_decays):
+        values = np.full((len(lrs), len(weight_decays), num_folds), 0.5, np.float32)
+        values[0, 0] = np.nan  # the cell argmin would pick first
+        values[1, 1] = 0.2
+        return jnp.asarray(values)
+
+    monkeypatch.setattr(house, "grid_values", fake_grid)
+    X, y = jnp.ones((10, 3)), jnp.ones(10)
+    settings = dict(num_folds=2, lrs=(0.1, 0.01), weight_decays=(0.0, 1.0), hidden=(4,), dropout=())
+    grid, best = house.search(jax.random.key(0), X, y, epochs=1, **settings)
+    assert best["lr"] == 0.01 and best["weight_decay"] == 1.0 and best["val"] == pytest.approx(0.2)
+    assert "linear lr 0.1 weight decay 0" in best["diverged"]
+    assert house.diverged_folds([{"train": 0.1, "val": float("nan")}]) == {"fold 1": True}

@@ -30,7 +30,7 @@ def with_seeds(
       keys: [n] keys from `jax.random.split(key, n)`.
 
     Returns:
-      `(tx, states)`: `tx` unchanged and the `TrainState`s stacked on axis 0 (optax's `count`
+      `(tx, states)`: `tx` unchanged and the states stacked on axis 0 (optax's `count`
       per member).
     """
     check_tx(tx)
@@ -56,7 +56,7 @@ def with_learning_rates(
       lrs: a non-empty 1-D list of rates.
 
     Returns:
-      `(tx, states)`: the injected optimizer and the `TrainState`s stacked on axis 0.
+      `(tx, states)`: the injected optimizer and the states stacked on axis 0.
     """
     if isinstance(tx_factory, optax.GradientTransformation):
         raise ArgumentTypeError(

@@ -6,8 +6,8 @@ Headless PNGs through matplotlib's Figure; matplotlib loads on first draw.
 
 from jaxd2l.plot.figures import (
     draw_curves,
-    figure,
     finite,
+    new_figure,
     preload,
     save,
     save_curve_panels,
@@ -22,7 +22,7 @@ from jaxd2l.plot.figures import (
 
 __all__ = [
     "draw_curves",
-    "figure",
+    "new_figure",
     "finite",
     "preload",
     "save",

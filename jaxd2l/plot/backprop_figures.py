@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from jaxd2l.plot.figures import figure, save
+from jaxd2l.plot.figures import new_figure, save
 
 
 def save_remat(depths: Sequence[int], runs: Sequence[Mapping[str, Mapping[str, float]]], path):
     """Rematerialization's trade in one figure: the training step's temporaries (left) and
     FLOPs (right) against depth, with the forward intermediates stored or recomputed."""
-    fig = figure(9, 3.2)
+    fig = new_figure(9, 3.2)
     left, right = fig.subplots(1, 2)
     for name in runs[0]:
         left.plot(depths, [r[name]["temp_bytes"] / 2**20 for r in runs], "o-", label=name)

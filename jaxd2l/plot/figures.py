@@ -12,7 +12,7 @@ import numpy as np
 from jaxd2l.core.errors import ArgumentError
 
 
-def figure(width: float, height: float, layout: str | None = "constrained"):
+def new_figure(width: float, height: float, layout: str | None = "constrained"):
     """A matplotlib Figure of that size in inches, with no pyplot state."""
     from matplotlib.figure import Figure
 
@@ -27,7 +27,7 @@ def preload() -> None:
     import threading
 
     def load():
-        fig = figure(1, 1, layout=None)
+        fig = new_figure(1, 1, layout=None)
         fig.add_subplot().set_title("warm-up\ntext")
         fig.savefig(io.BytesIO(), format="png", dpi=20)
 
@@ -72,7 +72,7 @@ def draw_curves(ax, history: Sequence[Mapping[str, Any]], epochs: int | None = N
 
 
 def save_curves(history: Sequence[Mapping[str, Any]], path, epochs: int | None = None) -> str:
-    fig = figure(4.5, 3.2, layout=None)  # fixed margins: a solver costs more than the plot
+    fig = new_figure(4.5, 3.2, layout=None)  # fixed margins: a solver costs more than the plot
     fig.subplots_adjust(left=0.12, right=0.97, bottom=0.15, top=0.96)
     draw_curves(fig.add_subplot(), history, epochs)
     return save(fig, path)
@@ -80,7 +80,7 @@ def save_curves(history: Sequence[Mapping[str, Any]], path, epochs: int | None =
 
 def save_scatter(x, y, path, *, xlabel: str = "x", ylabel: str = "y") -> str:
     """d2l 3.3: the scatter of one feature against the labels."""
-    fig = figure(4.0, 3.0)
+    fig = new_figure(4.0, 3.0)
     ax = fig.add_subplot()
     ax.scatter(np.asarray(x), np.asarray(y), s=2)
     ax.set_xlabel(xlabel)
@@ -99,7 +99,7 @@ def save_lines(
     logx: bool = False,
 ) -> str:
     """Several labelled curves on one axis; non-finite points (divergence) leave gaps."""
-    fig = figure(5.0, 3.4)
+    fig = new_figure(5.0, 3.4)
     ax = fig.add_subplot()
     for label, ys in curves.items():
         ys = finite(ys, f"the curve {label!r}", gaps_ok=True)
@@ -131,7 +131,7 @@ def save_function_panels(
         title: {label: finite(ys, f"{title}: {label}") for label, ys in curves.items()}
         for title, curves in panels.items()
     }
-    fig = figure(3.2 * len(panels), 3.0)
+    fig = new_figure(3.2 * len(panels), 3.0)
     axes = fig.subplots(1, len(panels), squeeze=False)[0]
     for ax, (title, curves) in zip(axes, panels.items(), strict=True):
         for label, ys in curves.items():
@@ -162,7 +162,7 @@ def save_image_grid(
     nrows = max(1, math.ceil(n / ncols))
     title_in = 0.35  # room for a two-line title above each image
     height = (scale + title_in) * nrows
-    fig = figure(scale * min(ncols, n), height, layout=None)  # fixed grid: no layout solver
+    fig = new_figure(scale * min(ncols, n), height, layout=None)  # fixed grid: no layout solver
     fig.subplots_adjust(
         left=0.01,
         right=0.99,
@@ -183,7 +183,7 @@ def save_image_grid(
 
 def save_heatmap(values, path, *, extent, points=None, point_labels=None) -> str:
     """A map of values over a 2-D box (e.g. P(class 1)), with labelled points on top."""
-    fig = figure(3.6, 3.0)
+    fig = new_figure(3.6, 3.0)
     ax = fig.add_subplot()
     image = ax.imshow(
         np.asarray(values), origin="lower", extent=extent, cmap="coolwarm", vmin=0, vmax=1
@@ -213,7 +213,7 @@ def save_loss_panels(
 ) -> str:
     """One panel per fit, its labelled curves against epoch (d2l 4.4/4.5's train and test
     loss on a log scale), side by side with a shared y axis."""
-    fig = figure(3.2 * len(panels), 3.0)
+    fig = new_figure(3.2 * len(panels), 3.0)
     axes = fig.subplots(1, len(panels), squeeze=False, sharey=True)[0]
     for ax, (title, curves) in zip(axes, panels.items(), strict=True):
         for label, ys in curves.items():
@@ -231,7 +231,7 @@ def save_loss_panels(
 
 def save_curve_panels(histories: Mapping[str, Sequence[Mapping[str, Any]]], path) -> str:
     """d2l's train_ch3 figure for several runs side by side (e.g. with and without dropout)."""
-    fig = figure(4.0 * len(histories), 3.2)
+    fig = new_figure(4.0 * len(histories), 3.2)
     axes = fig.subplots(1, len(histories), squeeze=False, sharey=True)[0]
     for ax, (title, history) in zip(axes, histories.items(), strict=True):
         draw_curves(ax, history)

@@ -7,13 +7,13 @@ from typing import Any
 
 import numpy as np
 
-from jaxd2l.plot.figures import figure, save, save_loss_panels
+from jaxd2l.plot.figures import new_figure, save, save_loss_panels
 
 
 def save_grid(grid: Mapping[str, Any], rows: Sequence[float], cols: Sequence[float], path) -> str:
     """One heat map per model of a [rows, cols] grid of scores (validation log-RMSE over
     learning rate x weight decay), each cell labelled with its value."""
-    fig = figure(3.4 * len(grid), 3.0)
+    fig = new_figure(3.4 * len(grid), 3.0)
     axes = fig.subplots(1, len(grid), squeeze=False)[0]
     finite = np.concatenate([np.ravel(v) for v in grid.values()]).astype(float)
     finite = finite[np.isfinite(finite)]

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from jaxd2l.plot.figures import figure, save
+from jaxd2l.plot.figures import new_figure, save
 
 
 def save_trials(rows: Sequence[Mapping[str, Any]], path) -> str:
@@ -15,7 +15,7 @@ def save_trials(rows: Sequence[Mapping[str, Any]], path) -> str:
     curves: dict[str, list[Mapping[str, Any]]] = {}
     for r in sorted(rows, key=lambda r: r["lr"]):
         curves.setdefault(f"hidden {r['hidden']}, batch {r['batch_size']}", []).append(r)
-    fig = figure(5, 3.4)
+    fig = new_figure(5, 3.4)
     ax = fig.add_subplot()
     for label, rs in curves.items():
         ax.plot([r["lr"] for r in rs], [r["val_acc"] for r in rs], "o-", label=label)
@@ -32,7 +32,7 @@ def save_strategies(
 ) -> str:
     """Search strategies compared on one budget: for each, the best validation accuracy
     against trials spent, median over seeds (line) and their range (band)."""
-    fig = figure(5, 3.4)
+    fig = new_figure(5, 3.4)
     ax = fig.add_subplot()
     for label, runs in curves.items():
         runs = np.asarray(runs, dtype=float)

@@ -7,13 +7,13 @@ from typing import Any
 
 import numpy as np
 
-from jaxd2l.plot.figures import figure, save
+from jaxd2l.plot.figures import new_figure, save
 
 
 def save_covariate_shift(figure: Mapping[str, Any], path) -> str:
     """Left: source draws, the true conditional, the three fitted lines, where the target
     lives. Right: estimated against true importance weights."""
-    fig = figure(9, 3.4)
+    fig = new_figure(9, 3.4)
     left, right = fig.subplots(1, 2)
     xs, ys = np.asarray(figure["xs"])[:, 0], np.asarray(figure["ys"])[:, 0]
     left.scatter(xs, ys, s=3, alpha=0.3, color="gray", label="source draws")
@@ -44,7 +44,7 @@ def save_covariate_shift(figure: Mapping[str, Any], path) -> str:
 def save_label_shift(sweep: Mapping[str, Sequence[float]], path) -> str:
     """Left: the prior estimate's error against severity. Right: target accuracy as
     trained, corrected with the estimated priors, and with the true ones."""
-    fig = figure(9, 3.2)
+    fig = new_figure(9, 3.2)
     left, right = fig.subplots(1, 2)
     s = sweep["severity"]
     left.plot(s, sweep["prior_error_tv"], "o-")

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from jaxd2l.plot.figures import figure, save
+from jaxd2l.plot.figures import new_figure, save
 
 
 def save_stopped_runs(runs: Mapping[str, tuple[Sequence[Mapping[str, Any]], int]], path) -> str:
     """Train and validation accuracy against epoch for several runs side by side, the epoch
     early stopping kept marked (`runs`: title -> (history, best epoch))."""
-    fig = figure(3.4 * len(runs), 3.0)
+    fig = new_figure(3.4 * len(runs), 3.0)
     axes = fig.subplots(1, len(runs), squeeze=False, sharey=True)[0]
     for ax, (title, (history, best)) in zip(axes, runs.items(), strict=True):
         x = [r["epoch"] for r in history]

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from jaxd2l.plot import figure, save
+from jaxd2l.plot import new_figure, save
 
 
 def _g(x: float | None) -> str:
@@ -123,7 +123,7 @@ def _label_axes(ax, xlabel: str, ylabel: str, xbase: float = 10) -> None:
 def plot_throughput(records: list[dict], limits: dict, path: str) -> str:
     """examples/s against batch size per model; dashed: the examples/s that the matmul rate
     would allow for that model's FLOPs per example."""
-    fig = figure(5.5, 3.8)
+    fig = new_figure(5.5, 3.8)
     ax = fig.add_subplot()
     by_model = defaultdict(list)
     for r in records:
@@ -141,7 +141,7 @@ def plot_throughput(records: list[dict], limits: dict, path: str) -> str:
 def plot_roofline(records: list[dict], limits: dict, path: str) -> str:
     """Achieved FLOP/s against arithmetic intensity, one point per model and batch size,
     under the roof min(peak, bandwidth x intensity)."""
-    fig = figure(5.5, 3.8)
+    fig = new_figure(5.5, 3.8)
     ax = fig.add_subplot()
     ai = np.array([r["arithmetic_intensity"] for r in records])
     x = np.geomspace(min(ai.min(), 0.1), max(ai.max(), 1000) * 2, 200)
@@ -161,7 +161,7 @@ def plot_roofline(records: list[dict], limits: dict, path: str) -> str:
 def plot_trials(records: list[dict], path: str) -> str:
     """Trial-epochs per second against the number of trials: vmapped (solid) against one
     after another (dashed)."""
-    fig = figure(5.5, 3.8)
+    fig = new_figure(5.5, 3.8)
     ax = fig.add_subplot()
     for model in dict.fromkeys(r["model"] for r in records):
         rs = sorted((r for r in records if r["model"] == model), key=lambda r: r["trials"])

@@ -28,7 +28,8 @@ import sys
 import time
 from importlib import metadata
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# the repository root (jaxd2l/tools/accel_check.py is three levels below it)
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PACKAGES = (
     "jax",
     "jaxlib",

@@ -38,3 +38,10 @@ def test_an_out_that_is_a_file_is_one_line(tmp_path, capsys):
         accel_check.main(["--out", str(target), "--skip-tests", "--skip-benchmark"])
     assert e.value.code == 2
     assert "is a file: give a folder" in capsys.readouterr().err
+
+
+def test_the_root_is_the_repository_with_its_tests_and_experiments():
+    import os
+
+    assert os.path.isdir(os.path.join(accel_check.ROOT, "tests"))
+    assert os.path.isfile(os.path.join(accel_check.ROOT, "experiments", "benchmark.py"))

@@ -19,7 +19,7 @@ from jaxd2l.models import mlp
 
 pytestmark = pytest.mark.slow  # launches processes on the distributed runtime
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def env(**extra):

@@ -68,7 +68,7 @@ CASES = [
 ]
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_wrong_inputs_get_the_librarys_own_error_naming_the_argument(data):
     argument, kind, call = data.draw(st.sampled_from(CASES))

@@ -51,6 +51,21 @@ def integer(value: Any, name: str, minimum: int | None = None) -> int:
     return int(value)
 
 
+MAX_EPOCHS = 2**31 - 1  # epoch e's key is fold_in(key, e): e must fit in 32 bits
+
+
+def epochs(value: Any, name: str = "epochs") -> int:
+    """A number of epochs: an integer from 1 to 2**31 - 1 (each epoch's key folds in its
+    index as a 32-bit value)."""
+    value = integer(value, name, minimum=1)
+    if value > MAX_EPOCHS:
+        raise ArgumentError(
+            f"{name} must be at most {MAX_EPOCHS} (each epoch's key folds in its index as a "
+            f"32-bit value), got {value}"
+        )
+    return value
+
+
 def learning_rate(value: Any, name: str = "learning_rate") -> float:
     """A finite number > 0 (an optax schedule, a callable, is passed through unchecked)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):

@@ -61,7 +61,7 @@ def make_whole_run(run_epoch: Epoch | RunEpoch, epochs: int, evaluate: Callable 
     """The program of `fit_whole_run`, jitted: `whole(state, X, y, key, test, weights=None,
     test_weights=None) -> (state, (train_sums, test_sums))`, sums stacked over epochs, the
     state donated. For timing or embedding a whole run in a larger program."""
-    epochs = checks.integer(epochs, "epochs", minimum=1)
+    epochs = checks.epochs(epochs)
     epoch_fn = run_epoch.run if isinstance(run_epoch, Epoch) else run_epoch
 
     def whole(state, X, y, key, test, weights=None, test_weights=None):

@@ -76,7 +76,7 @@ def prepare_run(state, run_epoch, train, key, epochs, evaluate, test) -> Prepare
             "each epoch) and cannot be traced by jax.jit or jax.vmap: for a whole run as one "
             "program use make_train (jax.jit(jax.vmap(train))(keys, X, y) for many seeds)"
         )
-    epochs = checks.integer(epochs, "epochs", minimum=1)
+    epochs = checks.epochs(epochs)
     checks.key(key, "key")
     checks.callable_(run_epoch, "run_epoch")
     if (evaluate is None) != (test is None):

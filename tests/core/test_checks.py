@@ -132,3 +132,11 @@ def test_floats_where_integers_are_expected(value):
 def test_learning_rates_must_be_finite_and_positive(lr):
     with pytest.raises(ValueError, match="learning_rate must be a finite number > 0"):
         sgd(lr)
+
+
+def test_epochs_beyond_32_bit_keys_are_refused():
+    from jaxd2l.core import checks
+
+    assert checks.epochs(3) == 3
+    with pytest.raises(ValueError, match=r"epochs must be at most 2147483647"):
+        checks.epochs(10**30)

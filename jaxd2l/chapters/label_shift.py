@@ -26,6 +26,18 @@ def solve_priors(confusion: jax.Array, mean_prediction: jax.Array) -> jax.Array:
     return q / jnp.sum(q)
 
 
+def check_invertible(confusion: jax.Array, fix: str = "") -> None:
+    """Refuse a singular confusion matrix: the target priors cannot be solved for."""
+    k = confusion.shape[0]
+    rank = int(np.linalg.matrix_rank(np.asarray(confusion, np.float64)))
+    if rank < k:
+        raise ArgumentError(
+            f"the confusion matrix is singular (rank {rank} of {k}): the classifier never "
+            "tells some classes apart, so the target priors cannot be solved for; "
+            + (fix or "train it longer, or merge the classes it confuses")
+        )
+
+
 def estimate_target_priors(confusion: jax.Array, predicted_labels: jax.Array) -> jax.Array:
     """The target's class priors from the classifier's hard predictions on the unlabelled
     target data (d2l 4.9.3.2).
@@ -52,13 +64,7 @@ def estimate_target_priors(confusion: jax.Array, predicted_labels: jax.Array) ->
         )
     k = confusion.shape[0]
     if not isinstance(confusion, jax.core.Tracer):
-        rank = int(np.linalg.matrix_rank(np.asarray(confusion, np.float64)))
-        if rank < k:
-            raise ArgumentError(
-                f"the confusion matrix is singular (rank {rank} of {k}): the classifier never "
-                "tells some classes apart, so the target priors cannot be solved for; train "
-                "it longer, or merge the classes it confuses"
-            )
+        check_invertible(confusion)
     mean_prediction = jnp.bincount(predicted_labels, length=k) / predicted_labels.shape[0]
     return solve_priors(confusion, mean_prediction)
 

@@ -21,7 +21,7 @@ from jaxd2l.chapters.distribution_shift import (
     line_loss,
     true_log_ratio,
 )
-from jaxd2l.chapters.label_shift import confusion_matrix, label_shift_sweep
+from jaxd2l.chapters.label_shift import check_invertible, confusion_matrix, label_shift_sweep
 from jaxd2l.core.keys import RunKeys
 from jaxd2l.core.optim import sgd
 from jaxd2l.data import fashion_mnist as fm
@@ -104,6 +104,7 @@ def label_shift_study(
         return jax.nn.softmax(model.apply(result.params, fm.scale_images(images)))
 
     confusion = confusion_matrix(jnp.argmax(probabilities(val[0]), 1), val[1], 10)
+    check_invertible(confusion, f"estimate it on more val_size examples than {len(val[1])}")
     source_priors = jnp.bincount(train[1], length=10) / len(train[1])
     order = jax.random.permutation(keys.trials, 10)
     levels = jnp.linspace(0.0, 1.0, severities)

@@ -42,13 +42,24 @@ def key(value: Any, name: str = "key") -> None:
         )
 
 
-def integer(value: Any, name: str, minimum: int | None = None) -> int:
-    """A Python or numpy integer (not a bool, not a float such as 256.0) >= `minimum`."""
+MAX_SIZE = 2**31 - 1  # an array dimension XLA indexes with 32 bits at most here
+
+
+def integer(value: Any, name: str, minimum: int | None = None, maximum: int | None = None) -> int:
+    """A Python or numpy integer (not a bool, not a float such as 256.0) in
+    [`minimum`, `maximum`]."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise ArgumentTypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
     if minimum is not None and value < minimum:
         raise ArgumentError(f"{name} must be >= {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise ArgumentError(f"{name} must be <= {maximum}, got {value}")
     return int(value)
+
+
+def size(value: Any, name: str) -> int:
+    """A width or count that becomes an array dimension: an integer from 1 to MAX_SIZE."""
+    return integer(value, name, minimum=1, maximum=MAX_SIZE)
 
 
 MAX_EPOCHS = 2**31 - 1  # epoch e's key is fold_in(key, e): e must fit in 32 bits
@@ -91,7 +102,7 @@ def widths(values: Any, name: str, minimum_count: int = 1) -> tuple[int, ...]:
     if len(values) < minimum_count:
         raise ArgumentError(f"{name} must list at least {minimum_count} widths, got {values!r}")
     for i, v in enumerate(values):
-        integer(v, f"{name}[{i}]", minimum=1)
+        size(v, f"{name}[{i}]")
     return tuple(int(v) for v in values)
 
 

@@ -97,7 +97,10 @@ class Epoch:
         return self.compiled(state, X, y, key, weights)
 
     def lower(self, state: Any, X: Any, y: Any, key: Any, weights: Any = None):
-        """Ahead-of-time: `epoch.lower(state, X, y, key).compile()`, as for a jitted function."""
+        """Ahead-of-time: `epoch.lower(state, X, y, key).compile()`, as for a jitted function;
+        the compiled epoch takes `weights` as its fifth argument only when lowered with them."""
+        if weights is None:
+            return self.compiled.lower(state, X, y, key)
         return self.compiled.lower(state, X, y, key, weights)
 
 

@@ -191,7 +191,7 @@ def _fit(state: TrainState, loop: _Loop, checkpoint: Checkpointer | None) -> Fit
 
     t_start = time.perf_counter()
     t0 = time.perf_counter()
-    extra = (loop.weights,) if isinstance(loop.run_epoch, Epoch) else ()  # weights or None
+    extra = () if loop.weights is None else (loop.weights,)
     test_extra = () if loop.test_weights is None else (loop.test_weights,)
     epoch_fn = compiled_epoch(loop.run_epoch).lower(state, X, y, key, *extra).compile()
     eval_fn = None

@@ -62,7 +62,11 @@ def run_keys(seed: int | jax.Array) -> RunKeys:
     Raises:
       TypeError, ValueError: a seed that is neither an int nor one key.
     """
-    root = seed if checks.is_key(seed) else jax.random.key(checks.integer(seed, "seed"))
+    if checks.is_key(seed):
+        checks.key(seed, "seed")
+        root = seed
+    else:
+        root = jax.random.key(checks.integer(seed, "seed", minimum=-(2**63), maximum=2**64 - 1))
     fold = jax.random.fold_in
     return RunKeys(
         root,

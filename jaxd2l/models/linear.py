@@ -13,7 +13,7 @@ from jaxd2l.core.model import Model
 def init(key: jax.Array, num_inputs: int, sigma: float = 0.01) -> dict[str, jax.Array]:
     """w ~ N(0, sigma^2) of shape [d], b = 0 (d2l 3.2.1)."""
     checks.key(key)
-    checks.integer(num_inputs, "num_inputs", minimum=1)
+    checks.size(num_inputs, "num_inputs")
     return {"w": sigma * jax.random.normal(key, (num_inputs,)), "b": jnp.zeros(())}
 
 
@@ -30,7 +30,7 @@ def apply(params: dict[str, jax.Array], X: jax.Array, *, key: jax.Array | None =
 
 def model(num_inputs: int, sigma: float = 0.01) -> Model:
     """`Model(init(key), apply)` of d2l 3.2's linear regression with `num_inputs` features."""
-    checks.integer(num_inputs, "num_inputs", minimum=1)
+    checks.size(num_inputs, "num_inputs")
     return Model(lambda key: init(key, num_inputs, sigma), apply)
 
 

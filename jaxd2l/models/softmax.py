@@ -17,8 +17,8 @@ def init(
 ) -> dict[str, jax.Array]:
     """W ~ N(0, sigma^2) of shape [num_inputs, num_outputs], b = 0 (d2l 3.6.1)."""
     checks.key(key)
-    checks.integer(num_inputs, "num_inputs", minimum=1)
-    checks.integer(num_outputs, "num_outputs", minimum=1)
+    checks.size(num_inputs, "num_inputs")
+    checks.size(num_outputs, "num_outputs")
     return {
         "W": sigma * jax.random.normal(key, (num_inputs, num_outputs)),
         "b": jnp.zeros(num_outputs),
@@ -50,6 +50,6 @@ def apply(params: dict[str, jax.Array], X: jax.Array, *, key: jax.Array | None =
 
 def model(num_inputs: int = 784, num_outputs: int = 10, sigma: float = 0.01) -> Model:
     """`Model(init(key), apply)` of d2l 3.6's softmax regression."""
-    checks.integer(num_inputs, "num_inputs", minimum=1)
-    checks.integer(num_outputs, "num_outputs", minimum=1)
+    checks.size(num_inputs, "num_inputs")
+    checks.size(num_outputs, "num_outputs")
     return Model(lambda key: init(key, num_inputs, num_outputs, sigma), apply)

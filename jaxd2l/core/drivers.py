@@ -1,17 +1,15 @@
-"""Two more drivers over the same step and epoch as `loop.fit` (the scanned epoch, the default):
+"""Two more drivers over the same step and epoch as `fit` (the scanned epoch, the default):
 
 - `fit_whole_run`: every epoch and its evaluation compiled as one program, a `lax.scan`
-  over epochs. Nothing returns to the host until the end, which is what makes small models
-  fast on accelerators, where a host round trip per epoch (or per step) dominates.
+  over epochs: nothing returns to the host until the end, which makes small models fast
+  on accelerators, where a host round trip per epoch (or per step) dominates.
 - `fit_python_loop`: a Python loop calling a jitted step once per batch, for teaching and
   debugging (each step's inputs can be inspected; every step is a dispatch).
 
 All three draw epoch e's order from `keys.epoch_key(key, e)` and cut it the same way, so
-they train to the same parameters (tests/test_drivers.py). Neither takes callbacks or
-checkpoints: a whole run has no host in the loop, and the Python loop is for looking, not
-for long runs. `make_train` is a whole run as a pure function of a root key (purejaxrl's
-shape): `jax.jit(jax.vmap(train, in_axes=(0, None, None, None)))(keys, X, y, test)` trains
-many seeds in one program.
+they train to the same parameters (tests/core/test_drivers.py). Neither takes callbacks
+or checkpoints. `make_train` is a whole run as a pure function of a root key (purejaxrl's
+shape), for `jax.jit(jax.vmap(train))` over seeds or folds.
 """
 
 from __future__ import annotations

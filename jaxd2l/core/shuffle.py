@@ -6,7 +6,7 @@ while sorting one uint32 array takes about 5 ms. So the keys here are a keyed bi
 hash of the index: they are distinct by construction, a plain sort orders them, and the
 index comes back by inverting the hash. The hash is murmur3's 32-bit finaliser (every
 step invertible mod 2^32) applied twice around two random 32-bit words of the key; the
-orders it gives pass the checks in tests/test_batching.py (uniform positions, all 24
+orders it gives pass the checks in tests/core/test_shuffle.py (uniform positions, all 24
 orders of 4 elements equally often, no correlation between keys).
 """
 

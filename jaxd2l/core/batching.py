@@ -9,6 +9,9 @@ Two forms of the same epoch:
 By default every example is used exactly once per epoch. On the device the last partial
 batch is padded to full size and masked (mask False on padding), so shapes stay static
 and nothing recompiles; on the host it is simply smaller. `drop_remainder=True` drops it.
+`rolled_indices` is the third way (`remainder="roll"`): the passes over the data form one
+stream, each pass a fresh permutation, cut into full batches, so the remainder of one pass
+fills the first batch of the next and every example is seen once per pass.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import numpy as np
 
 from jaxd2l.core import checks, shuffle
 from jaxd2l.core.errors import ArgumentError
+from jaxd2l.core.keys import epoch_key
 
 
 def num_batches(num_examples: int, batch_size: int, drop_remainder: bool = False) -> int:
@@ -69,6 +73,29 @@ def epoch_indices(
         order = jnp.concatenate([order, jnp.zeros(size - num_examples, jnp.int32)])
     mask = jnp.arange(size) < num_examples
     return order.reshape(nb, batch_size), mask.reshape(nb, batch_size)
+
+
+def rolled_indices(
+    train_key: jax.Array, epoch: int | jax.Array, num_examples: int, batch_size: int
+) -> tuple[jax.Array, jax.Array]:
+    """Epoch `epoch`'s index batches [nb, B] and mask (all True) in roll mode.
+
+    The passes over the data are one stream: pass p is the permutation drawn from
+    `fold_in(train_key, p)` (epoch p's key, so with B dividing n this is the pad order), and
+    epoch e is the stream's positions [e nb B, (e + 1) nb B) with nb = n // B full batches.
+    An epoch then spans at most two passes; every example appears once per pass, and the
+    order is a function of (train_key, epoch) alone, so every driver and a resumed run agree.
+    """
+    nb = num_batches(num_examples, batch_size, drop_remainder=True)
+    size = nb * batch_size
+    start = jnp.asarray(epoch, jnp.int32) * size  # int32: epochs * n below 2^31 (checked)
+    positions = start + jnp.arange(size, dtype=jnp.int32)
+    first = start // num_examples
+    passes = positions // num_examples
+    orders = [shuffle.permutation(epoch_key(train_key, first + i), num_examples) for i in (0, 1)]
+    offset = positions % num_examples
+    order = jnp.where(passes == first, orders[0][offset], orders[1][offset])
+    return order.reshape(nb, batch_size), jnp.ones((nb, batch_size), bool)
 
 
 def host_batches(

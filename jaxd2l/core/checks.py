@@ -106,6 +106,13 @@ def widths(values: Any, name: str, minimum_count: int = 1) -> tuple[int, ...]:
     return tuple(int(v) for v in values)
 
 
+def choice(value: Any, options: tuple[str, ...], name: str) -> str:
+    """`value` if it is one of `options`, else a ValueError listing them."""
+    if not isinstance(value, str) or value not in options:
+        raise ArgumentError(f"{name} must be one of {', '.join(options)}, got {value!r}")
+    return value
+
+
 def callable_(value: Any, name: str) -> None:
     if not callable(value):
         raise ArgumentTypeError(f"{name} must be a function, got {type(value).__name__}")

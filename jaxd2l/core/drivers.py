@@ -24,7 +24,7 @@ import optax
 from jaxd2l.core import checks, divergence
 from jaxd2l.core.batching import epoch_indices
 from jaxd2l.core.divergence import check_divergence
-from jaxd2l.core.epoch import Epoch, RunEpoch, make_gather
+from jaxd2l.core.epoch import Epoch, RunEpoch, epoch_arguments, make_gather
 from jaxd2l.core.errors import ArgumentError, ArgumentTypeError
 from jaxd2l.core.fit import FitResult
 from jaxd2l.core.keys import batch_key, epoch_key, run_keys
@@ -35,11 +35,8 @@ from jaxd2l.core.step import FIRST_BATCH_LOSS, Batch, TrainState, init_state
 
 def _records(train_sums, test_sums, epochs: int, parallel) -> list[dict]:
     """One history record per epoch from sums stacked over epochs."""
-    train_sums, test_sums = (
-        jax.device_get((train_sums, test_sums))
-        if parallel is None
-        else (parallel.to_host((train_sums, test_sums)))
-    )
+    to_host = jax.device_get if parallel is None else parallel.to_host
+    train_sums, test_sums = to_host((train_sums, test_sums))
     history = []
     for e in range(epochs):
         record = {"epoch": e + 1, **host_means({k: v[e] for k, v in train_sums.items()}, "train")}
@@ -50,8 +47,8 @@ def _records(train_sums, test_sums, epochs: int, parallel) -> list[dict]:
 
 
 def _given(weights) -> tuple:
-    """Optional example weights as extra positional arguments (none when absent, so a
-    hand-written epoch or evaluation without a weights parameter still works)."""
+    """Optional weights as extra positional arguments (none when absent: a hand-written
+    evaluation without a weights parameter still works)."""
     return () if weights is None else (weights,)
 
 
@@ -64,7 +61,7 @@ def make_whole_run(run_epoch: Epoch | RunEpoch, epochs: int, evaluate: Callable 
 
     def whole(state, X, y, key, test, weights=None, test_weights=None):
         def one_epoch(state, epoch):
-            state, sums = epoch_fn(state, X, y, epoch_key(key, epoch), *_given(weights))
+            state, sums = epoch_fn(state, X, y, *epoch_arguments(run_epoch, key, epoch, weights))
             test_sums = None
             if evaluate is not None:
                 test_sums = evaluate(state.params, *test, *_given(test_weights))
@@ -207,8 +204,11 @@ def fit_python_loop(
             f"per batch), got {type(run_epoch).__name__}"
         )
     state, (X, y), key, epochs, _ = prepare_run(state, run_epoch, train, key, epochs, None, None)
-    if run_epoch.parallel is not None:
-        raise ArgumentError("fit_python_loop runs on one device: use loop.fit for data parallel")
+    if run_epoch.parallel is not None or run_epoch.remainder == "roll":
+        raise ArgumentError(
+            "fit_python_loop runs pad or drop epochs on one device: use fit for data parallel "
+            "or a roll epoch"
+        )
     step_fn, prepare = run_epoch.step, run_epoch.prepare or (lambda X: X)
     batch_size, drop = run_epoch.batch_size, run_epoch.drop_remainder
     order = jax.jit(lambda k: epoch_indices(k, X.shape[0], batch_size, drop))

@@ -17,15 +17,17 @@ from typing import Any
 import jax
 
 from jaxd2l.core import checks
-from jaxd2l.core.batching import epoch_indices
-from jaxd2l.core.errors import ArgumentTypeError
-from jaxd2l.core.keys import batch_key
+from jaxd2l.core.batching import epoch_indices, rolled_indices
+from jaxd2l.core.errors import ArgumentError, ArgumentTypeError
+from jaxd2l.core.keys import batch_key, epoch_key
 from jaxd2l.core.model import Apply, takes_key
 from jaxd2l.core.parallel import DataParallel
 from jaxd2l.core.step import FIRST_BATCH_LOSS, Batch, Loss, Metrics, Sums, TrainState, batch_sums
 
 Prepare = Callable[[jax.Array], jax.Array]
 RunEpoch = Callable[[TrainState, jax.Array, jax.Array, jax.Array], tuple[TrainState, Sums]]
+REMAINDERS = ("pad", "drop", "roll")
+"""The three ways to treat the last partial batch (see `make_epoch`)."""
 
 
 def _identity(X):
@@ -49,7 +51,10 @@ class Epoch:
     `keys.batch_key(key, b)` as its model key, so dropout masks are a function of (key,
     epoch, batch) on any number of devices. `prepare` maps a gathered raw batch (uint8
     images) to model input. The last partial batch is padded and masked so every example
-    counts once, unless `drop_remainder`. `sums` are totals over the epoch, or per batch
+    counts once (`remainder="pad"`); `"drop"` drops it; `"roll"` fills it from the next pass
+    (`batching.rolled_indices`): then the drivers call the epoch with the run's training key
+    and the epoch's index, `epoch(state, X, y, train_key, weights, epoch=e)`, as
+    `epoch_arguments` builds them. `sums` are totals over the epoch, or per batch
     stacked on axis 0 with `per_batch`; a vmapped step (trials) adds its axis after that.
     `parallel` shards each global batch over its devices (`loop.fit` places the data).
     """
@@ -57,18 +62,33 @@ class Epoch:
     step: Callable
     batch_size: int
     prepare: Prepare | None = None
-    drop_remainder: bool = False
+    remainder: str = "pad"
     per_batch: bool = False
     parallel: DataParallel | None = None
 
+    @property
+    def drop_remainder(self) -> bool:
+        """True when the last partial batch is dropped."""
+        return self.remainder == "drop"
+
     def run(
-        self, state: Any, X: jax.Array, y: jax.Array, key: jax.Array, weights=None
+        self, state: Any, X: jax.Array, y: jax.Array, key: jax.Array, weights=None, epoch=None
     ) -> tuple[Any, Sums]:
         """The epoch as a plain traceable function (for a larger program, e.g. a whole run).
 
         `weights` [N] (optional) weight each example in the loss, its gradient and the sums:
-        K folds are K weight vectors over the same arrays (0 on the held-out fold)."""
-        idx, mask = epoch_indices(key, X.shape[0], self.batch_size, self.drop_remainder)
+        K folds are K weight vectors over the same arrays (0 on the held-out fold). In roll
+        mode `key` is the run's training key and `epoch` the epoch's index (may be traced)."""
+        if self.remainder == "roll":
+            if epoch is None:
+                raise ArgumentError(
+                    "a roll epoch needs its index: call it with the run's training key and "
+                    "epoch=e (epoch_arguments(epoch, train_key, e) builds the arguments)"
+                )
+            idx, mask = rolled_indices(key, epoch, X.shape[0], self.batch_size)
+            key = epoch_key(key, epoch)  # the batches' dropout keys, as in pad mode
+        else:
+            idx, mask = epoch_indices(key, X.shape[0], self.batch_size, self.drop_remainder)
         constrain = self.parallel.constrain_batches if self.parallel is not None else _identity
         idx, mask = constrain(idx), constrain(mask)
         gather, prepare = make_gather(X), self.prepare or _identity
@@ -93,15 +113,25 @@ class Epoch:
         """The jitted epoch (state donated); `.lower(...)` compiles it ahead of time."""
         return jax.jit(self.run, donate_argnums=0)
 
-    def __call__(self, state: Any, X: jax.Array, y: jax.Array, key: jax.Array, weights=None):
-        return self.compiled(state, X, y, key, weights)
+    def __call__(self, state: Any, X: Any, y: Any, key: Any, weights=None, epoch=None):
+        return self.compiled(state, X, y, key, weights, epoch)
 
-    def lower(self, state: Any, X: Any, y: Any, key: Any, weights: Any = None):
+    def lower(self, state: Any, X: Any, y: Any, key: Any, weights: Any = None, epoch=None):
         """Ahead-of-time: `epoch.lower(state, X, y, key).compile()`, as for a jitted function;
-        the compiled epoch takes `weights` as its fifth argument only when lowered with them."""
-        if weights is None:
-            return self.compiled.lower(state, X, y, key)
-        return self.compiled.lower(state, X, y, key, weights)
+        the compiled epoch takes `weights` (and a roll epoch's `epoch`) positionally, only
+        when lowered with them."""
+        if epoch is not None:
+            return self.compiled.lower(state, X, y, key, weights, epoch)
+        return self.compiled.lower(state, X, y, key, *(() if weights is None else (weights,)))
+
+
+def epoch_arguments(run_epoch: Any, train_key: jax.Array, epoch, weights=None) -> tuple:
+    """The key-and-after arguments of epoch `epoch` for any epoch function: `(epoch_key,
+    [weights])`, or `(train_key, weights, epoch)` for a roll `Epoch`."""
+    if getattr(run_epoch, "remainder", "pad") == "roll":
+        return (train_key, weights, epoch)
+    key = epoch_key(train_key, epoch)
+    return (key,) if weights is None else (key, weights)
 
 
 def make_epoch(
@@ -112,6 +142,7 @@ def make_epoch(
     drop_remainder: bool = False,
     per_batch: bool = False,
     parallel: DataParallel | None = None,
+    remainder: str | None = None,
 ) -> Epoch:
     """The `Epoch` of a training step: one shuffled pass over (X, y) in batches, scanned.
 
@@ -120,7 +151,10 @@ def make_epoch(
       batch_size: examples per batch; the last partial batch is padded and masked (every
         example counted once) unless `drop_remainder`.
       prepare: maps a gathered raw batch to model input (e.g. `fashion_mnist.scale_images`).
-      drop_remainder: drop the last partial batch instead.
+      drop_remainder: drop the last partial batch instead (`remainder="drop"`).
+      remainder: the last partial batch, one of `REMAINDERS`: "pad" (padded and masked,
+        every example once per epoch), "drop", or "roll" (filled from the next pass: every
+        batch full, every example once per pass, an epoch is n // batch_size batches).
       per_batch: return the sums of every batch stacked on axis 0 instead of their totals.
       parallel: a `DataParallel`; its device count must divide `batch_size`.
 
@@ -142,7 +176,12 @@ def make_epoch(
                 f"got {type(parallel).__name__}"
             )
         parallel.check_batch_size(batch_size)
-    return Epoch(train_step, batch_size, prepare, bool(drop_remainder), bool(per_batch), parallel)
+    if remainder is None:
+        remainder = "drop" if drop_remainder else "pad"
+    elif drop_remainder and remainder != "drop":
+        raise ArgumentError(f"drop_remainder=True contradicts remainder={remainder!r}: pass one")
+    checks.choice(remainder, REMAINDERS, "remainder")
+    return Epoch(train_step, batch_size, prepare, remainder, bool(per_batch), parallel)
 
 
 def make_evaluate(

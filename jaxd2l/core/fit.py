@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import jax
+import jax.numpy as jnp
 
 from jaxd2l.core import checks, divergence
 from jaxd2l.core.checkpoint import Checkpointer, CheckpointError
 from jaxd2l.core.divergence import DivergedError, check_divergence
-from jaxd2l.core.epoch import Epoch, RunEpoch
+from jaxd2l.core.epoch import Epoch, RunEpoch, epoch_arguments
 from jaxd2l.core.errors import ArgumentError
-from jaxd2l.core.keys import epoch_key
 from jaxd2l.core.prepare import (
     check_weights,
     compiled_epoch,
@@ -191,9 +191,9 @@ def _fit(state: TrainState, loop: _Loop, checkpoint: Checkpointer | None) -> Fit
 
     t_start = time.perf_counter()
     t0 = time.perf_counter()
-    extra = () if loop.weights is None else (loop.weights,)
     test_extra = () if loop.test_weights is None else (loop.test_weights,)
-    epoch_fn = compiled_epoch(loop.run_epoch).lower(state, X, y, key, *extra).compile()
+    first = epoch_arguments(loop.run_epoch, key, jnp.int32(start), loop.weights)
+    epoch_fn = compiled_epoch(loop.run_epoch).lower(state, X, y, *first).compile()
     eval_fn = None
     if loop.evaluate is not None:
         eval_fn = loop.evaluate.lower(state.params, *test, *test_extra).compile()
@@ -202,7 +202,8 @@ def _fit(state: TrainState, loop: _Loop, checkpoint: Checkpointer | None) -> Fit
     epoch_s, stopped = [], False
     for epoch in range(start, loop.epochs):
         t0 = time.perf_counter()
-        state, sums = epoch_fn(state, X, y, epoch_key(key, epoch), *extra)
+        args = epoch_arguments(loop.run_epoch, key, jnp.int32(epoch), loop.weights)
+        state, sums = epoch_fn(state, X, y, *args)
         jax.block_until_ready((state, sums))
         seconds = time.perf_counter() - t0
         epoch_s.append(seconds)

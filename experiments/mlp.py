@@ -1,26 +1,28 @@
 """d2l 4.2-4.3: MLPs on Fashion-MNIST, from scratch and concise, any depth and init scheme.
 
-    python -m experiments.mlp --impl scratch|concise [--hidden 256] [--init normal|zeros|xavier|he]
+    python -m experiments.mlp --impl scratch|concise [--hidden 256]
+        [--init normal|zeros|xavier|he|pretrain] [--pretrain-epochs 1]
         [--activation relu|sigmoid|tanh]
         [--epochs 10] [--batch-size 256] [--lr 0.1] [--seed 0] [--out DIR] [--data-dir PATH]
 
 --hidden takes a comma list for deeper nets (256,128,64). The chapter's net is 784-256-10
 with ReLU, W ~ N(0, 0.01), b = 0, SGD lr 0.1, batch 256: expected test accuracy about
 0.85 (>= 0.84) after 10 epochs. --init zeros shows the symmetry problem: every hidden unit
-stays identical (first-layer rank 0) and accuracy stays near chance. Writes
+stays identical (first-layer rank 0) and accuracy stays near chance; --init pretrain trains
+each hidden layer as an autoencoder on the images first (`models.pretrain`). Writes
 DIR/metrics.json (default runs/mlp/<impl>), curves.png and predictions.png.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 
-import jax.numpy as jnp
 import optax
 
-from jaxd2l import plot
 from jaxd2l.chapters import piecewise
 from jaxd2l.chapters.classification import optax_loss, scratch_loss
+from jaxd2l.core.errors import FlagError
 from jaxd2l.core.keys import run_keys
 from jaxd2l.core.optim import sgd
 from jaxd2l.data import fashion_mnist as fm
@@ -33,7 +35,7 @@ from jaxd2l.experiment import (
     run_classifier,
     run_cli,
 )
-from jaxd2l.models import mlp
+from jaxd2l.models import mlp, pretrain
 from jaxd2l.models.init import SCHEMES
 from jaxd2l.nn.activations import ACTIVATIONS
 
@@ -49,7 +51,8 @@ class Config(TrainingFlags, DataFlags):
         "hidden activation (prelu: a learnable slope per layer)",
         choices=(*ACTIVATIONS, "prelu"),
     )
-    init: str = flag("normal", "weight initialisation", choices=SCHEMES)
+    init: str = flag("normal", "weight initialisation", choices=(*SCHEMES, "pretrain"))
+    pretrain_epochs: int = flag(1, "autoencoder epochs per hidden layer (--init pretrain)", min=1)
     sigma: float = flag(0.01, "standard deviation of the normal init", gt=0)
     epochs: int = flag(10, "passes over the training set", min=1)
     batch_size: int = flag(256, "examples per minibatch", min=1, max=2**24)
@@ -58,21 +61,34 @@ class Config(TrainingFlags, DataFlags):
 
 def make_model(config: Config):
     """(model, optimizer, loss) of the implementation asked for (flax only for concise)."""
-    prelu = config.activation == "prelu"
-    activation = "prelu" if prelu else ACTIVATIONS[config.activation]
+    act = "prelu" if config.activation == "prelu" else ACTIVATIONS[config.activation]
+    scheme = "xavier" if config.init == "pretrain" else config.init  # pretrain replaces it
     if config.impl == "scratch":
-        sizes = (784, *config.hidden, 10)
-        settings = {"scheme": config.init, "sigma": config.sigma}
-        model = (
-            mlp.prelu_model(sizes, **settings)
-            if prelu
-            else mlp.model(sizes, activation=activation, **settings)
-        )
+        build = mlp.prelu_model if act == "prelu" else functools.partial(mlp.model, activation=act)
+        model = build((784, *config.hidden, 10), scheme=scheme, sigma=config.sigma)
         return model, sgd(config.lr), scratch_loss()
     from jaxd2l.models import concise  # flax loads only for the concise path
 
-    model = concise.mlp((28, 28, 1), config.hidden, 10, config.init, config.sigma, activation)
+    model = concise.mlp((28, 28, 1), config.hidden, 10, scheme, config.sigma, act)
     return model, optax.sgd(config.lr), optax_loss()
+
+
+def initial_params(run, config: Config, model):
+    """The model's init, or greedy layer-wise autoencoder pre-training (--init pretrain)."""
+    key = run_keys(config.seed).init
+    if config.init != "pretrain":
+        return model.init(key)
+    if config.activation == "prelu":
+        raise FlagError("--init pretrain takes a fixed --activation (relu, sigmoid, tanh)")
+    (X, _), _ = fm.load_train_test(data_dir=config.data_dir, on_device=True)
+    sizes, activation = (784, *config.hidden, 10), ACTIVATIONS[config.activation]
+    done = pretrain.init(key, fm.scale_images(X), sizes, activation, epochs=config.pretrain_epochs)
+    run.record["pretrain_loss"] = done.losses
+    if config.impl == "scratch":
+        return done.params
+    from jaxd2l.models import concise
+
+    return concise.mlp_params(done.params)
 
 
 def first_layer_weights(params):
@@ -86,30 +102,17 @@ def main(config: Config) -> dict:
     model, tx, loss = make_model(config)
     with Run("mlp", config, config.impl) as run:
         run.record["architecture"] = "-".join(map(str, (784, *config.hidden, 10)))
-        params = model.init(run_keys(config.seed).init)
+        params = initial_params(run, config, model)
         run.record["hidden_units_before"] = mlp.hidden_unit_spread(first_layer_weights(params))
         trained = run_classifier(run, config, model, tx, loss, params=params)
         params = trained.result.params  # how alike the first layer's hidden units ended
         run.record["hidden_units_after"] = mlp.hidden_unit_spread(first_layer_weights(params))
         if config.activation in ("relu", "prelu"):
-            run.record["piecewise"] = piecewise_figure(run, model, params, trained.test[0])
+            path = run.file("piecewise.png") if run.primary else None
+            run.record["piecewise"] = piecewise.line_report(
+                model.apply, params, trained.test[0], path
+            )
         return finish_classifier(run, model, trained)
-
-
-def piecewise_figure(run, model, params, images):
-    """The course note's exercise 1 on the trained net: along the line through the first two
-    test images the logits are continuous and piecewise linear (piecewise.png)."""
-    x0, x1 = fm.scale_images(jnp.asarray(images[:2])).reshape(2, -1)
-    ts = jnp.linspace(-0.5, 1.5, 4001)
-    out, slopes = piecewise.along_line(model.apply, params, x0, x1 - x0, ts)
-    if run.primary:
-        panels = {
-            "logits": {f"class {k}": out[:, k] for k in range(3)},
-            "d logit / dt (jvp)": {f"class {k}": slopes[:, k] for k in range(3)},
-        }
-        plot.save_function_panels(ts, panels, run.file("piecewise.png"), xlabel="t")
-    jumps = float(jnp.abs(jnp.diff(out, axis=0)).max())  # continuity: no jump between points
-    return {"pieces": piecewise.count_pieces(slopes), "max_step_change": jumps, "points": 4001}
 
 
 if __name__ == "__main__":

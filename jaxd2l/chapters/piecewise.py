@@ -32,3 +32,23 @@ def count_pieces(derivatives: jax.Array, rtol: float = 1e-3) -> int:
     scale = jnp.maximum(jnp.abs(d).max(), 1e-12)
     jumps = jnp.abs(jnp.diff(d, axis=0)).max(axis=-1) > rtol * scale
     return 1 + int(jumps.sum())
+
+
+def line_report(apply: Callable, params, images, path=None) -> dict:
+    """The course note's exercise 1 on a trained net: along the line through the first two
+    of `images` (raw uint8) the logits are continuous and piecewise linear; `path` (optional)
+    gets the figure of three logits and their `jvp` slopes."""
+    from jaxd2l.data.fashion_mnist import scale_images
+    from jaxd2l.plot import save_function_panels
+
+    x0, x1 = scale_images(jnp.asarray(images[:2])).reshape(2, -1)
+    ts = jnp.linspace(-0.5, 1.5, 4001)
+    out, slopes = along_line(apply, params, x0, x1 - x0, ts)
+    if path is not None:
+        panels = {
+            "logits": {f"class {k}": out[:, k] for k in range(3)},
+            "d logit / dt (jvp)": {f"class {k}": slopes[:, k] for k in range(3)},
+        }
+        save_function_panels(ts, panels, path, xlabel="t")
+    jumps = float(jnp.abs(jnp.diff(out, axis=0)).max())  # continuity: no jump between points
+    return {"pieces": count_pieces(slopes), "max_step_change": jumps, "points": 4001}

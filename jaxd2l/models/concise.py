@@ -103,6 +103,14 @@ def pure(module: nn.Module, input_shape: Sequence[int]) -> Model:
     return Model(init, apply)
 
 
+def mlp_params(layers: Sequence[dict]) -> dict:
+    """`mlp.init`-shaped layers ({"W", "b"} each) as the concise MLP's params, e.g. to fine-tune
+    pre-trained layers (`models.pretrain`) with flax."""
+    return {
+        f"Dense_{i}": {"kernel": layer["W"], "bias": layer["b"]} for i, layer in enumerate(layers)
+    }
+
+
 def linear_regression(num_inputs: int) -> Model:
     """d2l 3.5's concise linear regression."""
     checks.integer(num_inputs, "num_inputs", minimum=1)

@@ -127,3 +127,18 @@ def naive_softmax_cross_entropy(logits: jax.Array, y: jax.Array) -> jax.Array:
     """naive_cross_entropy(softmax(logits), y), as from scratch: inf/nan on big logits."""
     check_labels(logits, y)
     return _naive(softmax(logits), y)  # its NaN on big logits is the lesson: not refused
+
+
+def brier_loss(logits: jax.Array, y: jax.Array) -> jax.Array:
+    """Squared error between the softmax probabilities and the one-hot label, summed over
+    classes (the Brier score) [B]: the course note's "other measure" of claim 8."""
+    probs = softmax(logits)
+    return ((probs - jax.nn.one_hot(y, logits.shape[-1])) ** 2).sum(axis=-1)
+
+
+def jensen_shannon_loss(logits: jax.Array, y: jax.Array) -> jax.Array:
+    """Jensen-Shannon divergence between the one-hot label and the softmax probabilities [B],
+    in nats (at most log 2): with p the true class's probability it is
+    log 2 - (1 + p) log(1 + p) / 2 + p log(p) / 2."""
+    p = jnp.exp(_pick(log_softmax(logits), y))
+    return jnp.log(2.0) - 0.5 * (1 + p) * jnp.log1p(p) + 0.5 * jax.scipy.special.xlogy(p, p)

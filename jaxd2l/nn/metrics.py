@@ -19,3 +19,26 @@ def accuracy(logits: jax.Array, y: jax.Array) -> jax.Array:
 def classification_metrics(logits: jax.Array, y: jax.Array) -> dict[str, jax.Array]:
     """The metrics of a classifier's train step and evaluation: `acc` per example."""
     return {"acc": correct(logits, y)}
+
+
+def reliability(probs: jax.Array, y: jax.Array, num_bins: int = 15) -> dict[str, jax.Array]:
+    """A reliability diagram's bins (Guo et al. 2017): the top class's probability binned
+    into `num_bins` equal bins over [0, 1]; per bin the example count, the mean confidence
+    and the accuracy (0 where a bin is empty). Traceable."""
+    confidence = probs.max(axis=-1)
+    hit = (jnp.argmax(probs, axis=-1) == y).astype(jnp.float32)
+    bins = jnp.clip((confidence * num_bins).astype(jnp.int32), 0, num_bins - 1)
+    count = jnp.zeros(num_bins).at[bins].add(1.0)
+    total = jnp.maximum(count, 1.0)
+    return {
+        "count": count,
+        "confidence": jnp.zeros(num_bins).at[bins].add(confidence) / total,
+        "accuracy": jnp.zeros(num_bins).at[bins].add(hit) / total,
+    }
+
+
+def expected_calibration_error(probs: jax.Array, y: jax.Array, num_bins: int = 15) -> jax.Array:
+    """ECE: the count-weighted mean over bins of |accuracy - mean confidence| (`reliability`);
+    0 for a perfectly calibrated classifier. `probs` [N, K] sum to 1, `y` [N] int labels."""
+    bins = reliability(probs, y, num_bins)
+    return (bins["count"] * jnp.abs(bins["accuracy"] - bins["confidence"])).sum() / y.shape[0]

@@ -1,0 +1,134 @@
+"""The sweeps every claim runs: one program per shape, vmapped over seeds and settings.
+
+`classifier_sweep` trains a Fashion-MNIST classifier once per seed (and per setting, a
+pytree of arrays with a leading axis) with `make_train`, every run in one compiled program;
+`curve_estimates` turns per-seed curves into means and 95% intervals for the figures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxd2l.chapters.claims.verdicts import estimate
+from jaxd2l.chapters.classification import classifier_evaluate
+from jaxd2l.core import checks
+from jaxd2l.core.drivers import make_train
+from jaxd2l.core.epoch import make_epoch
+from jaxd2l.core.step import make_train_step, summarize
+from jaxd2l.data import fashion_mnist as fm
+from jaxd2l.nn.metrics import classification_metrics
+
+
+class Budget(NamedTuple):
+    """How much each claim runs: seeds, and the small settings of `--quick`."""
+
+    seeds: int = 5
+    """Runs per setting (the interval is across them)."""
+    quick: bool = False
+    """Small data and few epochs: seconds per claim, for tests and a first look."""
+    seed: int = 0
+    """The root seed; seed i of a sweep is `split(key(seed), seeds)[i]`."""
+
+    def keys(self) -> jax.Array:
+        """One root key per seed."""
+        return jax.random.split(jax.random.key(self.seed), self.seeds)
+
+    def pick(self, default: Any, quick: Any) -> Any:
+        """`quick` in quick mode, else `default`."""
+        return quick if self.quick else default
+
+
+def check_budget(budget: Budget) -> Budget:
+    """The budget with its seed count checked (two at least: an interval needs them)."""
+    checks.integer(budget.seeds, "seeds", minimum=2, maximum=1000)
+    checks.integer(budget.seed, "seed", minimum=0, maximum=2**31 - 1)
+    return budget
+
+
+class Images(NamedTuple):
+    """Fashion-MNIST-shaped data: uint8 images [N, 28, 28, 1] and int labels, on the device."""
+
+    train: tuple[jax.Array, jax.Array]
+    """Training images and labels."""
+    test: tuple[jax.Array, ...]
+    """Test images and labels (or the arguments of a sweep's own evaluation)."""
+
+    def subset(self, num_train: int, num_test: int) -> Images:
+        """The first `num_train` training and `num_test` test examples (all, if fewer)."""
+        (X, y), (Xt, yt) = self.train, self.test
+        return Images((X[:num_train], y[:num_train]), (Xt[:num_test], yt[:num_test]))
+
+
+def classifier_sweep(
+    make: Callable,
+    keys: jax.Array,
+    data: Images,
+    *,
+    epochs: int,
+    batch_size: int,
+    settings: Any = None,
+    per_seed: Any = None,
+    remainder: str = "pad",
+    after: Callable | None = None,
+    evaluate: Callable | None = None,
+    metrics: Callable = classification_metrics,
+) -> dict[str, Any]:
+    """Train `make(setting, seed_value) -> (model, tx, loss)` once per key (and per setting)
+    in one program: the data are arguments, the runs a `vmap` over keys (inner, with
+    `per_seed` values) and settings (outer).
+
+    Returns numpy {"train": summaries, "test": summaries, "after": after(model, params,
+    X_test, y_test)} with axes [settings,] seeds, epochs (epochs only for the summaries).
+    `evaluate(apply)` and `metrics` replace the classifier's evaluation and accuracy; an
+    evaluation may take more than one split (`data.test` is then its arguments).
+    """
+    batch_size = min(batch_size, int(data.train[0].shape[0]))
+
+    def one(setting, key, seed_value, X, y, *test):
+        model, tx, loss = make(setting, seed_value)
+        step = make_train_step(model.apply, loss, tx, metrics)
+        epoch = make_epoch(step, batch_size, prepare=fm.scale_images, remainder=remainder)
+        evaluation = (evaluate or classifier_evaluate)(model.apply)
+        train = make_train(model.init, tx, epoch, epochs, evaluation)
+        state, (train_sums, test_sums) = train(key, X, y, test)
+        out = {"train": summarize(train_sums), "test": summarize(test_sums)}
+        if after is not None:
+            out["after"] = after(model, state.params, *test)
+        return out
+
+    data_axes = (None,) * (2 + len(data.test))
+    run = jax.vmap(one, (None, 0, 0 if per_seed is not None else None, *data_axes))
+    if settings is not None:
+        run = jax.vmap(run, (0, None, None, *data_axes))
+    out = jax.jit(run)(settings, keys, per_seed, *data.train, *data.test)
+    return jax.device_get(out)
+
+
+def scaled(X: jax.Array) -> jax.Array:
+    """uint8 images as model input, flattened [N, 784]."""
+    return fm.scale_images(X).reshape(X.shape[0], -1)
+
+
+def curve_estimates(curves: np.ndarray) -> tuple[list[float], list[float], list[float]]:
+    """Per-point mean and 95% interval of curves [seeds, T] (for the figures)."""
+    points = [estimate(np.asarray(curves)[:, t]) for t in range(np.shape(curves)[1])]
+    return [p.mean for p in points], [p.low for p in points], [p.high for p in points]
+
+
+def first_reaching(curves: np.ndarray, target: float) -> np.ndarray:
+    """Per seed, the first epoch (from 1) whose value reaches `target`; T + 1 if none does
+    (a censored count: the run never got there)."""
+    curves = np.asarray(curves)
+    reached = curves >= target
+    return np.where(reached.any(axis=-1), reached.argmax(axis=-1) + 1, curves.shape[-1] + 1)
+
+
+def accuracy_and_probs(model, params, X, y) -> dict[str, jax.Array]:
+    """Test-set class probabilities' calibration inputs: max probability and correctness."""
+    probs = jax.nn.softmax(model.apply(params, fm.scale_images(X)))
+    return {"confidence": probs.max(axis=-1), "correct": jnp.argmax(probs, -1) == y}

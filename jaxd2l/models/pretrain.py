@@ -9,6 +9,7 @@ layer starts Xavier. The result is an `mlp.init`-shaped params list for fine-tun
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
@@ -61,6 +62,16 @@ def reconstruction_loss(y_hat: jax.Array, y: jax.Array) -> jax.Array:
     return 0.5 * squared_error(y_hat, y).reshape(y.shape[0], -1).sum(axis=-1)
 
 
+@functools.lru_cache(maxsize=32)
+def layer_trainer(activation, fan_in: int, width: int, epochs: int, batch_size: int, lr: float):
+    """One autoencoder's whole training run, jitted: `train(key, H, H) -> (state, sums)`.
+    Cached, so every seed and every call with the same shapes reuses one compiled program."""
+    tx = optax.adam(lr)
+    step = make_train_step(autoencoder(activation), reconstruction_loss, tx)
+    start = functools.partial(init_autoencoder, fan_in=fan_in, width=width)
+    return jax.jit(make_train(start, tx, make_epoch(step, batch_size), epochs))
+
+
 def init(
     key: jax.Array,
     X: jax.Array,
@@ -94,18 +105,14 @@ def init(
         raise ArgumentError(
             f"sizes[0] is {sizes[0]} but X has {H.shape[1]} features per example: make them equal"
         )
-    tx = optax.adam(checks.learning_rate(learning_rate))
-    apply = autoencoder(activation)
-    step = make_train_step(apply, reconstruction_loss, tx)
-    epoch = make_epoch(step, min(checks.integer(batch_size, "batch_size", minimum=1), len(H)))
-    params, losses = [], []
+    batch_size = min(checks.integer(batch_size, "batch_size", minimum=1), len(H))
+    epochs, learning_rate = checks.epochs(epochs), checks.learning_rate(learning_rate)
+    apply, params, losses = autoencoder(activation), [], []
     for layer, (fan_in, width) in enumerate(zip(sizes[:-2], sizes[1:-1], strict=True)):
         layer_key = jax.random.fold_in(key, layer)
-        train = make_train(
-            lambda k, m=fan_in, n=width: init_autoencoder(k, m, n), tx, epoch, epochs
-        )
+        train = layer_trainer(activation, fan_in, width, epochs, batch_size, learning_rate)
         before = init_autoencoder(run_keys(layer_key).init, fan_in, width)  # train's start
-        state, (sums, _) = jax.jit(train)(layer_key, H, H)
+        state, (sums, _) = train(layer_key, H, H)
         initial = float(jnp.mean(reconstruction_loss(apply(before, H[:1024]), H[:1024])))
         losses.append([initial] + [float(v) for v in summarize(sums)["loss"]])
         encoder = {"W": state.params["W"], "b": state.params["b"]}

@@ -38,3 +38,20 @@ def test_zero_init_run_records_the_symmetry(fake_fashion_mnist, tmp_path):
     )
     result = mlp_exp.main(config)
     assert result["hidden_units_after"] == {"max_std_across_units": 0.0, "rank": 0}
+
+
+def test_pretrain_init_trains(fake_fashion_mnist, tmp_path):
+    folder, _ = fake_fashion_mnist
+    config = mlp_exp.Config(
+        init="pretrain",
+        activation="sigmoid",
+        hidden=(32, 16),
+        epochs=1,
+        batch_size=64,
+        data_dir=folder,
+        out=str(tmp_path),
+    )
+    result = mlp_exp.main(config)
+    losses = result["pretrain_loss"]
+    assert len(losses) == 2 and all(layer[-1] < layer[0] for layer in losses)
+    assert result["final"]["test_acc"] > 0.1

@@ -26,6 +26,7 @@ from jaxd2l.chapters.claims.verdicts import (
     side,
 )
 from jaxd2l.core.epoch import make_evaluate
+from jaxd2l.core.errors import ArgumentError
 from jaxd2l.core.model import Model
 from jaxd2l.data import fashion_mnist as fm
 from jaxd2l.models import mlp, softmax
@@ -169,6 +170,8 @@ def logistic(budget: Budget, images: Images) -> ClaimResult:
     """Claim 7: logistic regression is the two-class softmax regression: the same test
     predictions and the same training curve, exactly."""
     data = two_classes(images)
+    if min(data.train[0].shape[0], data.test[0].shape[0]) == 0:
+        raise ArgumentError(f"the images hold no examples of classes {PAIR} to compare")
     data = data.subset(budget.pick(12000, 1000), budget.pick(2000, 500))
     epochs = budget.pick(5, 1)
     runs = compare_two_class(budget.keys(), data, epochs, 0.1)

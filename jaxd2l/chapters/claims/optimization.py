@@ -30,7 +30,8 @@ def learning_rate(budget: Budget, images: Images) -> ClaimResult:
     decades = float(np.log10(lrs[1] / lrs[0]))
     data = images.subset(budget.pick(10000, 1000), budget.pick(5000, 1000))
     epochs, measured, curves, widths, best = budget.pick(3, 1), {}, {}, {}, {}
-    for scheme in ("normal", "xavier"):
+    schemes = budget.pick(("normal", "xavier"), ("xavier",))
+    for scheme in schemes:
         for name, make_tx in OPTIMIZERS.items():
             out = classifier_sweep(
                 lambda lr, _, make_tx=make_tx, scheme=scheme: (
@@ -54,12 +55,12 @@ def learning_rate(budget: Budget, images: Images) -> ClaimResult:
             measured[f"{name}, {scheme} init: best test acc"] = estimate(best[name, scheme])
             curves[f"{name}, {scheme}"] = curve_estimates(acc)
     parts, reasons = [], []
-    for scheme in ("normal", "xavier"):
+    for scheme in schemes:
         effect = estimate(widths["adam", scheme] - widths["sgd", scheme])
         measured[f"{scheme} init: adam - sgd decades"] = effect
         parts.append(direction(effect, +1))
         reasons.append(f"{scheme} init: Adam's range minus SGD's {effect.text()} decades")
-    for name in OPTIMIZERS:
+    for name in OPTIMIZERS if len(schemes) == 2 else ():
         effect = estimate(best[name, "xavier"] - best[name, "normal"])
         measured[f"{name}: xavier - normal best test acc"] = effect
         reasons.append(f"{name}: Xavier - normal(0.01) best acc {effect.text()}")

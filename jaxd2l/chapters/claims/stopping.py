@@ -13,6 +13,7 @@ from jaxd2l.chapters.claims.sweeps import Budget, Images, classifier_sweep, curv
 from jaxd2l.chapters.claims.verdicts import DEPENDS, FAILS, HOLDS, estimate, side
 from jaxd2l.chapters.classification import classifier_evaluate, scratch_loss
 from jaxd2l.core.early_stopping import EarlyStopping, noisy_labels
+from jaxd2l.core.errors import ArgumentError
 from jaxd2l.core.step import summarize
 from jaxd2l.models import mlp
 
@@ -53,6 +54,11 @@ def rise_and_fall(budget: Budget, images: Images) -> ClaimResult:
     validation and test accuracy rise, then fall as the net memorises the noise."""
     n, n_val = budget.pick(2000, 500), budget.pick(1000, 500)
     (X, y), (Xt, yt) = images.train, images.test
+    if X.shape[0] < n + n_val:
+        raise ArgumentError(
+            f"rise_and_fall needs {n + n_val} training images ({n} to train on, {n_val} held "
+            f"out), got {X.shape[0]}: pass the full training set"
+        )
     noisy, _ = noisy_labels(jax.random.key(budget.seed), y[:n], NOISE)
     data = Images(
         (X[:n], noisy),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
@@ -73,29 +74,41 @@ def train_architectures(budget, data, archs, epochs):
     return out
 
 
+ACTIVATIONS = ("relu", "sigmoid", "tanh")
+LRS = (0.03, 0.3)
+
+
+def switched(index):
+    """The activation `ACTIVATIONS[index]` for a traced index (vmapped: all three computed
+    and one selected, so one program trains every activation)."""
+    branches = [getattr(jax.nn, name) for name in ACTIVATIONS]
+    return lambda x: jax.lax.switch(index, branches, x)
+
+
 def factorial(budget, data, epochs) -> pd.DataFrame:
-    """Test accuracy of every cell of activation x lr x width x depth, per seed (one program
-    per activation, width and depth; the learning rates and seeds vmapped)."""
-    lrs = (0.03, 0.3)
+    """Test accuracy of every cell of activation x lr x width x depth, per seed: one program
+    per width and depth, the activations, learning rates and seeds vmapped."""
+    grid = list(itertools.product(range(len(ACTIVATIONS)), LRS))
+    settings = (jnp.asarray([a for a, _ in grid]), jnp.asarray([lr for _, lr in grid], jnp.float32))
     rows = []
-    for act, width, depth in itertools.product(("relu", "sigmoid", "tanh"), (32, 128), (1, 2)):
+    for width, depth in itertools.product((32, 128), (1, 2)):
         out = classifier_sweep(
-            lambda lr, _, a=act, w=width, d=depth: (
-                mlp.model((784, *(w,) * d, 10), activation=a, scheme="xavier"),
-                optax.sgd(lr),
+            lambda setting, _, w=width, d=depth: (
+                mlp.model((784, *(w,) * d, 10), activation=switched(setting[0]), scheme="xavier"),
+                optax.sgd(setting[1]),
                 scratch_loss(),
             ),
             budget.keys(),
             data,
             epochs=epochs,
             batch_size=128,
-            settings=jnp.asarray(lrs, jnp.float32),
+            settings=settings,
         )
-        for i, lr in enumerate(lrs):
+        for i, (a, lr) in enumerate(grid):
             for seed, acc in enumerate(out["test"]["acc"][i, :, -1]):
                 rows.append(
                     {
-                        "activation": act,
+                        "activation": ACTIVATIONS[a],
                         "lr": lr,
                         "width": width,
                         "depth": depth,

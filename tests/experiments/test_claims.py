@@ -1,0 +1,33 @@
+import json
+
+import pytest
+
+from experiments import claims as claims_exp
+from jaxd2l.core.errors import FlagError
+from jaxd2l.experiment.flags import parse_config
+
+
+def test_quick_run_writes_the_report(fake_fashion_mnist, tmp_path):
+    folder, _ = fake_fashion_mnist
+    config = claims_exp.Config(
+        claim=("sum_vs_mean", "logistic"), quick=True, data_dir=folder, out=str(tmp_path)
+    )
+    result = claims_exp.main(config)
+    assert set(result["final"]["verdicts"]) == {"sum_vs_mean", "logistic"}
+    record = json.loads((tmp_path / "claims.json").read_text())
+    assert [c["number"] for c in record["claims"]] == [2, 7] and record["seeds"] == 2
+    first = record["claims"][0]["measured"]
+    assert all({"mean", "low", "high", "seeds"} <= set(v) for v in first.values())
+    text = (tmp_path / "claims.md").read_text()
+    assert "| 2 |" in text and "| 7 |" in text and "Rule (written before the run)" in text
+    assert (tmp_path / "claim02_sum_vs_mean.png").exists()
+    assert (tmp_path / "claim07_logistic.png").exists()
+
+
+def test_flags_name_the_claims_and_need_two_seeds():
+    config = parse_config(claims_exp.Config, ["--claim", "remainder,tuning", "--seeds", "3"])
+    assert config.claim == ("remainder", "tuning") and config.seeds == 3
+    with pytest.raises((FlagError, SystemExit)):
+        parse_config(claims_exp.Config, ["--claim", "nonsense"])
+    with pytest.raises((FlagError, SystemExit)):
+        parse_config(claims_exp.Config, ["--seeds", "1"])

@@ -134,6 +134,7 @@ def main() -> None:
     with np.load(args.data) as z:
         train_data = (z["train_images"], z["train_labels"])
         test_data = (z["test_images"], z["test_labels"])
+    t0 = time.perf_counter()
     history = train(
         args.model,
         train_data,
@@ -144,10 +145,10 @@ def main() -> None:
         seed=args.seed,
         workers=args.workers,
     )
+    total = time.perf_counter() - t0  # the whole run: every epoch and evaluation
     with open(args.out, "w") as fh:
-        json.dump(
-            {"torch": torch.__version__, "threads": torch.get_num_threads(), "history": history}, fh
-        )
+        info = {"torch": torch.__version__, "threads": torch.get_num_threads()}
+        json.dump({**info, "total_s": total, "history": history}, fh)
 
 
 if __name__ == "__main__":

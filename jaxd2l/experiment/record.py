@@ -152,6 +152,7 @@ class Run:
     def finish(self, final: dict[str, Any], summary: str, **extra: Any) -> dict[str, Any]:
         self.record.update(extra)
         self.record["final"] = final
+        self.record["summary"] = summary  # the line printed below, kept for results/
         self.record["status"] = "done"
         self.record["timing"].setdefault("total_s", time.time() - self.started)
         self.write()

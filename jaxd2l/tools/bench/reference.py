@@ -10,6 +10,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 
 import jax
 import numpy as np
@@ -24,7 +25,16 @@ def jax_model(model: str) -> Model:
     return softmax.model() if model == "softmax" else mlp.model((784, 256, 10))
 
 
-def summarize_runs(histories: list[list[dict]], compile_s: list[float] | None = None) -> dict:
+FLAVOURS = {
+    "d2l PyTorch": "experiments.reference_pytorch",
+    "tuned PyTorch": "experiments.reference_pytorch_tuned",
+}
+"""The PyTorch baselines: the book's code, and a tuned version of it."""
+
+
+def summarize_runs(
+    histories: list[list[dict]], compile_s: list[float] | None = None, total_s=None
+) -> dict:
     accs = [h[-1]["test_acc"] for h in histories]
     seconds = [r["seconds"] for h in histories for r in h]
     out = {
@@ -37,13 +47,16 @@ def summarize_runs(histories: list[list[dict]], compile_s: list[float] | None = 
     }
     if compile_s is not None:
         out["compile_s_first"] = compile_s[0]
+    if total_s is not None:  # the whole run: compilation, every epoch and evaluation
+        out["run_s_median"] = statistics.median(total_s)
     return out
 
 
 def run_jax(model: str, train, test, *, seeds: int, epochs: int, batch_size: int, lr: float):
     """jaxd2l's scratch model over seeds 0..seeds-1, keys as a CLI run with that seed."""
-    histories, compiles = [], []
+    histories, compiles, totals = [], [], []
     for seed in range(seeds):
+        t0 = time.perf_counter()
         result = train_classifier(
             jax_model(model),
             sgd(lr),
@@ -54,9 +67,10 @@ def run_jax(model: str, train, test, *, seeds: int, epochs: int, batch_size: int
             batch_size=batch_size,
             key=jax.random.key(seed),
         )
+        totals.append(time.perf_counter() - t0)
         histories.append(result.history)
         compiles.append(result.timing["compile_s"])
-    return summarize_runs(histories, compiles)
+    return summarize_runs(histories, compiles, totals)
 
 
 def save_for_torch(path: str, train, test) -> None:
@@ -75,15 +89,16 @@ def run_torch(
     batch_size: int,
     lr: float,
     workers: int,
+    module: str = FLAVOURS["d2l PyTorch"],
 ) -> tuple[dict, dict]:
-    """d2l's PyTorch code in a child process without JAX; (summary, torch info)."""
-    histories = []
+    """PyTorch code (`module`) in a child process without JAX; (summary, torch info)."""
+    histories, totals = [], []
     for seed in range(seeds):
         out = os.path.join(tmp, f"{model}-{seed}.json")
         cmd = [
             sys.executable,
             "-m",
-            "experiments.reference_pytorch",
+            module,
             data_path,
             model,
             "--epochs",
@@ -94,16 +109,18 @@ def run_torch(
             str(lr),
             "--seed",
             str(seed),
-            "--workers",
-            str(workers),
             "--out",
             out,
         ]
+        if module == FLAVOURS["d2l PyTorch"]:
+            cmd += ["--workers", str(workers)]
         subprocess.run(cmd, check=True)
         with open(out) as fh:
             result = json.load(fh)
         histories.append(result["history"])
-    return summarize_runs(histories), {"version": result["torch"], "threads": result["threads"]}
+        totals.append(result.get("total_s"))
+    info = {"version": result["torch"], "threads": result["threads"]}
+    return summarize_runs(histories, None, totals if None not in totals else None), info
 
 
 def compare(
@@ -124,26 +141,30 @@ def compare(
         for model in ("softmax", "mlp"):
             progress(f"reference: {model}")
             results[model] = {"jaxd2l": run_jax(model, train, test, **settings)}
-            if use_torch:
-                summary, _ = run_torch(model, data_path, tmp, workers=workers, **settings)
-                results[model]["d2l PyTorch"] = summary
+            for name, module in FLAVOURS.items() if use_torch else ():
+                progress(f"reference: {model}, {name}")
+                results[model][name], _ = run_torch(
+                    model, data_path, tmp, workers=workers, module=module, **settings
+                )
     return results
 
 
 def table(results: dict) -> str:
+    """Every framework's row: accuracy, loss, seconds per epoch, the whole run, and its
+    epoch time over jaxd2l's."""
     lines = [
-        "| model | framework | test acc median [min, max] | train loss | s/epoch | PyTorch / JAX |",
-        "|---|---|---|---|---|---|",
+        "| model | framework | test acc median [min, max] | train loss | s/epoch | whole run, s "
+        "| epoch time / jaxd2l's |",
+        "|---|---|---|---|---|---|---|",
     ]
     for model, by_fw in results.items():
         for fw, r in by_fw.items():
-            ratio = ""
-            if fw == "jaxd2l" and "d2l PyTorch" in by_fw:
-                ratio = f"{by_fw['d2l PyTorch']['epoch_s_median'] / r['epoch_s_median']:.1f}x"
+            ratio = r["epoch_s_median"] / by_fw["jaxd2l"]["epoch_s_median"]
+            run_s = f"{r['run_s_median']:.2f}" if "run_s_median" in r else ""
             lines.append(
                 f"| {model} | {fw} | {r['test_acc_median']:.4f} [{r['test_acc_min']:.4f}, "
                 f"{r['test_acc_max']:.4f}] | {r['train_loss_median']:.4f} | "
-                f"{r['epoch_s_median']:.3f} | {ratio} |"
+                f"{r['epoch_s_median']:.3f} | {run_s} | {ratio:.1f}x |"
             )
     return "\n".join(lines)
 

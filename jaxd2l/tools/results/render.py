@@ -1,0 +1,232 @@
+"""Pages and README blocks rendered from `results/`: the headline table (jaxd2l against the
+book's PyTorch code and a tuned PyTorch), the init table, the claims, the experiments table,
+the benchmark report, each with the provenance of the record it came from.
+
+A generated block sits between `<!-- results:NAME -->` and `<!-- /results:NAME -->`;
+`update_readme` rewrites the README's, `write_pages` writes the docs' Results page, and
+`typed_figures` finds measured figures typed outside such blocks (the drift check).
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import re
+
+from jaxd2l.tools.accel_check import ROOT
+from jaxd2l.tools.bench import reference, suite
+from jaxd2l.tools.results.catalog import ENTRIES
+from jaxd2l.tools.results.make import RESULTS
+from jaxd2l.tools.results.provenance import line
+
+README = os.path.join(ROOT, "README.md")
+INITS = (
+    "mlp_scratch",
+    "mlp_init_zeros",
+    "mlp_init_xavier",
+    "mlp_init_he",
+    "mlp_init_pretrain",
+    "mlp_deep_normal",
+    "mlp_deep_he",
+    "mlp_deep_pretrain",
+)
+
+
+def load(folder: str = RESULTS) -> dict[str, dict]:
+    """Every record in `folder`, by name."""
+    out = {}
+    for path in sorted(glob.glob(os.path.join(folder, "*.json"))):
+        with open(path) as fh:
+            payload = json.load(fh)
+        out[payload["name"]] = payload
+    return out
+
+
+def _source(payload: dict) -> str:
+    return f"Source: `results/{payload['name']}.json`, {line(payload['provenance'])}."
+
+
+def _missing(name: str) -> str:
+    return f"(no record yet: `make results NAMES={name}` makes it)"
+
+
+def headline(records: dict) -> str:
+    """jaxd2l, the book's PyTorch code and a tuned PyTorch on the chapter's softmax and MLP."""
+    payload = records.get("benchmark_reference")
+    if payload is None or "reference" not in payload["record"]:
+        return _missing("benchmark_reference")
+    table = reference.table(payload["record"]["reference"])
+    note = (
+        "10 epochs, batch 256, lr 0.1, scratch implementations, 5 seeds each; s/epoch: "
+        "median training seconds per epoch; whole run: median seconds of a 10-epoch run, "
+        "compilation and evaluation included."
+    )
+    if "tuned PyTorch" not in table:
+        note += " PyTorch rows need torch installed when the record is made."
+    return f"{table}\n\n{note}\n\n{_source(payload)}"
+
+
+def init_table(records: dict) -> str:
+    """The init schemes of the MLP exercise, pre-training included."""
+    rows = [
+        "| net | init | test acc | train loss | first-layer rank after training |",
+        "|---|---|---|---|---|",
+    ]
+    sources = []
+    for name in INITS:
+        if name not in records:
+            continue
+        r = records[name]["record"]
+        after = r.get("hidden_units_after", {})
+        rows.append(
+            f"| {r['architecture']} | {r['config']['init']} | "
+            f"{r['final']['test_acc']:.3f} | {r['final']['train_loss']:.3f} | "
+            f"{after.get('rank', '')} |"
+        )
+        sources.append(records[name])
+    if not sources:
+        return _missing("mlp_init_he")
+    commands = "; ".join(f"`{p['provenance']['command']}`" for p in sources)
+    prov = line(sources[0]["provenance"]).split("` at ", 1)[1]
+    return "\n".join(rows) + f"\n\nSources: {commands}; at {prov}."
+
+
+def claims_line(records: dict) -> str:
+    """How many of the note's claims hold, and which do not."""
+    payload = records.get("claims")
+    if payload is None:
+        return _missing("claims")
+    verdicts = payload["record"]["final"]["verdicts"]
+    held = [n for n, v in verdicts.items() if v == "holds"]
+    failing = [n for n, v in verdicts.items() if v == "does not hold here"]
+    return (
+        f"Of the course note's {len(verdicts)} answers, {len(held)} hold here as stated, "
+        f"{len(failing)} do not ({', '.join(failing) or 'none'}), the rest depend on the "
+        f"setting. {_source(payload)}"
+    )
+
+
+def claims_table(records: dict) -> str:
+    """One row per claim: what the note says, what was measured, the verdict."""
+    payload = records.get("claims")
+    if payload is None:
+        return _missing("claims")
+    rows = ["| # | the note says | measured (mean [95% interval]) | verdict |", "|---|---|---|---|"]
+    for c in payload["record"]["claims"]:
+        cell = lambda s: str(s).replace("|", "\\|")  # noqa: E731
+        rows.append(
+            f"| {c['number']} | {cell(c['note'])} | {cell(c['reason'])} | **{c['verdict']}** |"
+        )
+    return "\n".join(rows) + f"\n\n{_source(payload)}"
+
+
+def experiments_table(records: dict) -> str:
+    """Each documented run: its command, d2l section and headline (the run's own summary)."""
+    rows = ["| run | d2l | headline (the run's summary line) |", "|---|---|---|"]
+    for e in ENTRIES:
+        payload = records.get(e.name)
+        said = payload["summary"] if payload else _missing(e.name)
+        rows.append(f"| `{e.command}` | {e.section} | {str(said).replace('|', '/')} |")
+    dated = [p for p in records.values()]
+    if dated:
+        first = min(dated, key=lambda p: p["provenance"]["date"])
+        prov = line(first["provenance"]).split("` at ", 1)[1]
+        rows.append(
+            f"\nEach row's record is `results/NAME.json` (NAME as in `make results`); "
+            f"the first was made at {prov}."
+        )
+    return "\n".join(rows)
+
+
+def benchmark(records: dict) -> str:
+    """The accelerator benchmark's report, re-rendered from its record."""
+    payload = records.get("benchmark")
+    if payload is None:
+        return _missing("benchmark")
+    r = payload["record"]
+    text = suite.markdown(
+        r["device"], r.get("limits"), r.get("records", []), r.get("notes", []), r.get("reference")
+    )
+    return f"{text}\n\n{_source(payload)}"
+
+
+BLOCKS = {"headline": headline, "init": init_table, "claims": claims_line}
+"""The README's generated blocks."""
+
+
+def block(name: str, content: str) -> str:
+    """A generated block, markers included."""
+    return f"<!-- results:{name} -->\n{content.strip()}\n<!-- /results:{name} -->"
+
+
+def replace_blocks(text: str, contents: dict[str, str]) -> str:
+    """`text` with each named block's content replaced (the markers must be there)."""
+    for name, content in contents.items():
+        pattern = re.compile(rf"<!-- results:{name} -->.*?<!-- /results:{name} -->", re.S)
+        if not pattern.search(text):
+            raise ValueError(f"no generated block {name!r} (<!-- results:{name} -->) to fill")
+        filled = block(name, content)
+        text = pattern.sub(lambda _, filled=filled: filled, text)
+    return text
+
+
+def readme_blocks(folder: str = RESULTS) -> dict[str, str]:
+    records = load(folder)
+    return {name: render(records) for name, render in BLOCKS.items()}
+
+
+def update_readme(folder: str = RESULTS, path: str = README) -> None:
+    """Rewrite the README's generated blocks from the records in `folder`."""
+    with open(path) as fh:
+        text = fh.read()
+    with open(path, "w") as fh:
+        fh.write(replace_blocks(text, readme_blocks(folder)))
+
+
+def results_page(folder: str = RESULTS) -> str:
+    """The docs' Results page: every table, its provenance under it."""
+    r = load(folder)
+    parts = [
+        "# Results\n\nEvery figure on this page is rendered, when the docs build, from the "
+        "records in `results/` that `make results` writes (one JSON per run: what the run "
+        "measured, the command, the commit, the versions, the device and the date). Nothing "
+        "here is typed by hand.\n",
+        "## jaxd2l against the book's PyTorch code and a tuned PyTorch\n\n" + headline(r),
+        "## Weight initialisation, pre-training included\n\n" + init_table(r),
+        "## The course note's claims\n\n"
+        + claims_table(r)
+        + "\n\nThe figures and every measured value: {doc}`chapters/claims`.",
+        "## Every documented run\n\n" + experiments_table(r),
+        "## Accelerator benchmark\n\n" + benchmark(r),
+    ]
+    return "\n\n".join(parts) + "\n"
+
+
+def write_pages(docs: str, folder: str = RESULTS) -> None:
+    """Write the docs' generated page (results.md) from the records."""
+    with open(os.path.join(docs, "results.md"), "w") as fh:
+        fh.write(results_page(folder))
+
+
+FIGURE = re.compile(
+    r"\d\s*s/epoch|test acc(uracy)?[^|\n]{0,12}\d\.\d|\d\s*x faster|\d\s*GFLOP/s", re.I
+)
+
+
+def typed_figures(text: str) -> list[tuple[int, str]]:
+    """(line number, line) of each measured figure typed in prose: outside fenced code and
+    outside generated blocks (a simple check for the patterns in use: s/epoch, test acc,
+    x faster, GFLOP/s)."""
+    found, fenced, generated = [], False, False
+    for number, text_line in enumerate(text.splitlines(), start=1):
+        stripped = text_line.strip()
+        if stripped.startswith("```"):
+            fenced = not fenced
+        elif stripped.startswith("<!-- results:"):
+            generated = True
+        elif stripped.startswith("<!-- /results:"):
+            generated = False
+        elif not fenced and not generated and FIGURE.search(text_line):
+            found.append((number, text_line))
+    return found

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 FASHION_MNIST := /usr/share/datasets/fashion-mnist
 
-.PHONY: setup data browser tools run test test-fast lint docs docs-full bundle accel-check
+.PHONY: setup data browser tools run test test-fast lint docs docs-full bundle accel-check results
 BUNDLE ?= dist/bundle
 BUNDLE_PYTHON ?= 3.12
 ACCEL_OUT ?= runs/accel_check
@@ -69,6 +69,12 @@ test: setup data browser tools lint
 # cold. `make test` and CI run them all.
 test-fast: setup tools
 	$(BIN)/python -m pytest -m "not slow" -n 2
+
+# Every documented run (jaxd2l/tools/results/catalog.py) into results/NAME.json with its
+# provenance, then the README's generated blocks: about 30 minutes on 2 cores. NAMES="a b"
+# re-runs some; torch installed adds the PyTorch rows (pip install torch).
+results: setup data
+	$(BIN)/python -m jaxd2l.tools.results make $(NAMES)
 
 # The docs site, notebooks executed, warnings as errors. JAXD2L_DOCS_QUICK=1 shortens the
 # training runs (a few minutes on 2 cores); docs-full runs the chapters' full settings.

@@ -10,6 +10,11 @@ import sys
 
 sys.path.insert(0, os.path.abspath(".."))
 
+# The Results page is rendered from the records in results/ at every build (never typed).
+from jaxd2l.tools.results.render import write_pages  # noqa: E402
+
+write_pages(os.path.dirname(os.path.abspath(__file__)))
+
 project = "jaxd2l"
 author = "jaxd2l developers"
 copyright = "2026, jaxd2l developers"

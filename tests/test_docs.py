@@ -81,7 +81,7 @@ def parse(path: Path) -> Page:
 
 
 def test_every_chapter_page_shows_its_executed_plots(site):
-    assert len(CHAPTERS) == 15
+    assert len(CHAPTERS) == 16
     for chapter in CHAPTERS:
         path = site / "chapters" / f"{chapter}.html"
         images = [src for src in parse(path).images if src.endswith(".png")]
@@ -182,3 +182,14 @@ def test_formulas_are_typeset_from_the_site_itself(site):
     assert formulas >= 10 and typeset == formulas and not raw, (
         f"{typeset} of {formulas} formulas typeset, {len(raw)} left as TeX"
     )
+
+
+def test_the_results_page_is_rendered_from_the_records(site):
+    from jaxd2l.tools.results.render import load
+
+    text = (site / "results.html").read_text()
+    records = load()
+    assert records, "results/ holds no record"
+    for name in ("benchmark_reference", "claims", "mlp_init_pretrain"):
+        assert f"results/{name}.json" in text, name
+    assert text.count("Source") >= 3  # provenance under the tables

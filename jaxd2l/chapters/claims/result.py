@@ -32,8 +32,15 @@ class ClaimResult(NamedTuple):
     """Anything else worth keeping (per-seed values, settings)."""
 
     def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dict (estimates as {mean, low, high, seeds})."""
+        """A JSON-ready dict (estimates as {mean, low, high, seeds}; the figure's data kept,
+        so pages can redraw it from the record)."""
         out = self._asdict()
         out["measured"] = {k: v._asdict() for k, v in self.measured.items()}
-        out.pop("figure")
         return out
+
+    @classmethod
+    def from_json(cls, record: dict[str, Any]) -> ClaimResult:
+        """The result back from `to_json`'s dict (e.g. a record in results/claims.json)."""
+        measured = {k: Estimate(**v) for k, v in record["measured"].items()}
+        fields = {k: record.get(k) for k in cls._fields}
+        return cls(**{**fields, "measured": measured, "details": record.get("details") or {}})

@@ -74,7 +74,20 @@ ENTRIES = (
         "--hidden",
         "64,256",
     ),
+    _e(
+        "hparam_softmax_lrs",
+        "hparam_search",
+        "4.2 ex. 2",
+        "--model",
+        "softmax",
+        "--lrs",
+        "0.01,0.03,0.05,0.1,0.2,0.3,0.5,1",
+    ),
     _e("model_selection", "model_selection", "4.4"),
+    *(
+        _e(f"model_selection_seed{s}", "model_selection", "4.4", "--seed", str(s))
+        for s in (0, 2, 3, 4, 5)
+    ),
     _e("weight_decay_scratch", "weight_decay", "4.5", "--impl", "scratch"),
     _e("weight_decay_concise", "weight_decay", "4.5", "--impl", "concise"),
     _e("dropout_scratch", "dropout", "4.6", "--impl", "scratch"),

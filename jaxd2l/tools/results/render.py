@@ -121,6 +121,47 @@ def claims_table(records: dict) -> str:
     return "\n".join(rows) + f"\n\n{_source(payload)}"
 
 
+def model_selection_table(records: dict) -> str:
+    """The book's fits across draws of the data (seeds): train / test MSE."""
+    rows = [
+        "| seed | 4 features train / test | 20 features train / test | CV picks |",
+        "|---|---|---|---|",
+    ]
+    names = ["model_selection"] + [f"model_selection_seed{s}" for s in (0, 2, 3, 4, 5)]
+    found = sorted(
+        (records[n] for n in names if n in records), key=lambda p: p["record"]["config"]["seed"]
+    )
+    for p in found:
+        final, seed = p["record"]["final"], p["record"]["config"]["seed"]
+        fits = final["fits"]
+        cells = [
+            f"{fits[d]['train']:.4f} / {fits[d]['test']:.4f}" if d in fits else ""
+            for d in ("4", "20")
+        ]
+        rows.append(
+            f"| {seed} | {cells[0]} | {cells[1]} | {final['cross_validation']['chosen_degree']} |"
+        )
+    if not found:
+        return _missing("model_selection")
+    prov = line(found[0]["provenance"]).split("` at ", 1)[1]
+    return "\n".join(rows) + (
+        f"\n\nSources: `python -m experiments.model_selection "
+        f"[--seed S]` (`results/model_selection*.json`) at {prov}."
+    )
+
+
+def vmapped_trials(records: dict) -> str:
+    """Eight softmax trials in one program against one alone."""
+    payload = records.get("hparam_softmax_lrs")
+    if payload is None:
+        return _missing("hparam_softmax_lrs")
+    speed = payload["record"]["final"]["vmap_speed"]
+    cells = " / ".join(
+        f"{k}: {v:.4g}" if isinstance(v, float) else f"{k}: {v}" for k, v in speed.items()
+    )
+    return f"{payload['summary']}\n\n`vmap_speed`: {cells}\n\n{_source(payload)}"
+
+
 def experiments_table(records: dict) -> str:
     """Each documented run: its command, d2l section and headline (the run's own summary)."""
     rows = ["| run | d2l | headline (the run's summary line) |", "|---|---|---|"]
@@ -197,6 +238,8 @@ def results_page(folder: str = RESULTS) -> str:
         "## The course note's claims\n\n"
         + claims_table(r)
         + "\n\nThe figures and every measured value: {doc}`chapters/claims`.",
+        "## Model selection across draws of the data\n\n" + model_selection_table(r),
+        "## Vmapped trials\n\n" + vmapped_trials(r),
         "## Every documented run\n\n" + experiments_table(r),
         "## Accelerator benchmark\n\n" + benchmark(r),
     ]

@@ -61,7 +61,9 @@ def test_the_reference_summary_table_and_briefs():
     slower = {**summary, "epoch_s_median": 4.0}
     table = reference.table({"mlp": {"jaxd2l": summary, "d2l PyTorch": slower}})
     assert "| mlp | jaxd2l | 0.8000 [0.8000, 0.8000] | 0.5000 | 1.000 | 11.00 | 1.0x |" in table
-    assert "| mlp | d2l PyTorch | 0.8000 [0.8000, 0.8000] | 0.5000 | 4.000 | 11.00 | 4.0x |" in table
+    assert (
+        "| mlp | d2l PyTorch | 0.8000 [0.8000, 0.8000] | 0.5000 | 4.000 | 11.00 | 4.0x |" in table
+    )
     assert "s/epoch" in reference.brief(summary)
     said = startup.brief({"run_s": 2.6, "floor_s": 0.65, "ratio": 4.0})
     assert "2.60 s" in said and "4.0x" in said

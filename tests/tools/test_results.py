@@ -1,0 +1,137 @@
+"""Results from records: the README's generated blocks and the Results page agree with
+results/, every record's command still parses, and no prose types a measured figure."""
+
+import glob
+import importlib
+import json
+import os
+import shlex
+
+import pytest
+
+from jaxd2l.experiment.flags import parse_config
+from jaxd2l.tools.accel_check import ROOT
+from jaxd2l.tools.results import catalog, make, provenance, render
+
+RECORDS = render.load()
+PAGES = [os.path.join(ROOT, "README.md")] + sorted(
+    glob.glob(os.path.join(ROOT, "docs", "*.md"))
+    + glob.glob(os.path.join(ROOT, "docs", "chapters", "*.md"))
+)
+
+
+def test_the_readme_is_short():
+    with open(render.README) as fh:
+        assert len(fh.read().splitlines()) <= 200
+
+
+def test_the_readme_blocks_agree_with_the_records():
+    with open(render.README) as fh:
+        text = fh.read()
+    assert render.replace_blocks(text, render.readme_blocks()) == text, (
+        "the README's generated blocks drifted from results/: run `python -m "
+        "jaxd2l.tools.results readme` (or `make results`)"
+    )
+
+
+def test_every_documented_run_has_a_record_and_its_command_parses():
+    missing = [e.name for e in catalog.ENTRIES if e.name not in RECORDS]
+    assert not missing, f"no record for {missing}: make results NAMES='{' '.join(missing)}'"
+    for name, payload in RECORDS.items():
+        words = shlex.split(payload["provenance"]["command"])
+        assert words[:2] == ["python", "-m"] and words[2] == f"experiments.{payload['module']}"
+        module = importlib.import_module(words[2])
+        parse_config(module.Config, words[3:])  # exits 2 on a flag that no longer exists
+        assert payload["record"]["status"] == "done", name
+
+
+def test_every_record_carries_its_provenance():
+    for name, payload in RECORDS.items():
+        prov = payload["provenance"]
+        for field in (
+            "command",
+            "commit",
+            "clean",
+            "python",
+            "jax",
+            "jaxlib",
+            "flax",
+            "optax",
+            "device_kind",
+            "device_count",
+            "cpu",
+            "cores",
+            "date",
+        ):
+            assert field in prov and prov[field] is not None, (name, field)
+
+
+@pytest.mark.parametrize("path", PAGES, ids=lambda p: os.path.relpath(p, ROOT))
+def test_no_prose_types_a_measured_figure(path):
+    with open(path) as fh:
+        found = render.typed_figures(fh.read())
+    assert not found, f"figures typed outside a generated block: {found[:5]}"
+
+
+def test_typed_figures_skips_code_and_generated_blocks():
+    text = "\n".join(
+        [
+            "the MLP takes 0.4 s/epoch here",
+            "```",
+            "print('0.3 s/epoch')",
+            "```",
+            "<!-- results:x -->",
+            "| mlp | 0.85 test acc 0.851 |",
+            "<!-- /results:x -->",
+            "test accuracy 0.848 from scratch, 3x faster, 175 GFLOP/s",
+        ]
+    )
+    assert [n for n, _ in render.typed_figures(text)] == [1, 8]
+
+
+def test_blocks_are_replaced_and_missing_markers_named():
+    text = "a\n<!-- results:t -->\nold\n<!-- /results:t -->\nb"
+    assert render.replace_blocks(text, {"t": "new"}) == (
+        "a\n<!-- results:t -->\nnew\n<!-- /results:t -->\nb"
+    )
+    with pytest.raises(ValueError, match="no generated block 'u'"):
+        render.replace_blocks(text, {"u": "x"})
+
+
+def test_the_results_page_shows_every_record_with_its_source():
+    page = render.results_page()
+    for name, payload in RECORDS.items():
+        if payload["summary"]:
+            assert payload["summary"].replace("|", "/") in page, name
+    assert page.count("Source") >= 3 and "results/benchmark_reference.json" in page
+
+
+def test_an_empty_results_folder_says_how_to_make_each_record(tmp_path):
+    page = render.results_page(str(tmp_path))
+    assert "make results NAMES=benchmark_reference" in page and "Nothing here" in page
+
+
+def test_pick_names_the_known_entries():
+    assert [e.name for e in make.pick(["claims", "losses"])] == ["losses", "claims"]
+    with pytest.raises(SystemExit, match="unknown result nope"):
+        make.pick(["nope"])
+
+
+def test_provenance_says_where_a_record_came_from():
+    prov = provenance.provenance("python -m experiments.xor", {"device_kind": "cpu"})
+    assert prov["command"] == "python -m experiments.xor" and prov["cores"] >= 1
+    assert prov["jax"] and prov["optax"] and prov["date"].endswith("UTC")
+    assert "experiments.xor" in provenance.line(prov)
+
+
+@pytest.mark.slow
+def test_run_entry_writes_a_record_and_keeps_the_old_one_on_failure(tmp_path):
+    entry = catalog.Entry("xor", "xor", ("--steps", "20"), "4.1")
+    assert make.run_entry(entry, str(tmp_path), log=lambda _: None)
+    payload = json.loads((tmp_path / "xor.json").read_text())
+    assert payload["record"]["status"] == "done" and payload["record"]["config"]["out"] is None
+    assert payload["provenance"]["command"] == "python -m experiments.xor --steps 20"
+    assert payload["summary"].startswith("xor:")
+    broken = catalog.Entry("xor", "xor", ("--steps", "-1"), "4.1")
+    assert not make.run_entry(broken, str(tmp_path), log=lambda _: None)
+    assert json.loads((tmp_path / "xor.json").read_text()) == payload  # kept

@@ -9,7 +9,7 @@ import scipy.stats
 from scipy.spatial.distance import jensenshannon
 
 from jaxd2l.chapters import claims
-from jaxd2l.chapters.claims import labels, regression, verdicts
+from jaxd2l.chapters.claims import regression, two_class, verdicts
 from jaxd2l.chapters.claims.report import markdown, write_report
 from jaxd2l.chapters.claims.sweeps import Budget, Images, check_budget, first_reaching
 from jaxd2l.core.errors import ArgumentError
@@ -83,8 +83,8 @@ def test_summed_loss_with_lr_over_b_is_the_mean_loss_exactly(key):
 
 def test_two_class_softmax_is_logistic_regression(images):
     """Claim 7's oracle: the same test probabilities and the same curve, to 1e-5."""
-    data = labels.two_classes(images, pair=(0, 6)).subset(200, 100)
-    runs = labels.compare_two_class(jax.random.split(jax.random.key(1), 2), data, 2, 0.1)
+    data = two_class.two_classes(images, pair=(0, 6)).subset(200, 100)
+    runs = two_class.compare_two_class(jax.random.split(jax.random.key(1), 2), data, 2, 0.1)
     soft, logi = runs["softmax"], runs["logistic"]
     np.testing.assert_allclose(soft["after"], logi["after"], atol=1e-5)
     np.testing.assert_allclose(soft["test"]["loss"], logi["test"]["loss"], atol=1e-5)

@@ -11,7 +11,7 @@ import pytest
 
 from jaxd2l.experiment.flags import parse_config
 from jaxd2l.tools.accel_check import ROOT
-from jaxd2l.tools.results import catalog, make, provenance, render
+from jaxd2l.tools.results import catalog, check, make, provenance, render
 
 RECORDS = render.load()
 PAGES = [os.path.join(ROOT, "README.md")] + sorted(
@@ -69,7 +69,7 @@ def test_every_record_carries_its_provenance():
 @pytest.mark.parametrize("path", PAGES, ids=lambda p: os.path.relpath(p, ROOT))
 def test_no_prose_types_a_measured_figure(path):
     with open(path) as fh:
-        found = render.typed_figures(fh.read())
+        found = check.typed_figures(fh.read())
     assert not found, f"figures typed outside a generated block: {found[:5]}"
 
 
@@ -86,7 +86,7 @@ def test_typed_figures_skips_code_and_generated_blocks():
             "test accuracy 0.848 from scratch, 3x faster, 175 GFLOP/s",
         ]
     )
-    assert [n for n, _ in render.typed_figures(text)] == [1, 8]
+    assert [n for n, _ in check.typed_figures(text)] == [1, 8]
 
 
 def test_blocks_are_replaced_and_missing_markers_named():

@@ -7,13 +7,17 @@ the note's order; `report.write_report` writes claims.json, claims.md and the fi
 """
 
 from jaxd2l.chapters.claims.initialisation import pretraining
-from jaxd2l.chapters.claims.labels import cross_entropy_vs_others, logistic, soft_labels
+from jaxd2l.chapters.claims.labels import cross_entropy_vs_others, soft_labels
 from jaxd2l.chapters.claims.optimization import batch_size, learning_rate, remainder
 from jaxd2l.chapters.claims.regression import squared_vs_absolute, sum_vs_mean
 from jaxd2l.chapters.claims.result import ClaimResult
 from jaxd2l.chapters.claims.stopping import rise_and_fall
 from jaxd2l.chapters.claims.sweeps import Budget, Images
-from jaxd2l.chapters.claims.tuning import tuning
+from jaxd2l.chapters.claims.tuning import heuristics
+from jaxd2l.chapters.claims.two_class import logistic
+from jaxd2l.core.lazy import submodule_getattr
+
+__getattr__ = submodule_getattr(__name__)  # report (and its figures) load on first use
 
 CLAIMS = {
     "squared_vs_absolute": squared_vs_absolute,
@@ -26,7 +30,7 @@ CLAIMS = {
     "cross_entropy": cross_entropy_vs_others,
     "rise_and_fall": rise_and_fall,
     "pretraining": pretraining,
-    "tuning": tuning,
+    "tuning": heuristics,
 }
 """Every claim by name, in the note's order (1-11)."""
 

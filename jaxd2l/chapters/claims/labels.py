@@ -1,11 +1,10 @@
-"""Claims 6-8 (d2l 3.6-3.7's readers' questions): soft labels, logistic regression as the
-two-class softmax, and cross-entropy against other measures."""
+"""Claims 6 and 8 (d2l 3.6-3.7's readers' questions): soft labels, and cross-entropy
+against other measures."""
 
 from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 import optax
 
 from jaxd2l.chapters.claims.result import ClaimResult
@@ -25,16 +24,12 @@ from jaxd2l.chapters.claims.verdicts import (
     estimate,
     side,
 )
-from jaxd2l.core.epoch import make_evaluate
-from jaxd2l.core.errors import ArgumentError
-from jaxd2l.core.model import Model
 from jaxd2l.data import fashion_mnist as fm
 from jaxd2l.models import mlp, softmax
 from jaxd2l.nn.losses import brier_loss, cross_entropy, jensen_shannon_loss
 from jaxd2l.nn.metrics import expected_calibration_error, reliability
 
 WITHIN = 0.01  # accuracy: "differ little" / "no worse"
-PAIR = (0, 6)  # T-shirt/top vs shirt: the two classes of claim 7
 NUM_BINS = 15
 
 
@@ -101,111 +96,6 @@ def soft_labels(budget: Budget, images: Images) -> ClaimResult:
         verdict,
         f"soft - hard: test acc {d_acc.text()}, ECE {d_ece.text()}",
         {"kind": "reliability", "bins": curves},
-    )
-
-
-def logistic_model(num_inputs: int = 784, sigma: float = 0.01) -> Model:
-    """Logistic regression whose init is the two-class softmax init's difference, w = W[:,
-    1] - W[:, 0] (so both start from the same predictions); apply gives logits [B]."""
-
-    def init(key):
-        p = softmax.init(key, num_inputs, 2, sigma)
-        return {"w": p["W"][:, 1] - p["W"][:, 0], "b": p["b"][1] - p["b"][0]}
-
-    def apply(params, X, *, key=None):
-        return X.reshape(X.shape[0], -1) @ params["w"] + params["b"]
-
-    return Model(init, apply)
-
-
-def binary_loss(logit, y):
-    """Binary cross-entropy on a logit [B] with labels 0/1."""
-    return optax.sigmoid_binary_cross_entropy(logit, y.astype(logit.dtype))
-
-
-def binary_metrics(logit, y):
-    """Accuracy of a logit [B]: class 1 where it is positive."""
-    return {"acc": ((logit > 0) == (y == 1)).astype(jnp.float32)}
-
-
-def two_classes(images: Images, pair=PAIR) -> Images:
-    """Only the examples of the two classes `pair`, relabelled 0 and 1."""
-    parts = []
-    for X, y in (images.train, images.test):
-        y = np.asarray(y)
-        keep = np.isin(y, pair)
-        parts.append((jnp.asarray(np.asarray(X)[keep]), jnp.asarray((y[keep] == pair[1]) * 1)))
-    return Images(*parts)
-
-
-def compare_two_class(key_batch, data: Images, epochs: int, lr: float) -> dict:
-    """The two-class softmax (lr) and logistic regression (2 lr, the gradient of W1 - W0 is
-    twice the logistic one) trained from the same start: both runs' test curves and test
-    probabilities of class 1."""
-    p_softmax = lambda m, p, X, y: jax.nn.softmax(m.apply(p, fm.scale_images(X)))[:, 1]  # noqa: E731
-    p_logistic = lambda m, p, X, y: jax.nn.sigmoid(m.apply(p, fm.scale_images(X)))  # noqa: E731
-    settings = {"epochs": epochs, "batch_size": 256}
-    soft = classifier_sweep(
-        lambda *_: (softmax.model(784, 2), optax.sgd(lr), cross_entropy),
-        key_batch,
-        data,
-        after=p_softmax,
-        **settings,
-    )
-    logistic = classifier_sweep(
-        lambda *_: (logistic_model(), optax.sgd(2 * lr), binary_loss),
-        key_batch,
-        data,
-        after=p_logistic,
-        metrics=binary_metrics,
-        evaluate=lambda apply: make_evaluate(
-            apply, binary_loss, binary_metrics, prepare=fm.scale_images
-        ),
-        **settings,
-    )
-    return {"softmax": soft, "logistic": logistic}
-
-
-def logistic(budget: Budget, images: Images) -> ClaimResult:
-    """Claim 7: logistic regression is the two-class softmax regression: the same test
-    predictions and the same training curve, exactly."""
-    data = two_classes(images)
-    if min(data.train[0].shape[0], data.test[0].shape[0]) == 0:
-        raise ArgumentError(f"the images hold no examples of classes {PAIR} to compare")
-    data = data.subset(budget.pick(12000, 1000), budget.pick(2000, 500))
-    epochs = budget.pick(5, 1)
-    runs = compare_two_class(budget.keys(), data, epochs, 0.1)
-    soft, logi = runs["softmax"], runs["logistic"]
-    p_gap = np.abs(soft["after"] - logi["after"]).max(axis=-1)
-    loss_gap = np.abs(soft["test"]["loss"] - logi["test"]["loss"]).max(axis=-1)
-    measured = {
-        "max |p(softmax) - p(logistic)| over test images": estimate(p_gap),
-        "max |test loss difference| over epochs": estimate(loss_gap),
-        "softmax: test acc": estimate(soft["test"]["acc"][:, -1]),
-        "logistic: test acc": estimate(logi["test"]["acc"][:, -1]),
-    }
-    exact = bool(max(p_gap.max(), loss_gap.max()) <= 1e-5)
-    return ClaimResult(
-        7,
-        "logistic",
-        "Logistic regression is the two-class special case of softmax regression.",
-        f"Fashion-MNIST classes {PAIR[0]} (T-shirt/top) vs {PAIR[1]} (shirt), "
-        f"{data.train[0].shape[0]} images; softmax (2 outputs) at SGD 0.1 vs logistic "
-        f"regression at 0.2 from w = W1 - W0; {epochs} epochs; {budget.seeds} seeds",
-        "holds if every test probability and every epoch's test loss agree within 1e-5 in "
-        "every seed (an exact equivalence); does not hold otherwise",
-        measured,
-        HOLDS if exact else FAILS,
-        f"largest gap {max(p_gap.max(), loss_gap.max()):.1e} (probabilities and test loss)",
-        {
-            "kind": "curves",
-            "x": list(range(1, epochs + 1)),
-            "curves": {
-                f"{k}: test loss": curve_estimates(v["test"]["loss"]) for k, v in runs.items()
-            },
-            "xlabel": "epoch",
-            "ylabel": "test loss",
-        },
     )
 
 

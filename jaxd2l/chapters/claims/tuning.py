@@ -119,7 +119,7 @@ def factorial(budget, data, epochs) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def tuning(budget: Budget, images: Images) -> ClaimResult:
+def heuristics(budget: Budget, images: Images) -> ClaimResult:
     """Claim 11 (a, b, c) at equal parameter counts and over a factorial design."""
     data = images.subset(budget.pick(10000, 1000), budget.pick(5000, 1000))
     epochs, archs = budget.pick(5, 1), shapes(budget.pick(250_000, 60_000))

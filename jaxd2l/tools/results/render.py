@@ -3,8 +3,8 @@ book's PyTorch code and a tuned PyTorch), the init table, the claims, the experi
 the benchmark report, each with the provenance of the record it came from.
 
 A generated block sits between `<!-- results:NAME -->` and `<!-- /results:NAME -->`;
-`update_readme` rewrites the README's, `write_pages` writes the docs' Results page, and
-`typed_figures` finds measured figures typed outside such blocks (the drift check).
+`update_readme` rewrites the README's and `write_pages` writes the docs' Results page
+(`check.typed_figures` finds measured figures typed outside such blocks).
 """
 
 from __future__ import annotations
@@ -169,9 +169,8 @@ def experiments_table(records: dict) -> str:
         payload = records.get(e.name)
         said = payload["summary"] if payload else _missing(e.name)
         rows.append(f"| `{e.command}` | {e.section} | {str(said).replace('|', '/')} |")
-    dated = [p for p in records.values()]
-    if dated:
-        first = min(dated, key=lambda p: p["provenance"]["date"])
+    if records:
+        first = min(records.values(), key=lambda p: p["provenance"]["date"])
         prov = line(first["provenance"]).split("` at ", 1)[1]
         rows.append(
             f"\nEach row's record is `results/NAME.json` (NAME as in `make results`); "
@@ -213,8 +212,7 @@ def replace_blocks(text: str, contents: dict[str, str]) -> str:
 
 
 def readme_blocks(folder: str = RESULTS) -> dict[str, str]:
-    records = load(folder)
-    return {name: render(records) for name, render in BLOCKS.items()}
+    return {name: render(load(folder)) for name, render in BLOCKS.items()}
 
 
 def update_readme(folder: str = RESULTS, path: str = README) -> None:
@@ -250,26 +248,3 @@ def write_pages(docs: str, folder: str = RESULTS) -> None:
     """Write the docs' generated page (results.md) from the records."""
     with open(os.path.join(docs, "results.md"), "w") as fh:
         fh.write(results_page(folder))
-
-
-FIGURE = re.compile(
-    r"\d\s*s/epoch|test acc(uracy)?[^|\n]{0,12}\d\.\d|\d\s*x faster|\d\s*GFLOP/s", re.I
-)
-
-
-def typed_figures(text: str) -> list[tuple[int, str]]:
-    """(line number, line) of each measured figure typed in prose: outside fenced code and
-    outside generated blocks (a simple check for the patterns in use: s/epoch, test acc,
-    x faster, GFLOP/s)."""
-    found, fenced, generated = [], False, False
-    for number, text_line in enumerate(text.splitlines(), start=1):
-        stripped = text_line.strip()
-        if stripped.startswith("```"):
-            fenced = not fenced
-        elif stripped.startswith("<!-- results:"):
-            generated = True
-        elif stripped.startswith("<!-- /results:"):
-            generated = False
-        elif not fenced and not generated and FIGURE.search(text_line):
-            found.append((number, text_line))
-    return found

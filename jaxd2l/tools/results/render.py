@@ -98,13 +98,9 @@ def claims_line(records: dict) -> str:
     if payload is None:
         return _missing("claims")
     verdicts = payload["record"]["final"]["verdicts"]
-    held = [n for n, v in verdicts.items() if v == "holds"]
-    failing = [n for n, v in verdicts.items() if v == "does not hold here"]
-    return (
-        f"Of the course note's {len(verdicts)} answers, {len(held)} hold here as stated, "
-        f"{len(failing)} do not ({', '.join(failing) or 'none'}), the rest depend on the "
-        f"setting. {_source(payload)}"
-    )
+    by = {v: [n for n, w in verdicts.items() if w == v] for v in dict.fromkeys(verdicts.values())}
+    said = "; ".join(f"{v}: {', '.join(names)}" for v, names in by.items())
+    return f"{len(verdicts)} claims. {said}.\n\n{_source(payload)}"
 
 
 def claims_table(records: dict) -> str:

@@ -38,7 +38,8 @@ def reliability(probs: jax.Array, y: jax.Array, num_bins: int = 15) -> dict[str,
 
 
 def expected_calibration_error(probs: jax.Array, y: jax.Array, num_bins: int = 15) -> jax.Array:
-    """ECE: the count-weighted mean over bins of |accuracy - mean confidence| (`reliability`);
+    """ECE: the count-weighted mean over bins of the absolute gap between accuracy and mean
+    confidence (`reliability`);
     0 for a perfectly calibrated classifier. `probs` [N, K] sum to 1, `y` [N] int labels."""
     bins = reliability(probs, y, num_bins)
     return (bins["count"] * jnp.abs(bins["accuracy"] - bins["confidence"])).sum() / y.shape[0]

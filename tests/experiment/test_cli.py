@@ -75,6 +75,9 @@ def test_a_killed_run_resumes_exactly(sig, fake_fashion_mnist, uninterrupted, tm
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # a shell's background job starts its children with SIGINT ignored, and Python then
+        # installs no KeyboardInterrupt: give the run the default, as a terminal would
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 60
     while not (ckpt / "3").exists():  # kill it once it has saved epoch 3

@@ -33,7 +33,8 @@ MARGIN_ERROR = 0.02  # "little difference" in parameter error (true |w| + |b| is
 
 def regression_run(key, loss, outlier_rate, *, num_examples, epochs, batch_size, lr):
     """Minibatch SGD on the synthetic data (a fraction `outlier_rate` of the targets shifted
-    by N(0, 10^2)); the parameter error |w - w*| + |b - b*| after every step [steps]."""
+    by N(0, 10^2)); the parameter error (the L1 distance of w and b from the truth) after
+    every step [steps]."""
     keys = run_keys(key)
     X, y = synthetic_regression(keys.data, num_examples=num_examples)
     hit_key, size_key = jax.random.split(jax.random.fold_in(keys.data, 7))

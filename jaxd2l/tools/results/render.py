@@ -87,7 +87,9 @@ def init_table(records: dict) -> str:
         sources.append(records[name])
     if not sources:
         return _missing("mlp_init_he")
-    commands = "; ".join(f"`{p['provenance']['command']}`" for p in sources)
+    commands = "; ".join(
+        f"`results/{p['name']}.json` (`{p['provenance']['command']}`)" for p in sources
+    )
     prov = line(sources[0]["provenance"]).split("` at ", 1)[1]
     return "\n".join(rows) + f"\n\nSources: {commands}; at {prov}."
 

@@ -14,9 +14,12 @@ from jaxd2l.tools.accel_check import ROOT
 from jaxd2l.tools.results import catalog, check, make, provenance, render
 
 RECORDS = render.load()
+GENERATED = os.path.join(ROOT, "docs", "results.md")  # written from the records at build time
 PAGES = [os.path.join(ROOT, "README.md")] + sorted(
-    glob.glob(os.path.join(ROOT, "docs", "*.md"))
+    p
+    for p in glob.glob(os.path.join(ROOT, "docs", "*.md"))
     + glob.glob(os.path.join(ROOT, "docs", "chapters", "*.md"))
+    if p != GENERATED
 )
 
 

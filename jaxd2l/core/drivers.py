@@ -3,8 +3,7 @@
 - `fit_whole_run`: every epoch and its evaluation compiled as one program, a `lax.scan`
   over epochs: nothing returns to the host until the end, which makes small models fast
   on accelerators, where a host round trip per epoch (or per step) dominates.
-- `fit_python_loop`: a Python loop calling a jitted step once per batch, for teaching and
-  debugging (each step's inputs can be inspected; every step is a dispatch).
+- `fit_python_loop`: a jitted step called once per batch, for teaching and debugging.
 
 All three draw epoch e's order from `keys.epoch_key(key, e)` and cut it the same way, so
 they train to the same parameters (tests/core/test_drivers.py). Neither takes callbacks
@@ -24,7 +23,7 @@ import optax
 from jaxd2l.core import checks, divergence
 from jaxd2l.core.batching import epoch_indices
 from jaxd2l.core.divergence import check_divergence
-from jaxd2l.core.epoch import Epoch, RunEpoch, epoch_arguments, make_gather
+from jaxd2l.core.epoch import Epoch, RunEpoch, check_roll, epoch_arguments, make_gather
 from jaxd2l.core.errors import ArgumentError, ArgumentTypeError
 from jaxd2l.core.fit import FitResult
 from jaxd2l.core.keys import batch_key, epoch_key, run_keys
@@ -47,8 +46,7 @@ def _records(train_sums, test_sums, epochs: int, parallel) -> list[dict]:
 
 
 def _given(weights) -> tuple:
-    """Optional weights as extra positional arguments (none when absent: a hand-written
-    evaluation without a weights parameter still works)."""
+    """Optional weights as extra arguments (none when absent: a plain evaluation works)."""
     return () if weights is None else (weights,)
 
 
@@ -60,6 +58,8 @@ def make_whole_run(run_epoch: Epoch | RunEpoch, epochs: int, evaluate: Callable 
     epoch_fn = run_epoch.run if isinstance(run_epoch, Epoch) else run_epoch
 
     def whole(state, X, y, key, test, weights=None, test_weights=None):
+        check_roll(run_epoch, X.shape[0], epochs)  # shapes are known while tracing
+
         def one_epoch(state, epoch):
             state, sums = epoch_fn(state, X, y, *epoch_arguments(run_epoch, key, epoch, weights))
             test_sums = None

@@ -125,6 +125,15 @@ class Epoch:
         return self.compiled.lower(state, X, y, key, *(() if weights is None else (weights,)))
 
 
+def check_roll(run_epoch: Any, num_examples: int, epochs: int) -> None:
+    """A roll epoch counts stream positions in int32: epochs x examples must stay below 2^31."""
+    if getattr(run_epoch, "remainder", "pad") == "roll" and epochs * num_examples >= 2**31:
+        raise ArgumentError(
+            f"a roll epoch over {num_examples} examples counts positions in int32: at most "
+            f"{(2**31 - 1) // num_examples} epochs, got {epochs}; use fewer or remainder='pad'"
+        )
+
+
 def epoch_arguments(run_epoch: Any, train_key: jax.Array, epoch, weights=None) -> tuple:
     """The key-and-after arguments of epoch `epoch` for any epoch function: `(epoch_key,
     [weights])`, or `(train_key, weights, epoch)` for a roll `Epoch`."""

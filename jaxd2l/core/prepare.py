@@ -14,7 +14,7 @@ import numpy as np
 
 from jaxd2l.core import checks
 from jaxd2l.core.checkpoint import Checkpointer
-from jaxd2l.core.epoch import Epoch, RunEpoch
+from jaxd2l.core.epoch import Epoch, RunEpoch, check_roll
 from jaxd2l.core.errors import ArgumentError, ArgumentTypeError
 from jaxd2l.core.step import TrainState, TrainStep, summarize
 
@@ -84,6 +84,7 @@ def prepare_run(state, run_epoch, train, key, epochs, evaluate, test) -> Prepare
     if evaluate is not None:
         checks.callable_(evaluate, "evaluate")
     check_data(run_epoch, state, train, "train")
+    check_roll(run_epoch, int(train[0].shape[0]), epochs)
     if test is not None:
         check_data(run_epoch, state, test, "test")
     state, train, key, test = place(parallel_of(run_epoch), state, train, key, test)

@@ -92,3 +92,13 @@ def test_remainder_is_checked():
     with pytest.raises(ValueError, match="contradicts"):
         make_epoch(step, 4, drop_remainder=True, remainder="roll")
     assert make_epoch(step, 4, drop_remainder=True).remainder == "drop"
+
+
+def test_roll_counts_positions_in_int32(key):
+    model, tx, epoch, X, y = _setup(key, "roll")
+    state = init_state(model.init(key), tx)
+    with pytest.raises(ArgumentError, match="at most 42949672 epochs"):
+        fit(state, epoch, (X, y), key, 50_000_000)
+    run = make_train(lambda k: model.init(key), tx, epoch, 50_000_000)
+    with pytest.raises(ArgumentError, match="counts positions in int32"):
+        jax.jit(run)(key, X, y)

@@ -120,35 +120,36 @@ def train(model: str, train_data, test_data, *, epochs, batch_size, lr, seed, wo
     return history
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def cli(train_fn, doc: str, workers: bool) -> None:
+    """The command line both baselines share: read DATA.npz, train MODEL, write the history
+    and the whole run's seconds to --out (JSON). `workers`: take --workers (the DataLoader's)."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("data", help=".npz with train_images, train_labels, test_*")
     parser.add_argument("model", choices=("softmax", "mlp"))
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--lr", type=float, default=0.1)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--workers", type=int, default=4)
+    if workers:
+        parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--out", required=True, help="where to write the history (JSON)")
     args = parser.parse_args()
     with np.load(args.data) as z:
         train_data = (z["train_images"], z["train_labels"])
         test_data = (z["test_images"], z["test_labels"])
+    settings = dict(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed)
+    if workers:
+        settings["workers"] = args.workers
     t0 = time.perf_counter()
-    history = train(
-        args.model,
-        train_data,
-        test_data,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        seed=args.seed,
-        workers=args.workers,
-    )
+    history = train_fn(args.model, train_data, test_data, **settings)
     total = time.perf_counter() - t0  # the whole run: every epoch and evaluation
     with open(args.out, "w") as fh:
         info = {"torch": torch.__version__, "threads": torch.get_num_threads()}
         json.dump({**info, "total_s": total, "history": history}, fh)
+
+
+def main() -> None:
+    cli(train, __doc__, workers=True)
 
 
 if __name__ == "__main__":

@@ -12,13 +12,13 @@ until the epoch ends, and evaluation runs once over the test set in `inference_m
 
 from __future__ import annotations
 
-import argparse
-import json
 import time
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+from experiments.reference_pytorch import cli
 
 
 def params(model: str, hidden: int = 256) -> list[torch.Tensor]:
@@ -75,32 +75,7 @@ def train(model: str, train_data, test_data, *, epochs, batch_size, lr, seed):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("data", help=".npz with train_images, train_labels, test_*")
-    parser.add_argument("model", choices=("softmax", "mlp"))
-    parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--batch-size", type=int, default=256)
-    parser.add_argument("--lr", type=float, default=0.1)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", required=True, help="where to write the history (JSON)")
-    args = parser.parse_args()
-    with np.load(args.data) as z:
-        train_data = (z["train_images"], z["train_labels"])
-        test_data = (z["test_images"], z["test_labels"])
-    t0 = time.perf_counter()
-    history = train(
-        args.model,
-        train_data,
-        test_data,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        seed=args.seed,
-    )
-    total = time.perf_counter() - t0
-    with open(args.out, "w") as fh:
-        info = {"torch": torch.__version__, "threads": torch.get_num_threads()}
-        json.dump({**info, "total_s": total, "history": history}, fh)
+    cli(train, __doc__, workers=False)
 
 
 if __name__ == "__main__":

@@ -79,7 +79,8 @@ def test_reference_rows_with_the_pytorch_code(fake_fashion_mnist, tmp_path):
         sections=("reference",), quick=True, torch_workers=0, data_dir=folder, out=str(tmp_path)
     )
     result = exp.main(config)
-    assert set(result["reference"]["softmax"]) == {"jaxd2l", "d2l PyTorch"}
+    assert set(result["reference"]["softmax"]) == {"jaxd2l", "d2l PyTorch", "tuned PyTorch"}
+    assert result["reference"]["mlp"]["tuned PyTorch"]["run_s_median"] > 0
     assert "x |" in (tmp_path / "bench.md").read_text()
 
 

@@ -11,7 +11,6 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from jaxd2l.chapters.claims.verdicts import estimate
@@ -109,11 +108,6 @@ def classifier_sweep(
     return jax.device_get(out)
 
 
-def scaled(X: jax.Array) -> jax.Array:
-    """uint8 images as model input, flattened [N, 784]."""
-    return fm.scale_images(X).reshape(X.shape[0], -1)
-
-
 def curve_estimates(curves: np.ndarray) -> tuple[list[float], list[float], list[float]]:
     """Per-point mean and 95% interval of curves [seeds, T] (for the figures)."""
     points = [estimate(np.asarray(curves)[:, t]) for t in range(np.shape(curves)[1])]
@@ -126,9 +120,3 @@ def first_reaching(curves: np.ndarray, target: float) -> np.ndarray:
     curves = np.asarray(curves)
     reached = curves >= target
     return np.where(reached.any(axis=-1), reached.argmax(axis=-1) + 1, curves.shape[-1] + 1)
-
-
-def accuracy_and_probs(model, params, X, y) -> dict[str, jax.Array]:
-    """Test-set class probabilities' calibration inputs: max probability and correctness."""
-    probs = jax.nn.softmax(model.apply(params, fm.scale_images(X)))
-    return {"confidence": probs.max(axis=-1), "correct": jnp.argmax(probs, -1) == y}

@@ -52,7 +52,7 @@ class Config(TrainingFlags, DataFlags):
         try:
             mlp.check_dropout(self.dropout, len(self.hidden))
         except ValueError as e:
-            from jaxd2l.core.errors import FlagError
+            from jaxd2l.experiment.flags import FlagError
 
             raise FlagError(f"--dropout: {e}") from None
 

@@ -17,13 +17,14 @@ import dataclasses
 import jax
 
 from jaxd2l.chapters.classification import classifier_evaluate, scratch_loss, train_classifier
-from jaxd2l.core.early_stopping import EarlyStopping, noisy_labels
-from jaxd2l.core.errors import FlagError
+from jaxd2l.core.hooks import EarlyStopping
 from jaxd2l.core.keys import run_keys
 from jaxd2l.core.optim import sgd
 from jaxd2l.core.step import summarize
 from jaxd2l.data import fashion_mnist as fm
+from jaxd2l.data.noise import noisy_labels
 from jaxd2l.experiment import DataFlags, Run, SeedFlags, flag, run_cli
+from jaxd2l.experiment.flags import FlagError
 from jaxd2l.models import mlp
 from jaxd2l.plot import stopping_figures
 from jaxd2l.search.trials import validation_split
@@ -65,7 +66,7 @@ def main(config: Config) -> dict:
                 epochs=config.epochs,
                 batch_size=config.batch_size,
                 key=keys.root,
-                early_stopping=stop,
+                hooks=[stop],
                 divergence_factor=None,
             )
             test_acc = float(summarize(evaluate(stop.best_params, *test))["acc"])

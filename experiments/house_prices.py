@@ -59,14 +59,13 @@ def retrain(run, config, model, best, X, y, keys):
     checkpoints, progress, the record), from the same keys as a fold's run."""
     parallel, checkpoint = training_setup(config)
     state, epoch = house.training(
-        model, keys.init, best["lr"], best["weight_decay"], config.batch_size, parallel
+        model, keys, best["lr"], best["weight_decay"], config.batch_size, parallel
     )
     result = fit_and_record(
         run,
         state,
         epoch,
         (X, y),
-        keys.train,
         config.epochs,
         checkpoint=checkpoint,
         stop_on_divergence=config.stop_on_divergence,

@@ -58,13 +58,12 @@ def train_by_sgd(run, config, X, y, keys):
     run_epoch = make_epoch(
         make_train_step(model.apply, squared_loss, tx), config.batch_size, parallel=parallel
     )
-    state = init_state(model.init(keys.init), tx)
+    state = init_state(model.init(keys.init), tx, keys.train)
     result = fit_and_record(
         run,
         state,
         run_epoch,
         (X, y),
-        keys.train,
         config.epochs,
         checkpoint=checkpoint,
         stop_on_divergence=config.stop_on_divergence,

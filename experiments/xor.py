@@ -54,9 +54,9 @@ def train_xor(config: Config):
     def run(state):
         return jax.lax.scan(lambda s, _: step(s, batch), state, None, length=config.steps)
 
-    state, sums = run(init_state(params, tx))
+    state, sums = run(init_state(params, tx, jax.random.key(config.seed)))  # no shuffling
     losses = np.asarray(sums["loss"] / sums["count"])
-    broke = [i for i, v in enumerate(losses) if divergence.diverged(float(v), float(losses[0]))]
+    broke = np.flatnonzero(divergence.breaks_rule(losses, losses[0])).tolist()
     if broke:  # the rule of every driver, a full-batch step as an epoch
         i = broke[0]
         raise DivergedError(

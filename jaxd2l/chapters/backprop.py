@@ -12,7 +12,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from jaxd2l.core.flops import xla_cost
+from jaxd2l.chapters.flops import xla_cost
 from jaxd2l.nn.losses import cross_entropy
 
 

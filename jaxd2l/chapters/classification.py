@@ -16,10 +16,9 @@ import optax
 
 from jaxd2l import plot
 from jaxd2l.core import checks, divergence
-from jaxd2l.core.checkpoint import Checkpointer
-from jaxd2l.core.early_stopping import EarlyStopping
 from jaxd2l.core.epoch import Epoch, make_epoch, make_evaluate
-from jaxd2l.core.fit import EpochCallback, FitResult, fit
+from jaxd2l.core.fit import FitResult, fit
+from jaxd2l.core.hooks import Hook
 from jaxd2l.core.keys import run_keys
 from jaxd2l.core.model import Model, Params, takes_key
 from jaxd2l.core.parallel import DataParallel
@@ -81,14 +80,12 @@ def train_classifier(
     batch_size: int,
     key: jax.Array,
     params: Params | None = None,
-    callbacks: Iterable[EpochCallback] = (),
+    hooks: Iterable[Hook | Callable] = (),
     parallel: DataParallel | None = None,
-    checkpoint: Checkpointer | str | None = None,
     divergence_factor: float | None = divergence.FACTOR,
-    early_stopping: EarlyStopping | None = None,
 ) -> FitResult:
-    """Train a classifier of uint8 images (d2l's train_ch3): the one way every classifier
-    experiment, notebook and benchmark trains.
+    """Train a classifier of uint8 images (d2l's train_ch3): `classifier_epoch` and `fit`,
+    the one way every classifier experiment, notebook and benchmark trains.
 
     Args:
       model: the model (`Model(init, apply)`), its inputs the images scaled to [0, 1].
@@ -102,12 +99,9 @@ def train_classifier(
         given), batch order and dropout from `run_keys(key).train`, as a CLI run with that
         seed.
       params: initial parameters, when the caller made (and looked at) them already.
-      callbacks: called with each epoch's record as it finishes (see `fit`).
+      hooks: `fit`'s hooks (progress, `Checkpoint`, `EarlyStopping`, callbacks).
       parallel: a `DataParallel` to train data parallel over its devices.
-      checkpoint: a `Checkpointer` or folder: saved after every epoch, resumed from.
       divergence_factor: the divergence rule's factor; None turns the rule off.
-      early_stopping: an `EarlyStopping` on the test figures; it keeps the best epoch's
-        parameters.
 
     Returns:
       `FitResult`: the trained `state` (`.params`), the per-epoch `history` and `timing`.
@@ -120,18 +114,16 @@ def train_classifier(
     run_epoch, evaluate = classifier_epoch(model.apply, tx, loss, batch_size, parallel)
     if params is None:
         params = model.init(keys.init)
+    state = init_state(params, tx, keys.train)
     return fit(
-        init_state(params, tx),
+        state,
         run_epoch,
         train,
-        keys.train,
         epochs,
         evaluate=evaluate,
         test=test,
-        callbacks=callbacks,
-        checkpoint=checkpoint,
+        hooks=hooks,
         divergence_factor=divergence_factor,
-        early_stopping=early_stopping,
     )
 
 

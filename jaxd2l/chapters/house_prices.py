@@ -19,9 +19,10 @@ import numpy as np
 import optax
 
 from jaxd2l.core.divergence import DivergedError
+from jaxd2l.core.drivers import make_train
 from jaxd2l.core.epoch import make_epoch
 from jaxd2l.core.errors import ArgumentError
-from jaxd2l.core.keys import epoch_key, run_keys
+from jaxd2l.core.keys import RunKeys, run_keys
 from jaxd2l.core.model import Model
 from jaxd2l.core.step import init_state, make_train_step
 from jaxd2l.data.polynomial import fold_weights
@@ -65,13 +66,16 @@ def adam(lr, weight_decay, params) -> optax.GradientTransformation:
     )
 
 
-def training(model: Model, key, lr: float, weight_decay: float, batch_size: int, parallel=None):
+def training(
+    model: Model, keys: RunKeys, lr: float, weight_decay: float, batch_size: int, parallel=None
+):
     """(state, epoch) to train `model` on log prices with `fit` (the final retrain on all
-    the data): the same optimizer, loss and batches as a fold's run from the same key."""
-    params = model.init(key)
+    the data): the same optimizer, loss and batches as a fold's run from the same keys."""
+    params = model.init(keys.init)
     tx = adam(lr, weight_decay, params)
     step = make_train_step(model.apply, squared_error, tx)
-    return init_state(params, tx), make_epoch(step, batch_size, parallel=parallel)
+    state = init_state(params, tx, keys.train)
+    return state, make_epoch(step, batch_size, parallel=parallel)
 
 
 def make_house_run(model: Model, *, target: str, epochs: int, batch_size: int = 64) -> Callable:
@@ -83,23 +87,19 @@ def make_house_run(model: Model, *, target: str, epochs: int, batch_size: int = 
         raise ArgumentError(f"target must be one of {TARGETS}, got {target!r}")
 
     def run(key, lr, weight_decay, weights, X, log_price):
-        keys = run_keys(key)
-        params = model.init(keys.init)
-        tx = adam(lr, weight_decay, params)
+        tx = adam(lr, weight_decay, jax.eval_shape(model.init, run_keys(key).init))
         y = jnp.exp(log_price) if target == "price" else log_price
-        step = make_train_step(model.apply, squared_error, tx)
-        epoch = make_epoch(step, batch_size)
+        epoch = make_epoch(make_train_step(model.apply, squared_error, tx), batch_size)
 
-        def one(state, e):
-            state, _ = epoch.run(state, X, y, epoch_key(keys.train, e), weights)
-            log_pred = to_log_price(model.apply(state.params, X), target)
-            curves = {
+        def observe(params, X, log_price, weights):
+            log_pred = to_log_price(model.apply(params, X), target)
+            return {
                 "train": log_rmse(log_pred, log_price, weights),
                 "val": log_rmse(log_pred, log_price, 1.0 - weights),
             }
-            return state, curves
 
-        state, curves = jax.lax.scan(one, init_state(params, tx), jnp.arange(epochs))
+        whole = make_train(model.init, tx, epoch, epochs, observe=observe)
+        state, (_, curves) = whole(key, (X, y, weights), (X, log_price, weights))
         return state.params, curves
 
     return run

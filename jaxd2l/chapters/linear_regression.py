@@ -11,8 +11,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxd2l.core import checks
+from jaxd2l.core.epoch import make_epoch
 from jaxd2l.core.optim import sgd
-from jaxd2l.core.stack import learning_rate_curves
+from jaxd2l.core.stack import with_learning_rates
+from jaxd2l.core.step import make_train_step
 from jaxd2l.data.synthetic import TRUE_B, TRUE_W
 from jaxd2l.models import linear
 from jaxd2l.nn.losses import squared_loss
@@ -38,6 +41,33 @@ def score(params: dict[str, Any], X: jax.Array, y: jax.Array) -> dict[str, Any]:
     w_err = np.asarray(TRUE_W) - np.asarray(params["w"])
     loss = float(jnp.mean(squared_loss(linear.apply(params, X), y)))
     return {"loss": loss, "w_err": w_err.tolist(), "b_err": TRUE_B - float(params["b"])}
+
+
+def learning_rate_curves(
+    apply: Any,
+    loss: Any,
+    params: Any,
+    tx_factory: Any,
+    lrs,
+    data: tuple[jax.Array, jax.Array],
+    *,
+    batch_size: int,
+    epochs: int,
+    key: jax.Array,
+) -> dict[str, list[float]]:
+    """Every rate in `lrs` trained at once from `params` on the same batches (epoch e
+    shuffled from `keys.epoch_key(key, e)`): the per-minibatch loss curve of each, keyed by
+    the rate as text. A diverging rate gives inf/nan values instead of an error."""
+    tx, states = with_learning_rates(params, tx_factory, lrs, key)
+    step = jax.vmap(make_train_step(apply, loss, tx), in_axes=(0, None))
+    run_epoch = make_epoch(step, batch_size, per_batch=True)
+    X, y = data
+    curves = []
+    for _ in range(checks.integer(epochs, "epochs", minimum=1)):
+        states, sums = run_epoch(states, X, y)
+        curves.append(jax.device_get(sums["loss"] / sums["count"]))  # [batches, rates]
+    curves = jnp.concatenate(curves).T.tolist()
+    return {str(float(lr)): c for lr, c in zip(list(lrs), curves, strict=True)}
 
 
 def lr_sweep(

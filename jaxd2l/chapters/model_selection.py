@@ -4,8 +4,9 @@ weight decay at many strengths, each sweep one compiled program.
 Variants that change shapes become masks over fixed shapes (DESIGN): degree d is the
 feature mask `degree_mask(d)` over the 20 polynomial features, fold k the example weights
 `fold_weights(n, K)[k]` over the same arrays (the epoch multiplies its batch mask by them),
-and a penalty strength is a traced number. A run is a pure function of its key, as
-`drivers.make_train` is, so `jax.vmap` stacks runs and `jax.jit` compiles the stack once.
+and a penalty strength is a traced number. A run is `drivers.make_train`'s whole
+run with an `observe` for the curves, a pure function of its key, so `jax.vmap` stacks
+runs and `jax.jit` compiles the stack once.
 """
 
 from __future__ import annotations
@@ -19,13 +20,14 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxd2l.core import checks
-from jaxd2l.core.divergence import FACTOR
+from jaxd2l.core.divergence import diverged_runs
+from jaxd2l.core.drivers import make_train
 from jaxd2l.core.epoch import make_epoch
 from jaxd2l.core.errors import ArgumentError
-from jaxd2l.core.keys import epoch_key, run_keys
+from jaxd2l.core.keys import run_keys
 from jaxd2l.core.model import Model
 from jaxd2l.core.optim import sgd
-from jaxd2l.core.step import init_state, make_train_step
+from jaxd2l.core.step import make_train_step
 from jaxd2l.data.polynomial import degree_mask, fold_weights
 from jaxd2l.nn.losses import squared_error, squared_loss
 from jaxd2l.nn.regularization import decayed_sgd, l2_penalty
@@ -51,29 +53,27 @@ def _weighted_mean(values: jax.Array, weights: jax.Array) -> jax.Array:
 
 def make_polynomial_run(epochs: int, batch_size: int = 10, lr: float = 0.01) -> Callable:
     """`run(key, mask, weights, train, test) -> (params, curves)`: minibatch SGD on the MSE
-    of the masked features, training on the examples weighted 1 by `weights` [N].
-    `curves` [epochs] per epoch: `train` (weighted train MSE), `val` (MSE on the examples
-    weighted 0, the held-out fold; NaN-free 0 when there are none) and `test`."""
+    of the masked features, training on the examples weighted 1 by `weights` [N] (the
+    engine's `make_train`). `curves` [epochs] per epoch: `train` (weighted train MSE), `val`
+    (MSE on the examples weighted 0, the held-out fold; NaN-free 0 when there are none) and
+    `test`."""
 
     def run(key, mask, weights, train, test):
-        keys = run_keys(key)
         model = polynomial_model(mask)
         tx = sgd(lr)
         epoch = make_epoch(make_train_step(model.apply, squared_error, tx), batch_size)
-        (X, y), (X_test, y_test) = train, test
 
-        def one(state, e):
-            state, _ = epoch.run(state, X, y, epoch_key(keys.train, e), weights)
-            errors = squared_error(model.apply(state.params, X), y)
-            curves = {
+        def observe(params, X, y, weights, X_test, y_test):
+            errors = squared_error(model.apply(params, X), y)
+            return {
                 "train": _weighted_mean(errors, weights),
                 "val": _weighted_mean(errors, 1.0 - weights),
-                "test": squared_error(model.apply(state.params, X_test), y_test).mean(),
+                "test": squared_error(model.apply(params, X_test), y_test).mean(),
             }
-            return state, curves
 
-        state = init_state(model.init(keys.init), tx)
-        state, curves = jax.lax.scan(one, state, jnp.arange(epochs))
+        whole = make_train(model.init, tx, epoch, epochs, observe=observe)
+        (X, y), (X_test, y_test) = train, test
+        state, (_, curves) = whole(key, (X, y, weights), (X, y, weights, X_test, y_test))
         return state.params, curves
 
     return run
@@ -91,16 +91,6 @@ def check_degrees(degrees: Sequence[int], num_features: int) -> list[int]:
     return degrees
 
 
-def diverged_members(train_curves: Any, reference: Any, factor: float = FACTOR) -> list[bool]:
-    """The divergence rule per member of a sweep: True where some epoch's training loss is
-    not finite or above `factor` times `reference` (the untrained model's loss; one per
-    member, or one for all)."""
-    curves = np.asarray(train_curves, np.float64)
-    reference = np.broadcast_to(np.asarray(reference, np.float64), curves.shape[:1])
-    bad = ~np.isfinite(curves) | (curves > factor * reference[:, None])
-    return bad.any(axis=1).tolist()
-
-
 def degree_sweep(key, train, test, degrees, *, epochs: int, batch_size=10, lr=0.01):
     """Every degree in `degrees` (a feature count, 1 to 20) trained in one program: the run
     vmapped over feature masks. Returns (params stacked over degrees, curves [D, epochs]);
@@ -113,7 +103,7 @@ def degree_sweep(key, train, test, degrees, *, epochs: int, batch_size=10, lr=0.
     params, curves = jax.jit(swept)(key, masks, ones, train, test)
     w0 = polynomial_model(masks[0]).init(run_keys(key).init)["w"]  # the same draw for all
     untrained = jax.vmap(lambda m: squared_error((train[0] * m) @ w0, train[1]).mean())(masks)
-    return params, {**curves, "diverged": diverged_members(curves["train"], untrained)}
+    return params, {**curves, "diverged": diverged_runs(curves["train"], untrained).tolist()}
 
 
 def cross_validate(key, train, degrees, *, num_folds: int, epochs: int, batch_size=10, lr=0.01):
@@ -142,29 +132,24 @@ def make_decay_run(
     from jaxd2l.models import linear
 
     def run(key, lambd, train, test):
-        keys = run_keys(key)
         (X, y), (X_test, y_test) = train, test
         model = linear.model(X.shape[1], sigma)
         if concise:
-            tx = decayed_sgd(lr, lambd, jax.eval_shape(model.init, keys.init))
+            tx = decayed_sgd(lr, lambd, jax.eval_shape(model.init, run_keys(key).init))
             step = make_train_step(model.apply, squared_loss, tx)
         else:
             tx = sgd(lr)
             step = make_train_step(model.apply, squared_loss, tx, penalty=l2_penalty(lambd))
-        epoch = make_epoch(step, batch_size)
 
-        def one(state, e):
-            state, _ = epoch.run(state, X, y, epoch_key(keys.train, e))
-            params = state.params
-            curves = {
+        def observe(params, X, y, X_test, y_test):
+            return {
                 "train": squared_loss(model.apply(params, X), y).mean(),
                 "test": squared_loss(model.apply(params, X_test), y_test).mean(),
                 "w_norm": jnp.linalg.norm(params["w"]),
             }
-            return state, curves
 
-        state = init_state(model.init(keys.init), tx)
-        state, curves = jax.lax.scan(one, state, jnp.arange(epochs))
+        whole = make_train(model.init, tx, make_epoch(step, batch_size), epochs, observe=observe)
+        state, (_, curves) = whole(key, (X, y), (X, y, X_test, y_test))
         return state.params, curves
 
     return run
@@ -184,7 +169,7 @@ def decay_sweep(key, lambdas, train, test, **settings: Any):
 
     model = linear.model(train[0].shape[1], settings.get("sigma", 1.0))
     untrained = squared_loss(model.apply(model.init(run_keys(key).init), train[0]), train[1])
-    return params, {**curves, "diverged": diverged_members(curves["train"], untrained.mean())}
+    return params, {**curves, "diverged": diverged_runs(curves["train"], untrained.mean()).tolist()}
 
 
 def timed(fn: Callable, *args: Any, **kwargs: Any) -> tuple[Any, float]:

@@ -98,6 +98,42 @@ def rolled_indices(
     return order.reshape(nb, batch_size), jnp.ones((nb, batch_size), bool)
 
 
+def batch_plan(
+    train_key: jax.Array,
+    epoch: int | jax.Array,
+    num_examples: int,
+    batch_size: int,
+    remainder: str = "pad",
+) -> tuple[jax.Array, jax.Array]:
+    """Epoch `epoch`'s index batches and mask in one of the three remainder modes: "pad"
+    and "drop" cut the permutation of `epoch_key(train_key, epoch)`; "roll" takes the
+    epoch's share of the stream of passes (`rolled_indices`). A function of (train_key,
+    epoch) alone, so every driver and a resumed run draw the same batches."""
+    if remainder == "roll":
+        return rolled_indices(train_key, epoch, num_examples, batch_size)
+    key = epoch_key(train_key, epoch)
+    return epoch_indices(key, num_examples, batch_size, remainder == "drop")
+
+
+MAX_POSITION = 2**31 - 1  # a roll epoch counts stream positions in int32
+
+
+def check_plan(num_examples: int, batch_size: int, remainder: str, epochs: int) -> None:
+    """Before a run: `batch_size` can cut `num_examples` in this mode, and a roll run's
+    stream of positions (epochs x examples) fits in int32."""
+    check_batch_size(num_examples, batch_size, remainder != "pad")
+    if batch_size > num_examples:
+        raise ArgumentError(
+            f"batch_size {batch_size} is larger than the {num_examples} examples: use at "
+            f"most {num_examples}"
+        )
+    if remainder == "roll" and epochs * num_examples > MAX_POSITION:
+        raise ArgumentError(
+            f"a roll epoch over {num_examples} examples counts positions in int32: at most "
+            f"{MAX_POSITION // num_examples} epochs, got {epochs}; use fewer or remainder='pad'"
+        )
+
+
 def host_batches(
     X: np.ndarray,
     y: np.ndarray,

@@ -140,9 +140,10 @@ class Checkpointer:
         with _signals_held():
             return self.manager.restore(step, args=args)["state"]
 
-    def _check(self, meta: dict[str, Any], target: Any) -> None:
+    def _check(self, meta: dict[str, Any], target: Any, run: dict | None = None) -> None:
         """Refuse, by name and before orbax reads arrays, a checkpoint of another run (other
-        flags) or of another model (other shapes)."""
+        flags, or another identity: epochs, batching, data shapes, weights) or of another
+        model (other shapes)."""
         diff = _differences(meta["flags"], self.flags) if self.flags is not None else []
         if diff:
             raise CheckpointError(
@@ -150,6 +151,15 @@ class Checkpointer:
                 f"with ({'; '.join(diff)}): rerun with the same flags, or use a new "
                 "checkpoint_dir"
             )
+        if run is not None:
+            now = json.loads(json.dumps(run))
+            diff = _differences(meta.get("run") or {}, now)
+            if diff:
+                raise CheckpointError(
+                    f"the checkpoint in {self.directory} is of another run ({'; '.join(diff)}): "
+                    "a different run is never resumed; use a new checkpoint_dir (one per fold "
+                    "or setting)"
+                )
         saved = meta.get("shapes")
         if saved is not None and saved != shapes_of(target):
             now = shapes_of(target)
@@ -165,7 +175,10 @@ class Checkpointer:
             )
 
     def restore_with(
-        self, target_of: Callable[[dict[str, Any]], Any], key: jax.Array
+        self,
+        target_of: Callable[[dict[str, Any]], Any],
+        key: jax.Array,
+        run: dict[str, Any] | None = None,
     ) -> tuple[Any, dict[str, Any]] | None:
         """(state, meta) from the newest whole checkpoint, the state restored into the
         structure `target_of(meta)` gives (arrays or `jax.ShapeDtypeStruct` leaves); None
@@ -181,7 +194,7 @@ class Checkpointer:
             try:
                 meta = self._read_meta(step)
                 target = target_of(meta)
-                self._check(meta, target)
+                self._check(meta, target, run)
                 restored = self._read_state(step, target, key)
             except CheckpointError:
                 raise
@@ -208,24 +221,27 @@ class Checkpointer:
             )
         return None
 
-    def restore(self, state: Any, key: jax.Array) -> tuple[Any, int, list[dict[str, Any]]] | None:
-        """(state, next epoch index, history) from the newest whole checkpoint, placed like
-        `state`; None when there is nothing to resume."""
-        found = self.restore_with(lambda meta: state, key)
-        if found is None:
-            return None
-        restored, meta = found
-        return restored, int(meta["next_epoch"]), list(meta["history"])
-
-    def save(self, next_epoch: int, state: Any, key: jax.Array, history: list[dict]) -> None:
-        """Save after an epoch: `next_epoch` is the index of the epoch to run next. A Ctrl-C
-        or SIGTERM that comes during the save is held until the save is whole."""
+    def save(
+        self,
+        next_epoch: int,
+        state: Any,
+        key: jax.Array,
+        history: list[dict],
+        *,
+        run: dict[str, Any] | None = None,
+        stopped: bool = False,
+    ) -> None:
+        """Save after an epoch: `next_epoch` is the index of the epoch to run next, `run`
+        the run's identity, `stopped` whether the run ended there on purpose. A Ctrl-C or
+        SIGTERM that comes during the save is held until the save is whole."""
         ocp = self._ocp
         meta = {
             "next_epoch": next_epoch,
             "history": history,
             "flags": self.flags,
             "shapes": shapes_of(state),
+            "run": run,
+            "stopped": bool(stopped),
         }
         with _signals_held():
             self.manager.save(

@@ -200,3 +200,40 @@ def _shape_of(value: Any) -> str:
     shape = getattr(value, "shape", None)
     dtype = getattr(value, "dtype", None)
     return f" of shape {tuple(shape)} and dtype {dtype}" if shape is not None else f" {value!r}"
+
+
+def weights_shape(weights: Any, num_examples: int, name: str = "weights") -> None:
+    """Example weights are one number per example ([N]); checked while tracing too."""
+    shape = tuple(np.shape(weights)) if not hasattr(weights, "shape") else tuple(weights.shape)
+    if shape != (num_examples,):
+        hint = ""
+        if len(shape) == 2 and shape[1] == num_examples:
+            hint = (
+                f": {shape[0]} rows of weights (K folds?) train as {shape[0]} runs: "
+                "jax.vmap the run over the rows (make_train's train, in_axes 0 for weights)"
+            )
+        raise ArgumentError(
+            f"{name} must have shape ({num_examples},), one per example, got {shape}{hint}"
+        )
+
+
+def example_weights(weights: Any, num_examples: int, name: str = "weights") -> Any:
+    """Example weights checked once at a public boundary: shape [N], and when the values are
+    known (not traced) finite, >= 0 and not all zero. Returns them as float32."""
+    import jax.numpy as jnp
+
+    weights_shape(weights, num_examples, name)
+    w = jnp.asarray(weights, jnp.float32)
+    if isinstance(w, jax.core.Tracer):
+        return w  # shapes only: the values exist when the program runs
+    values = _host(w)
+    if not np.isfinite(values).all():
+        raise ArgumentError(f"{name} hold NaN or infinite values: weights must be finite")
+    if (values < 0).any():
+        raise ArgumentError(f"{name} hold negative values (min {values.min():g}): use >= 0")
+    if not (values > 0).any():
+        raise ArgumentError(
+            f"{name} are all zero: no example would count (a fold's train weights are 1 "
+            "outside the fold)"
+        )
+    return w

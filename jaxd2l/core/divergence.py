@@ -3,15 +3,16 @@
 A run diverges at the first epoch whose mean training loss is NaN or infinite, or exceeds
 `FACTOR` times the untrained model's loss on the first batch (which the epoch measures
 before its first update). The second half catches finite explosions (a loss of thousands,
-or 1e13) that never reach inf. Drivers take `divergence=None` to turn the rule off, for
+or 1e13) that never reach inf. Drivers take `divergence_factor=None` to turn the rule off, for
 people who study such runs; a hand-written epoch that reports no first-batch loss gets the
 non-finite half only.
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
+
+import numpy as np
 
 from jaxd2l.core.errors import UserError
 from jaxd2l.core.step import FIRST_BATCH_LOSS
@@ -19,19 +20,27 @@ from jaxd2l.core.step import FIRST_BATCH_LOSS
 FACTOR = 100.0
 
 
-def breaks_rule(loss: float, reference: float | None, factor: float | None) -> bool:
-    if not math.isfinite(loss):
-        return True
-    return factor is not None and reference is not None and loss > factor * reference
+def breaks_rule(loss: Any, reference: Any = None, factor: float | None = FACTOR) -> np.ndarray:
+    """The rule, element by element: True where `loss` is not finite, or above `factor`
+    times `reference` (the untrained model's first-batch loss; broadcast against `loss`,
+    None for the non-finite half only). Works on a float, one run's losses per epoch, or
+    a stack of runs; the one array function every driver, sweep and search applies."""
+    loss = np.asarray(loss, np.float64)
+    bad = ~np.isfinite(loss)
+    if factor is not None and reference is not None:
+        with np.errstate(invalid="ignore"):
+            bad |= loss > factor * np.asarray(reference, np.float64)
+    return bad
 
 
-def diverged(loss: Any, reference: Any, factor: float | None = FACTOR) -> Any:
-    """True where `loss` (a float, or a list with one value per trial) breaks the rule
-    against `reference` (the first-batch loss, same shape, or None)."""
-    if isinstance(loss, list):
-        refs = reference if isinstance(reference, list) else [reference] * len(loss)
-        return [breaks_rule(v, r, factor) for v, r in zip(loss, refs, strict=True)]
-    return breaks_rule(loss, reference, factor)
+def diverged_runs(curves: Any, reference: Any = None, factor: float | None = FACTOR) -> Any:
+    """Per run, whether any epoch broke the rule: `curves` [..., epochs] of training
+    losses, `reference` [...] (one per run) or a scalar. Returns a bool array [...]."""
+    curves = np.asarray(curves, np.float64)
+    if reference is not None:
+        reference = np.broadcast_to(np.asarray(reference, np.float64), curves.shape[:-1])
+        reference = reference[..., None]
+    return breaks_rule(curves, reference, factor).any(axis=-1)
 
 
 def reference_of(history: list[dict[str, Any]]) -> Any:
@@ -76,18 +85,18 @@ class DivergedError(UserError):
 
 
 def check_divergence(history: list[dict[str, Any]], factor: float | None) -> None:
-    """Apply the rule to the last record: raise DivergedError for one run; for a vmapped
-    stack of trials, mark the members in `train_diverged` (training goes on)."""
+    """Apply the rule to the last record of one run: raise DivergedError when it breaks it.
+    A vmapped stack of trials (one loss per member) is never stopped here: its members are
+    marked with `diverged_runs` on the losses instead."""
     record = history[-1]
-    flags = diverged(record["train_loss"], reference_of(history), factor)
-    if isinstance(flags, list):
-        record["train_diverged"] = flags
+    if isinstance(record["train_loss"], list):
         return
-    if flags:
+    reference = reference_of(history)
+    if bool(breaks_rule(record["train_loss"], reference, factor)):
         earlier = [
             r["train_loss"]
             for r in history[:-1]
-            if not diverged(r["train_loss"], reference_of(history), factor)
+            if not bool(breaks_rule(r["train_loss"], reference, factor))
         ]
         raise DivergedError(
             record["epoch"], earlier[-1] if earlier else None, history, factor=factor

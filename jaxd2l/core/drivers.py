@@ -1,14 +1,16 @@
-"""Two more drivers over the same step and epoch as `fit` (the scanned epoch, the default):
+"""The whole run as one program, and the drivers beside `fit` over the same epoch:
 
-- `fit_whole_run`: every epoch and its evaluation compiled as one program, a `lax.scan`
-  over epochs: nothing returns to the host until the end, which makes small models fast
-  on accelerators, where a host round trip per epoch (or per step) dominates.
+- `make_train`: a whole run as a pure function of a root key (purejaxrl's shape): a
+  `lax.scan` over epochs whose `observe(params, *observed)` results are stacked (test sums,
+  a polynomial's weights, fold predictions), for `jax.jit(jax.vmap(train))` over seeds,
+  folds or settings; every chapter's whole run is this one scan;
+- `fit_whole_run`: that scan compiled and run from a state, as `fit` is, its records and
+  the divergence rule afterwards: nothing returns to the host until the end, which makes
+  small models fast on accelerators;
 - `fit_python_loop`: a jitted step called once per batch, for teaching and debugging.
 
-All three draw epoch e's order from `keys.epoch_key(key, e)` and cut it the same way, so
-they train to the same parameters (tests/core/test_drivers.py). Neither takes callbacks
-or checkpoints. `make_train` is a whole run as a pure function of a root key (purejaxrl's
-shape), for `jax.jit(jax.vmap(train))` over seeds or folds.
+Every driver draws epoch e's batches from the state's key and e (`Epoch.plan`), so all of
+them train to the same parameters in every remainder mode (tests/core/test_drivers.py).
 """
 
 from __future__ import annotations
@@ -21,126 +23,125 @@ import jax.numpy as jnp
 import optax
 
 from jaxd2l.core import checks, divergence
-from jaxd2l.core.batching import epoch_indices
+from jaxd2l.core.arguments import check_run, host_means
 from jaxd2l.core.divergence import check_divergence
-from jaxd2l.core.epoch import Epoch, RunEpoch, check_roll, epoch_arguments, make_gather
-from jaxd2l.core.errors import ArgumentError, ArgumentTypeError
+from jaxd2l.core.epoch import Epoch, as_epoch, make_gather
+from jaxd2l.core.errors import ArgumentError
 from jaxd2l.core.fit import FitResult
-from jaxd2l.core.keys import batch_key, epoch_key, run_keys
+from jaxd2l.core.keys import batch_key, run_keys
 from jaxd2l.core.model import Params
-from jaxd2l.core.prepare import host_means, parallel_of, prepare_run
-from jaxd2l.core.step import FIRST_BATCH_LOSS, Batch, TrainState, init_state
+from jaxd2l.core.step import FIRST_BATCH_LOSS, Batch, TrainState, check_tx, init_state
 
 
-def _records(train_sums, test_sums, epochs: int, parallel) -> list[dict]:
-    """One history record per epoch from sums stacked over epochs."""
-    to_host = jax.device_get if parallel is None else parallel.to_host
-    train_sums, test_sums = to_host((train_sums, test_sums))
-    history = []
-    for e in range(epochs):
-        record = {"epoch": e + 1, **host_means({k: v[e] for k, v in train_sums.items()}, "train")}
-        if test_sums is not None:
-            record.update(host_means({k: v[e] for k, v in test_sums.items()}, "test"))
-        history.append(record)
-    return history
+def scan_epochs(epoch: Epoch, epochs: int, observe: Callable | None = None) -> Callable:
+    """`whole(state, X, y, weights, *observed) -> (state, (train_sums, observations))`:
+    `epochs` epochs as one `lax.scan`, `observe(params, *observed)` after each, both
+    stacked over epochs (observations None without `observe`). Traceable, not jitted."""
 
+    def whole(state, X, y, weights, *observed):
+        def one(state, _):
+            state, sums = epoch.run(state, X, y, weights)
+            seen = observe(state.params, *observed) if observe is not None else None
+            return state, (sums, seen)
 
-def _given(weights) -> tuple:
-    """Optional weights as extra arguments (none when absent: a plain evaluation works)."""
-    return () if weights is None else (weights,)
+        return jax.lax.scan(one, state, None, length=epochs)
 
-
-def make_whole_run(run_epoch: Epoch | RunEpoch, epochs: int, evaluate: Callable | None = None):
-    """The program of `fit_whole_run`, jitted: `whole(state, X, y, key, test, weights=None,
-    test_weights=None) -> (state, (train_sums, test_sums))`, sums stacked over epochs, the
-    state donated. For timing or embedding a whole run in a larger program."""
-    epochs = checks.epochs(epochs)
-    epoch_fn = run_epoch.run if isinstance(run_epoch, Epoch) else run_epoch
-
-    def whole(state, X, y, key, test, weights=None, test_weights=None):
-        check_roll(run_epoch, X.shape[0], epochs)  # shapes are known while tracing
-
-        def one_epoch(state, epoch):
-            state, sums = epoch_fn(state, X, y, *epoch_arguments(run_epoch, key, epoch, weights))
-            test_sums = None
-            if evaluate is not None:
-                test_sums = evaluate(state.params, *test, *_given(test_weights))
-            return state, (sums, test_sums)
-
-        return jax.lax.scan(one_epoch, state, jnp.arange(epochs))
-
-    return jax.jit(whole, donate_argnums=0)
+    return whole
 
 
 def make_train(
     init: Callable[[jax.Array], Params],
     tx: optax.GradientTransformation,
-    run_epoch: Epoch | RunEpoch,
+    epoch: Epoch,
     epochs: int,
-    evaluate: Callable | None = None,
+    *,
+    observe: Callable | None = None,
 ) -> Callable:
     """A whole run as a pure function of its root key (purejaxrl's `make_train`).
 
-    `train(key, X, y, test=None, weights=None, test_weights=None) -> (state, (train_sums,
-    test_sums))`: params from `init(keys.init)`, epochs shuffled from `keys.train`
-    (`run_keys(key)`), as a CLI run with that seed draws them; sums stacked over epochs
-    (`summarize` turns them into means, epoch by epoch). Not jitted: `jax.jit(train)` for
-    one run, `jax.jit(jax.vmap(train, in_axes=(0, None, None, None)))(keys, X, y, test)`
-    for one run per key in one program, and `in_axes=(None, None, None, None, 0, 0)` with
-    `kfold_weights` rows for K folds in one program. The data are arguments, never closed
-    over (closed-over arrays become compile-time constants).
+    `train(key, data, observed=()) -> (state, (train_sums, observations))`: params from
+    `init(keys.init)`, the state's key `keys.train` (`run_keys(key)`), as a CLI run with that
+    seed draws them; `data` is (X, y) or (X, y, weights); after each epoch
+    `observe(params, *observed)` (e.g. `make_evaluate`'s evaluation with
+    `observed=(X_test, y_test)`); both stacked over epochs (`summarize` turns sums into
+    means, epoch by epoch). Not jitted: `jax.jit(train)` for one run,
+    `jax.jit(jax.vmap(train, in_axes=(0, None, None)))(keys, data, observed)` for one run
+    per key in one program, and `in_axes=(None, (None, None, 0), (None, None, 0))` over the
+    rows of `kfold_weights` for K folds in one program. The data are arguments, never
+    closed over (closed-over arrays become compile-time constants).
 
     Args:
       init: `init(key) -> params` (e.g. `model.init`).
       tx: the optimizer.
-      run_epoch: an `Epoch` (example weights need one) or a traceable
-        `run_epoch(state, X, y, key) -> (state, sums)`.
+      epoch: an `Epoch` (`make_epoch`, or `epoch_function` for your own).
       epochs: epochs per run.
-      evaluate: `evaluate(params, X, y[, weights]) -> sums`, run on `test` after each epoch.
+      observe: `observe(params, *observed) -> pytree`, stacked over epochs.
 
     Returns:
       `train`, a pure function of its arguments.
 
     Raises:
-      ValueError: (from `train`) a run that evaluates called without `test`, or a key
-        that is not one key.
+      ValueError, TypeError: (from `train`) a key that is not one key, data or weights
+        whose shapes do not match (weights' values too when they are not traced).
     """
     checks.callable_(init, "init")
-    whole = make_whole_run(run_epoch, epochs, evaluate)
+    check_tx(tx)
+    epoch, epochs = as_epoch(epoch), checks.epochs(epochs)
+    if observe is not None:
+        checks.callable_(observe, "observe")
+    whole = scan_epochs(epoch, epochs, observe)
 
-    def train(key, X, y, test=None, weights=None, test_weights=None):
-        if evaluate is not None and test is None:
-            raise ArgumentError("this run evaluates after every epoch: pass test=(X_test, y_test)")
+    def train(key, data, observed=()):
         checks.key(key, "key")  # one key: vmap train once per axis of a grid of keys
+        X, y, weights = _data(data)
+        epoch.check(int(X.shape[0]), epochs)
+        if not isinstance(observed, tuple):
+            raise ArgumentError(
+                f"observed must be a tuple of observe's arguments, got {type(observed).__name__}"
+            )
         keys = run_keys(key)
-        state = init_state(init(keys.init), tx)
-        return whole(state, X, y, keys.train, test, weights, test_weights)
+        state = init_state(init(keys.init), tx, keys.train)
+        return whole(state, X, y, weights, *observed)
 
     return train
 
 
+def _data(data) -> tuple:
+    """(X, y, weights or None) from (X, y) or (X, y, weights), checked as far as tracing
+    allows (shapes always; weights' values when concrete)."""
+    if not isinstance(data, (tuple, list)) or len(data) not in (2, 3):
+        raise ArgumentError("data must be (X, y) or (X, y, weights)")
+    X, y, *rest = data
+    if X.shape[:1] != y.shape[:1]:
+        raise ArgumentError(f"data: X has {X.shape[0]} examples but y has {y.shape[:1]}")
+    weights = rest[0] if rest else None
+    if weights is not None:
+        weights = checks.example_weights(weights, X.shape[0], "weights")
+    return X, y, weights
+
+
 def fit_whole_run(
     state: TrainState,
-    run_epoch: Epoch | RunEpoch,
-    train: tuple[jax.Array, jax.Array],
-    key: jax.Array,
+    epoch: Epoch,
+    train: tuple,
     epochs: int,
     *,
     evaluate: Callable | None = None,
-    test: tuple[jax.Array, jax.Array] | None = None,
+    test: tuple | None = None,
     divergence_factor: float | None = divergence.FACTOR,
 ) -> FitResult:
-    """`fit` as one compiled program: a `lax.scan` over epochs, each the scanned epoch of
-    `run_epoch` then `evaluate` on `test`; nothing returns to the host until the end.
+    """`fit` as one compiled program: `make_train`'s scan from `state` to `epochs`, each
+    epoch then `evaluate` on `test`; nothing returns to the host until the end. Takes no
+    hooks (nothing runs between epochs): use `fit` for checkpoints, early stopping and
+    callbacks.
 
     Args:
       state: the initial `TrainState` (never donated: a copy trains).
-      run_epoch: an `Epoch` or a traceable `run_epoch(state, X, y, key) -> (state, sums)`.
-      train: the training pair (X, y).
-      key: the run's training key; epoch e shuffles with `epoch_key(key, e)` as in `fit`.
-      epochs: the number of epochs.
-      evaluate: `evaluate(params, X, y) -> sums`, run on `test` after every epoch.
-      test: the evaluation pair; goes with `evaluate`.
+      epoch: an `Epoch`.
+      train: (X, y) or (X, y, weights).
+      epochs: the epoch to stop at.
+      evaluate: `evaluate(params, X, y[, weights]) -> sums`, run on `test` after each epoch.
+      test: (X, y) or (X, y, weights); goes with `evaluate`.
       divergence_factor: the divergence rule's factor, applied to the records afterwards;
         None turns it off.
 
@@ -151,44 +152,57 @@ def fit_whole_run(
     Raises:
       DivergedError: at the first epoch that broke the rule, with the history up to there.
     """
-    state, (X, y), key, epochs, test = prepare_run(
-        state, run_epoch, train, key, epochs, evaluate, test
-    )
+    run = check_run(state, epoch, train, epochs, evaluate, test)
+    start = int(jax.device_get(run.state.epoch))
+    n = run.epochs - start
+    observed = run.test.given() if run.test is not None else ()
+    program = jax.jit(scan_epochs(run.epoch, n, evaluate), donate_argnums=0)
     t0 = time.perf_counter()
-    compiled = make_whole_run(run_epoch, epochs, evaluate).lower(state, X, y, key, test).compile()
+    compiled = program.lower(run.state, *run.train, *observed).compile()
     compile_s = time.perf_counter() - t0
     t0 = time.perf_counter()
-    state, (train_sums, test_sums) = jax.block_until_ready(compiled(state, X, y, key, test))
+    state, (train_sums, test_sums) = jax.block_until_ready(
+        compiled(run.state, *run.train, *observed)
+    )
     run_s = time.perf_counter() - t0
-    history = _records(train_sums, test_sums, epochs, parallel_of(run_epoch))
-    _check_all(history, divergence_factor)
-    timing = {"compile_s": compile_s, "run_s": run_s, "epoch_s_mean": run_s / epochs}
+    history = records(train_sums, test_sums, start, run.epoch.parallel)
+    for i in range(len(history)):
+        check_divergence(history[: i + 1], divergence_factor)
+    timing = {"compile_s": compile_s, "run_s": run_s, "epoch_s_mean": run_s / max(n, 1)}
     return FitResult(state, history, timing)
 
 
-def _check_all(history: list[dict], factor: float | None) -> None:
-    for i in range(len(history)):
-        check_divergence(history[: i + 1], factor)
+def records(train_sums, test_sums, start: int, parallel=None) -> list[dict]:
+    """One history record per epoch (counted from `start + 1`) from sums stacked over
+    epochs."""
+    to_host = jax.device_get if parallel is None else parallel.to_host
+    train_sums, test_sums = to_host((train_sums, test_sums))
+    history = []
+    for e in range(len(train_sums["count"])):
+        one = {k: v[e] for k, v in train_sums.items()}
+        record = {"epoch": start + e + 1, **host_means(one, "train")}
+        if test_sums is not None:
+            record.update(host_means({k: v[e] for k, v in test_sums.items()}, "test"))
+        history.append(record)
+    return history
 
 
 def fit_python_loop(
     state: TrainState,
-    run_epoch: Epoch,
-    train: tuple[jax.Array, jax.Array],
-    key: jax.Array,
+    epoch: Epoch,
+    train: tuple,
     epochs: int,
     *,
     divergence_factor: float | None = divergence.FACTOR,
 ) -> FitResult:
-    """`fit` with the epoch unrolled on the host, for teaching and debugging: the batch order
-    from the same `epoch_indices` on the device, then a jitted step called once per batch.
+    """`fit` with the epoch unrolled on the host, for teaching and debugging: the batches
+    of `epoch.plan` (every remainder mode), then a jitted step called once per batch.
 
     Args:
       state: the initial `TrainState` (never donated).
-      run_epoch: an `Epoch` (its step, batch size and `prepare` are used; one device only).
-      train: the training pair (X, y).
-      key: the run's training key, as in `fit`.
-      epochs: the number of epochs.
+      epoch: an `Epoch` from `make_epoch` (its step is called; one device only).
+      train: (X, y) or (X, y, weights).
+      epochs: the epoch to stop at.
       divergence_factor: the divergence rule's factor after every epoch; None turns it off.
 
     Returns:
@@ -196,55 +210,59 @@ def fit_python_loop(
 
     Raises:
       DivergedError: an epoch broke the divergence rule.
-      TypeError: `run_epoch` is not an `Epoch` (a hand-written epoch has no step to unroll).
+      ValueError: an epoch with no step to unroll (your own epoch function), or a data
+        parallel one.
     """
-    if not isinstance(run_epoch, Epoch):
-        raise ArgumentTypeError(
-            "fit_python_loop needs an Epoch from make_epoch (it calls the epoch's step once "
-            f"per batch), got {type(run_epoch).__name__}"
-        )
-    state, (X, y), key, epochs, _ = prepare_run(state, run_epoch, train, key, epochs, None, None)
-    if run_epoch.parallel is not None or run_epoch.remainder == "roll":
+    run = check_run(state, epoch, train, epochs)
+    epoch = run.epoch
+    if epoch.step is None or epoch.parallel is not None or epoch.per_batch:
         raise ArgumentError(
-            "fit_python_loop runs pad or drop epochs on one device: use fit for data parallel "
-            "or a roll epoch"
+            "fit_python_loop unrolls the step of an epoch from make_epoch on one device: "
+            "use fit for your own epoch function, data parallel or per-batch sums"
         )
-    step_fn, prepare = run_epoch.step, run_epoch.prepare or (lambda X: X)
-    batch_size, drop = run_epoch.batch_size, run_epoch.drop_remainder
-    order = jax.jit(lambda k: epoch_indices(k, X.shape[0], batch_size, drop))
-
-    def raw_step(state, X, y, i, m, e_key, b):
-        batch = Batch(prepare(make_gather(X)(i)), y[i], m, batch_key(e_key, b))
-        return step_fn(state, batch)
+    (X, y, weights), state = run.train, run.state
+    prepare = epoch.prepare or (lambda X: X)
+    plan = jax.jit(lambda s: epoch.plan(s, X.shape[0]))
 
     @jax.jit
-    def step(state, total, X, y, i, m, e_key, b):  # the epoch's sums stay on the device
-        state, sums = raw_step(state, X, y, i, m, e_key, b)
+    def step(state, total, i, m, b):  # the epoch's sums stay on the device
+        if weights is not None:
+            m = m * weights[i]
+        batch = Batch(prepare(make_gather(X)(i)), y[i], m, batch_key(state.epoch_key(), b))
+        inner, sums = epoch.step(state._replace(key=None, epoch=None), batch)
+        state = state._replace(params=inner.params, opt_state=inner.opt_state)
         return state, jax.tree.map(jnp.add, total, sums)
 
-    one_batch = [jax.ShapeDtypeStruct((batch_size,), t) for t in (jnp.int32, jnp.bool_)]
-    one_batch += [key, jax.ShapeDtypeStruct((), jnp.int32)]
-    sums_shape = jax.eval_shape(raw_step, state, X, y, *one_batch)[1]
+    t0 = time.perf_counter()
+    idx, mask = plan(state)
+    one = (idx[0], mask[0], jnp.int32(0))
+    inner = state._replace(key=None, epoch=None)
+    sums_shape = jax.eval_shape(
+        lambda s, i, m: epoch.step(s, Batch(prepare(make_gather(X)(i)), y[i], m, state.key)),
+        inner,
+        idx[0],
+        mask[0],
+    )[1]
     zeros = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), sums_shape)
-    t0 = time.perf_counter()  # compile ahead, so the first epoch times training only
-    order = order.lower(key).compile()
-    step = step.lower(state, zeros, X, y, *one_batch).compile()
+    step = step.lower(state, zeros, *one).compile()
     compile_s = time.perf_counter() - t0
     history, epoch_s = [], []
     t_start = time.perf_counter()
-    for epoch in range(epochs):
+    start = int(jax.device_get(state.epoch))
+    for e in range(start, run.epochs):
         t0 = time.perf_counter()
-        e_key = epoch_key(key, epoch)
-        idx, mask = order(e_key)
+        idx, mask = plan(state)
         total = zeros
         for b in range(idx.shape[0]):
-            state, total = step(state, total, X, y, idx[b], mask[b], e_key, jnp.int32(b))
-            if epoch == 0 and b == 0:  # the untrained model's loss: the rule's yardstick
+            state, total = step(state, total, idx[b], mask[b], jnp.int32(b))
+            if e == 0 and b == 0:  # the untrained model's loss: the rule's yardstick
                 first = float(total["loss"] / jnp.maximum(total["count"], 1.0))
+        state = state._replace(epoch=state.epoch + 1)
         jax.block_until_ready((state, total))
         epoch_s.append(time.perf_counter() - t0)
-        history.append({"epoch": epoch + 1, **host_means(total, "train"), "seconds": epoch_s[-1]})
-        history[-1][f"train_{FIRST_BATCH_LOSS}"] = first
+        history.append({"epoch": e + 1, **host_means(total, "train"), "seconds": epoch_s[-1]})
+        if e == 0:
+            history[-1][f"train_{FIRST_BATCH_LOSS}"] = first
         check_divergence(history, divergence_factor)
     timing = {"compile_s": compile_s, "epoch_s": epoch_s, "total_s": time.perf_counter() - t_start}
     return FitResult(state, history, timing)

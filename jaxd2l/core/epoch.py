@@ -1,31 +1,35 @@
 """An epoch as a value (`Epoch`), and the exact evaluation of a whole split.
 
 An epoch is one shuffled pass as one `lax.scan` over batches already on the device
-(d2l 3.2-3.7's inner loop, compiled once). `Epoch` holds what the drivers need to know
-(the step, batch size, `prepare`, placement) as fields, not attributes hung on a function;
-anything of the signature `run_epoch(state, X, y, key) -> (state, sums)` trains through
-`loop.fit` too.
+(d2l 3.2-3.7's inner loop, compiled once). Every epoch has one call,
+`epoch(state, X, y, weights=None) -> (state, sums)`: what it draws comes from the state's
+key and epoch counter, in every remainder mode, so no caller needs to know how the epoch
+was built. `Epoch` is the one type the drivers take (as every optimizer is an optax
+`GradientTransformation`): `make_epoch` builds one from a step, `epoch_function` wraps a
+research caller's own epoch function into one, with the same checks.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
+import inspect
 from collections.abc import Callable
 from typing import Any
 
 import jax
+import jax.numpy as jnp
+import numpy as np
 
 from jaxd2l.core import checks
-from jaxd2l.core.batching import epoch_indices, rolled_indices
+from jaxd2l.core.batching import batch_plan, check_plan, epoch_indices
 from jaxd2l.core.errors import ArgumentError, ArgumentTypeError
-from jaxd2l.core.keys import batch_key, epoch_key
+from jaxd2l.core.keys import batch_key
 from jaxd2l.core.model import Apply, takes_key
 from jaxd2l.core.parallel import DataParallel
 from jaxd2l.core.step import FIRST_BATCH_LOSS, Batch, Loss, Metrics, Sums, TrainState, batch_sums
 
 Prepare = Callable[[jax.Array], jax.Array]
-RunEpoch = Callable[[TrainState, jax.Array, jax.Array, jax.Array], tuple[TrainState, Sums]]
 REMAINDERS = ("pad", "drop", "roll")
 """The three ways to treat the last partial batch (see `make_epoch`)."""
 
@@ -42,105 +46,119 @@ def make_gather(X: jax.Array) -> Callable[[jax.Array], jax.Array]:
     return lambda i: rows[i].reshape(i.shape + X.shape[1:])
 
 
+def _advance(before: TrainState, after: TrainState) -> TrainState:
+    """The state after an epoch: what the epoch trained, the run's key, the next epoch."""
+    return TrainState(after.params, after.opt_state, before.key, before.epoch + 1)
+
+
+def _check_sums(sums: Any) -> Sums:
+    """Trace-time: an epoch's sums are a dict holding at least `count` and `loss`."""
+    if not isinstance(sums, dict) or not {"count", "loss"} <= set(sums):
+        raise ArgumentError(
+            "an epoch must return (state, sums) with sums a dict holding at least 'count' and "
+            f"'loss' (totals over the epoch), got {type(sums).__name__}"
+            + (f" with keys {sorted(sums)}" if isinstance(sums, dict) else "")
+        )
+    return sums
+
+
 @dataclasses.dataclass(frozen=True)
 class Epoch:
-    """One shuffled pass of `step` over (X, y) in batches of `batch_size`; calling it runs
-    the compiled epoch: `epoch(state, X, y, key) -> (state, sums)`, the state donated.
+    """One epoch as a value; calling it runs the compiled epoch,
+    `epoch(state, X, y, weights=None) -> (state, sums)`, the state donated and returned with
+    `epoch` advanced by one.
 
-    Epoch e's key (`keys.epoch_key`) draws the permutation; batch b gets
-    `keys.batch_key(key, b)` as its model key, so dropout masks are a function of (key,
-    epoch, batch) on any number of devices. `prepare` maps a gathered raw batch (uint8
-    images) to model input. The last partial batch is padded and masked so every example
-    counts once (`remainder="pad"`); `"drop"` drops it; `"roll"` fills it from the next pass
-    (`batching.rolled_indices`): then the drivers call the epoch with the run's training key
-    and the epoch's index, `epoch(state, X, y, train_key, weights, epoch=e)`, as
-    `epoch_arguments` builds them. `sums` are totals over the epoch, or per batch
-    stacked on axis 0 with `per_batch`; a vmapped step (trials) adds its axis after that.
-    `parallel` shards each global batch over its devices (`loop.fit` places the data).
+    Made by `make_epoch` (a step scanned over shuffled batches) or `epoch_function` (a
+    caller's own function). The fields say what the drivers need to know: the step it scans
+    (None for a caller's function), `batch_size`, `prepare` (maps a gathered raw batch, e.g.
+    uint8 images, to model input), `remainder` (the last partial batch: "pad", "drop" or
+    "roll"), `per_batch` (sums per batch instead of totals), `parallel` (a `DataParallel`
+    that shards each global batch over its devices), `raw_inputs` (the function scales raw
+    uint8 inputs itself) and `takes_weights`.
+
+    `weights` [N] (optional) weight each example in the loss, its gradient and the sums:
+    K folds are K weight vectors over the same arrays (0 on the held-out fold).
     """
 
-    step: Callable
-    batch_size: int
+    body: Callable
+    """The traceable epoch: `body(state, X, y, weights) -> (state, sums)`."""
+    step: Callable | None = None
+    batch_size: int | None = None
     prepare: Prepare | None = None
     remainder: str = "pad"
     per_batch: bool = False
     parallel: DataParallel | None = None
+    raw_inputs: bool = False
+    takes_weights: bool = True
 
     @property
     def drop_remainder(self) -> bool:
         """True when the last partial batch is dropped."""
         return self.remainder == "drop"
 
-    def run(
-        self, state: Any, X: jax.Array, y: jax.Array, key: jax.Array, weights=None, epoch=None
-    ) -> tuple[Any, Sums]:
-        """The epoch as a plain traceable function (for a larger program, e.g. a whole run).
+    def plan(self, state: TrainState, num_examples: int) -> tuple[jax.Array, jax.Array]:
+        """The next epoch's index batches [nb, B] and mask [nb, B], drawn from the state's
+        key and epoch in this epoch's remainder mode (traceable)."""
+        return batch_plan(state.key, state.epoch, num_examples, self.batch_size, self.remainder)
 
-        `weights` [N] (optional) weight each example in the loss, its gradient and the sums:
-        K folds are K weight vectors over the same arrays (0 on the held-out fold). In roll
-        mode `key` is the run's training key and `epoch` the epoch's index (may be traced)."""
-        if self.remainder == "roll":
-            if epoch is None:
-                raise ArgumentError(
-                    "a roll epoch needs its index: call it with the run's training key and "
-                    "epoch=e (epoch_arguments(epoch, train_key, e) builds the arguments)"
-                )
-            idx, mask = rolled_indices(key, epoch, X.shape[0], self.batch_size)
-            key = epoch_key(key, epoch)  # the batches' dropout keys, as in pad mode
-        else:
-            idx, mask = epoch_indices(key, X.shape[0], self.batch_size, self.drop_remainder)
-        constrain = self.parallel.constrain_batches if self.parallel is not None else _identity
-        idx, mask = constrain(idx), constrain(mask)
-        gather, prepare = make_gather(X), self.prepare or _identity
-
-        def body(state, batch):
-            b, i, m = batch
-            if weights is not None:
-                m = m * weights[i]
-            return self.step(state, Batch(prepare(gather(i)), y[i], m, batch_key(key, b)))
-
-        batches = jax.numpy.arange(idx.shape[0])
-        state, sums = jax.lax.scan(body, state, (batches, idx, mask))
-        if not self.per_batch:
-            # the first batch's mean loss, before any update: the divergence rule's yardstick
-            first = sums["loss"][0] / jax.numpy.maximum(sums["count"][0], 1.0)
-            sums = jax.tree.map(lambda s: s.sum(axis=0), sums)
-            sums[FIRST_BATCH_LOSS] = first
-        return state, sums
+    def run(self, state: TrainState, X: jax.Array, y: jax.Array, weights=None):
+        """The epoch as a plain traceable function (for a larger program, e.g. a whole run):
+        `(state, X, y, weights=None) -> (state, sums)`, the state's epoch advanced."""
+        if weights is not None and not self.takes_weights:
+            raise ArgumentError(
+                "this epoch function takes no example weights: accept a fourth argument "
+                "`weights` (and wrap it with epoch_function(fn, takes_weights=True)), or "
+                "pass none"
+            )
+        if weights is not None:
+            checks.weights_shape(weights, X.shape[0], "weights")
+        state_after, sums = self.body(state, X, y, weights)
+        return _advance(state, state_after), _check_sums(sums)
 
     @functools.cached_property
     def compiled(self) -> Any:
         """The jitted epoch (state donated); `.lower(...)` compiles it ahead of time."""
         return jax.jit(self.run, donate_argnums=0)
 
-    def __call__(self, state: Any, X: Any, y: Any, key: Any, weights=None, epoch=None):
-        return self.compiled(state, X, y, key, weights, epoch)
+    def __call__(self, state: TrainState, X: Any, y: Any, weights: Any = None):
+        return self.compiled(state, X, y, weights)
 
-    def lower(self, state: Any, X: Any, y: Any, key: Any, weights: Any = None, epoch=None):
-        """Ahead-of-time: `epoch.lower(state, X, y, key).compile()`, as for a jitted function;
-        the compiled epoch takes `weights` (and a roll epoch's `epoch`) positionally, only
-        when lowered with them."""
-        if epoch is not None:
-            return self.compiled.lower(state, X, y, key, weights, epoch)
-        return self.compiled.lower(state, X, y, key, *(() if weights is None else (weights,)))
+    def lower(self, state: TrainState, X: Any, y: Any, weights: Any = None):
+        """Ahead-of-time: `epoch.lower(state, X, y[, weights]).compile()`, as for a jitted
+        function; the compiled epoch is called with the same arguments."""
+        return self.compiled.lower(state, X, y, weights)
 
-
-def check_roll(run_epoch: Any, num_examples: int, epochs: int) -> None:
-    """A roll epoch counts stream positions in int32: epochs x examples must stay below 2^31."""
-    if getattr(run_epoch, "remainder", "pad") == "roll" and epochs * num_examples >= 2**31:
-        raise ArgumentError(
-            f"a roll epoch over {num_examples} examples counts positions in int32: at most "
-            f"{(2**31 - 1) // num_examples} epochs, got {epochs}; use fewer or remainder='pad'"
-        )
+    def check(self, num_examples: int, epochs: int) -> None:
+        """Before a run: the batch size fits the data, and a roll epoch's stream of
+        positions fits in int32 for `epochs` epochs."""
+        if self.batch_size is not None:
+            check_plan(num_examples, self.batch_size, self.remainder, epochs)
 
 
-def epoch_arguments(run_epoch: Any, train_key: jax.Array, epoch, weights=None) -> tuple:
-    """The key-and-after arguments of epoch `epoch` for any epoch function: `(epoch_key,
-    [weights])`, or `(train_key, weights, epoch)` for a roll `Epoch`."""
-    if getattr(run_epoch, "remainder", "pad") == "roll":
-        return (train_key, weights, epoch)
-    key = epoch_key(train_key, epoch)
-    return (key,) if weights is None else (key, weights)
+def scan_step(epoch: Epoch, state: TrainState, X, y, weights):
+    """The body of a step epoch: the batch plan of the state, then `lax.scan` of the step
+    over it, the step seeing the state without its key and epoch (they stay the run's)."""
+    idx, mask = epoch.plan(state, X.shape[0])
+    constrain = epoch.parallel.constrain_batches if epoch.parallel is not None else _identity
+    idx, mask = constrain(idx), constrain(mask)
+    gather, prepare = make_gather(X), epoch.prepare or _identity
+    e_key = state.epoch_key()
+
+    def body(inner, batch):
+        b, i, m = batch
+        if weights is not None:
+            m = m * weights[i]
+        return epoch.step(inner, Batch(prepare(gather(i)), y[i], m, batch_key(e_key, b)))
+
+    inner = state._replace(key=None, epoch=None)
+    batches = jnp.arange(idx.shape[0])
+    inner, sums = jax.lax.scan(body, inner, (batches, idx, mask))
+    if not epoch.per_batch:
+        # the first batch's mean loss, before any update: the divergence rule's yardstick
+        first = sums["loss"][0] / jnp.maximum(sums["count"][0], 1.0)
+        sums = jax.tree.map(lambda s: s.sum(axis=0), sums)
+        sums[FIRST_BATCH_LOSS] = first
+    return inner, sums
 
 
 def make_epoch(
@@ -155,10 +173,13 @@ def make_epoch(
 ) -> Epoch:
     """The `Epoch` of a training step: one shuffled pass over (X, y) in batches, scanned.
 
+    Epoch e (the state's `epoch`) draws its permutation from `keys.epoch_key(state.key, e)`
+    and batch b gets `keys.batch_key(that, b)` as its model key, so dropout masks are a
+    function of (key, epoch, batch) on any number of devices.
+
     Args:
       train_step: a `TrainStep`, `jax.vmap` of one, or any `(state, batch) -> (state, sums)`.
-      batch_size: examples per batch; the last partial batch is padded and masked (every
-        example counted once) unless `drop_remainder`.
+      batch_size: examples per batch.
       prepare: maps a gathered raw batch to model input (e.g. `fashion_mnist.scale_images`).
       drop_remainder: drop the last partial batch instead (`remainder="drop"`).
       remainder: the last partial batch, one of `REMAINDERS`: "pad" (padded and masked,
@@ -168,7 +189,7 @@ def make_epoch(
       parallel: a `DataParallel`; its device count must divide `batch_size`.
 
     Returns:
-      `Epoch`: `epoch(state, X, y, key, weights=None) -> (state, sums)`, compiled, the state
+      `Epoch`: `epoch(state, X, y, weights=None) -> (state, sums)`, compiled, the state
       donated; `epoch.run` is the traceable function.
 
     Raises:
@@ -178,19 +199,99 @@ def make_epoch(
     batch_size = checks.integer(batch_size, "batch_size", minimum=1)
     if prepare is not None:
         checks.callable_(prepare, "prepare")
-    if parallel is not None:
-        if not isinstance(parallel, DataParallel):
-            raise ArgumentTypeError(
-                "parallel must be a jaxd2l.core.parallel.DataParallel (data_parallel(n)) or None, "
-                f"got {type(parallel).__name__}"
-            )
-        parallel.check_batch_size(batch_size)
+    _check_parallel(parallel, batch_size)
     if remainder is None:
         remainder = "drop" if drop_remainder else "pad"
     elif drop_remainder and remainder != "drop":
         raise ArgumentError(f"drop_remainder=True contradicts remainder={remainder!r}: pass one")
     checks.choice(remainder, REMAINDERS, "remainder")
-    return Epoch(train_step, batch_size, prepare, remainder, bool(per_batch), parallel)
+
+    def body(state, X, y, weights):
+        return scan_step(epoch, state, X, y, weights)
+
+    epoch = Epoch(body, train_step, batch_size, prepare, remainder, bool(per_batch), parallel)
+    return epoch
+
+
+def epoch_function(
+    fn: Callable,
+    *,
+    takes_weights: bool | None = None,
+    raw_inputs: bool = False,
+    parallel: DataParallel | None = None,
+) -> Epoch:
+    """A research caller's own epoch as an `Epoch`, so every driver takes it with the same
+    checks: `fn(state, X, y[, weights]) -> (state, sums)`, traceable.
+
+    `fn` trains `state.params` and `state.opt_state` for one epoch; what it draws comes from
+    `state.epoch_key()` (or `batching.batch_plan(state.key, state.epoch, ...)`), so every
+    driver and a resumed run draw the same numbers. The wrapper advances `state.epoch` and
+    keeps `state.key`; `sums` must hold `count` and `loss` (totals over the epoch).
+
+    Args:
+      fn: the epoch function.
+      takes_weights: whether `fn` takes example weights as a fourth argument (default: read
+        from its signature); an epoch without them refuses weights by name.
+      raw_inputs: `fn` scales raw uint8 inputs itself (else uint8 inputs are refused, as for
+        an `Epoch` without `prepare`).
+      parallel: a `DataParallel` whose placement the drivers use for the state and data.
+
+    Returns:
+      `Epoch`.
+    """
+    if isinstance(fn, Epoch):
+        raise ArgumentTypeError("fn is already an Epoch: pass it to the drivers as it is")
+    checks.callable_(fn, "fn")
+    _check_parallel(parallel, None)
+    if takes_weights is None:
+        takes_weights = _positional_count(fn) >= 4
+    if takes_weights:
+
+        def body(state, X, y, weights):
+            return fn(state, X, y, weights)
+
+    else:
+
+        def body(state, X, y, weights):
+            del weights  # refused by Epoch.run before this point
+            return fn(state, X, y)
+
+    return Epoch(
+        body, parallel=parallel, raw_inputs=bool(raw_inputs), takes_weights=bool(takes_weights)
+    )
+
+
+def _positional_count(fn: Callable) -> int:
+    try:
+        parameters = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return 3
+    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    if any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in parameters):
+        return 4
+    return sum(p.kind in kinds for p in parameters)
+
+
+def _check_parallel(parallel: Any, batch_size: int | None) -> None:
+    if parallel is None:
+        return
+    if not isinstance(parallel, DataParallel):
+        raise ArgumentTypeError(
+            "parallel must be a jaxd2l.core.parallel.DataParallel (data_parallel(n)) or None, "
+            f"got {type(parallel).__name__}"
+        )
+    if batch_size is not None:
+        parallel.check_batch_size(batch_size)
+
+
+def as_epoch(value: Any, name: str = "epoch") -> Epoch:
+    """The drivers' check: an `Epoch`, or a clear error naming the two ways to make one."""
+    if isinstance(value, Epoch):
+        return value
+    raise ArgumentTypeError(
+        f"{name} must be an Epoch: make_epoch(step, batch_size, ...) for a training step, or "
+        f"epoch_function(fn) for your own epoch function, got {type(value).__name__}"
+    )
 
 
 def make_evaluate(
@@ -228,6 +329,8 @@ def make_evaluate(
     prepare = prepare or _identity
 
     def evaluate(params, X, y, weights=None):
+        if weights is not None:
+            checks.weights_shape(weights, X.shape[0], "test_weights")
         size = min(batch_size, X.shape[0])
         size = -(-size // devices) * devices
         idx, mask = epoch_indices(None, X.shape[0], size)
@@ -245,3 +348,8 @@ def make_evaluate(
         return jax.tree.map(lambda s: s.sum(axis=0), sums)
 
     return jax.jit(evaluate)
+
+
+def uint8_unscaled(epoch: Epoch, X: Any) -> bool:
+    """True when uint8 inputs would reach the model unscaled."""
+    return epoch.prepare is None and not epoch.raw_inputs and X.dtype == np.uint8

@@ -13,11 +13,6 @@ class IdxFormatError(UserError, ValueError):
     """An IDX file that is corrupt, truncated, or not the expected IDX file."""
 
 
-class FlagError(UserError, ValueError):
-    """A bad Config / flag value, named as its flag (`--batch-size must be >= 1, got 0`);
-    found while parsing, or later once the data shows it (the CLI exits 2 either way)."""
-
-
 class ArgumentError(UserError, ValueError):
     """A library argument with a bad value, named as its argument (`batch_size must be >= 1,
     got 0`): a ValueError for research code, one line at the command line."""

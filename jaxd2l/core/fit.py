@@ -1,4 +1,5 @@
-"""d2l's train_ch3, done on the device: a host loop over compiled, scanned epochs.
+"""d2l's train_ch3, done on the device: a host loop over compiled, scanned epochs, with
+hooks (`jaxd2l.core.hooks`) for checkpoints, early stopping, progress and callbacks.
 
 Compilation is timed apart from steady state (ahead-of-time `lower().compile()`), every
 epoch is timed with `block_until_ready`, and only per-epoch figures reach the host.
@@ -9,33 +10,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 import jax
-import jax.numpy as jnp
 
 from jaxd2l.core import checks, divergence
-from jaxd2l.core.checkpoint import Checkpointer, CheckpointError
+from jaxd2l.core.arguments import Run, check_run, host_means, identity
 from jaxd2l.core.divergence import DivergedError, check_divergence
-from jaxd2l.core.epoch import Epoch, RunEpoch, epoch_arguments
-from jaxd2l.core.errors import ArgumentError
-from jaxd2l.core.prepare import (
-    check_weights,
-    compiled_epoch,
-    host_means,
-    owned_checkpoint,
-    parallel_of,
-    prepare_run,
-)
+from jaxd2l.core.epoch import Epoch
+from jaxd2l.core.hooks import Hook, Record, StopTraining, as_hooks
 from jaxd2l.core.step import TrainState
-
-EpochCallback = Callable[[dict[str, Any]], None]
-
-
-class StopTraining(Exception):
-    """Raised by an epoch callback to end the run cleanly after this epoch: its record is in
-    the history and, with a checkpoint, saved; `fit` returns as if it had run to the end
-    (`timing["stopped_early"]` True)."""
 
 
 @dataclass
@@ -43,14 +27,14 @@ class FitResult:
     """What a driver returns."""
 
     state: TrainState
-    """The trained `TrainState` (params and optimizer state)."""
+    """The trained `TrainState` (params, optimizer state, key, epochs trained)."""
     history: list[dict[str, Any]] = field(default_factory=list)
     """One record per epoch, counted from 1: `epoch`, `train_loss` (and `train_acc` when
     the step computes accuracy), `test_*` with an evaluation, `seconds`."""
     timing: dict[str, Any] = field(default_factory=dict)
     """`compile_s` (epoch and evaluation, ahead of time), `epoch_s` (one per epoch run
     here, without evaluation), `median_epoch_s`, `total_s` (the whole call, compiling
-    included); `stopped_early` when a callback or early stopping ended the run."""
+    included); `stopped_early` when a hook ended the run (now or before a resume)."""
 
     @property
     def params(self):
@@ -58,173 +42,138 @@ class FitResult:
         return self.state.params
 
 
-class _Loop(NamedTuple):
-    """fit's arguments, checked and placed."""
-
-    run_epoch: Any
-    X: jax.Array
-    y: jax.Array
-    key: jax.Array
-    epochs: int
-    evaluate: Callable | None
-    test: Any
-    callbacks: list[EpochCallback]
-    factor: float | None
-    parallel: Any
-    early_stopping: Any
-    weights: jax.Array | None
-    test_weights: jax.Array | None
-    replay: bool
-
-
 def fit(
     state: TrainState,
-    run_epoch: Epoch | RunEpoch,
-    train: tuple[jax.Array, jax.Array],
-    key: jax.Array,
+    epoch: Epoch,
+    train: tuple,
     epochs: int,
     *,
     evaluate: Callable | None = None,
-    test: tuple[jax.Array, jax.Array] | None = None,
-    callbacks: Iterable[EpochCallback] = (),
-    checkpoint: Checkpointer | str | None = None,
+    test: tuple | None = None,
+    hooks: Iterable[Hook | Callable[[Record], None]] = (),
     divergence_factor: float | None = divergence.FACTOR,
-    early_stopping: Any = None,
-    weights: jax.Array | None = None,
-    test_weights: jax.Array | None = None,
-    replay_history: bool = True,
 ) -> FitResult:
-    """Train for `epochs` epochs on the host, one compiled epoch at a time (d2l's train_ch3).
+    """Train until the state has `epochs` epochs, one compiled epoch at a time (d2l's
+    train_ch3).
 
     Contracts:
-      - epoch e (counted from 0 here, from 1 in the records) shuffles with
-        `keys.epoch_key(key, e)`; the scanned epoch, `fit_whole_run`, `fit_python_loop`
-        and a resumed run draw the same batches and reach the same parameters;
+      - epoch e draws its batches from the state's key and e, so the scanned epoch,
+        `fit_whole_run`, `fit_python_loop`, `make_train` and a resumed run reach the same
+        parameters, in every remainder mode;
       - the caller's `state` is never donated: one initialisation can start many runs;
-      - after each epoch: the divergence rule, then the checkpoint, then the callbacks, then
-        early stopping; a callback raising `StopTraining` ends the run with that epoch kept;
-      - on resume the restored records are replayed to the callbacks first (one call per
-        finished epoch, in order) unless `replay_history=False`;
+      - after each epoch: the divergence rule, then every hook's `after_epoch` in order (a
+        `StopTraining` from one ends the run after the others saw the epoch), then every
+        hook's `save` (a checkpoint records the stop, so a resume trains no further);
+      - on resume (a `Checkpoint` hook) the restored records are replayed to the hooks
+        first, one call per finished epoch, in order;
       - fit is a host loop and cannot itself be jitted or vmapped: for a whole run as one
         program use `make_train` (or `fit_whole_run`).
 
     Args:
-      state: the initial `TrainState` (`init_state(params, tx)`).
-      run_epoch: an `Epoch` from `make_epoch` (its `parallel`, if any, places state and
-        data) or any `run_epoch(state, X, y, key) -> (state, sums)` whose sums hold `count`
-        and `loss` (jitted here if it is not).
-      train: the training pair (X, y).
-      key: the run's training key (`run_keys(seed).train`).
-      epochs: the number of epochs in all (a resumed run counts the restored ones).
+      state: the initial `TrainState` (`init_state(params, tx, key)`); its `epoch` counts
+        the epochs already trained.
+      epoch: an `Epoch` (`make_epoch`, or `epoch_function` for your own function).
+      train: (X, y), or (X, y, weights) with example weights [N] (a row of
+        `kfold_weights`): each batch's loss is the weighted mean, the records' means too.
+      epochs: the epoch to stop at (a resumed run counts the restored ones).
       evaluate: `evaluate(params, X, y[, weights]) -> sums` (`make_evaluate`), run on `test`
         after every epoch.
-      test: the evaluation pair; goes with `evaluate`.
-      callbacks: each called with every epoch's record as it finishes.
-      checkpoint: a `Checkpointer`, or a folder (opened here, resuming what it holds):
-        saved after every epoch, resumed from the last whole one.
+      test: (X, y) or (X, y, weights) to evaluate; goes with `evaluate`. Where train
+        weights hold a fold out, evaluating the same examples needs the fold's weights.
+      hooks: `Hook`s (`Checkpoint(folder)`, `EarlyStopping(patience)`, ...) and plain
+        functions of each epoch's record.
       divergence_factor: the divergence rule's factor (a loss that is not finite, or above
         this times the untrained model's first batch); None turns the rule off.
-      early_stopping: an `EarlyStopping`: stops the run when it says so and keeps the best
-        epoch's parameters.
-      weights: [N] example weights of `train` (e.g. one row of `kfold_weights`): each
-        batch's loss is the weighted mean sum(w*l) / max(sum(w), 1), and the records'
-        means are weighted the same way; needs an `Epoch`.
-      test_weights: [N_test] example weights of `test` (a fold's validation examples).
-      replay_history: replay the restored records to the callbacks on resume.
 
     Returns:
       `FitResult`: the trained state, one record per epoch, and the timings.
 
     Raises:
       DivergedError: an epoch broke the divergence rule (after its record reached the
-        callbacks; a vmapped stack of trials marks members in `train_diverged` instead).
-      CheckpointError: a checkpoint of another run, or past `epochs`.
+        hooks; a vmapped stack of trials is marked with `divergence.diverged_runs` instead).
+      CheckpointError: a checkpoint of another run (identity, key or model differ).
       ValueError, TypeError: a bad argument, named.
     """
-    state, (X, y), key, epochs, test = prepare_run(
-        state, run_epoch, train, key, epochs, evaluate, test
-    )
+    run = check_run(state, epoch, train, epochs, evaluate, test)
     if evaluate is not None and not hasattr(evaluate, "lower"):
         evaluate = jax.jit(evaluate)
     if divergence_factor is not None:
         divergence_factor = float(checks.learning_rate(divergence_factor, "divergence_factor"))
-    if early_stopping is not None and checkpoint is not None:
-        raise ArgumentError("early_stopping and checkpoint do not combine: use one of them")
-    weights = check_weights(weights, X, "weights", run_epoch)
-    test_weights = check_weights(test_weights, test[0] if test else None, "test_weights")
-    loop = _Loop(
-        run_epoch,
-        X,
-        y,
-        key,
-        epochs,
-        evaluate,
-        test,
-        list(callbacks),
-        divergence_factor,
-        parallel_of(run_epoch),
-        early_stopping,
-        weights,
-        test_weights,
-        replay_history,
-    )
-    with owned_checkpoint(checkpoint) as checkpoint:
-        return _fit(state, loop, checkpoint)
+    hooks = as_hooks(hooks)
+    try:
+        return _fit(run, evaluate, hooks, divergence_factor)
+    finally:
+        for hook in hooks:
+            hook.close()
 
 
-def _fit(state: TrainState, loop: _Loop, checkpoint: Checkpointer | None) -> FitResult:
-    X, y, key, test = loop.X, loop.y, loop.key, loop.test
-    history: list[dict[str, Any]] = []
-    start = 0
-    restored = checkpoint.restore(state, key) if checkpoint is not None else None
-    if restored is not None:
-        state, start, history = restored
-        if start > loop.epochs:
-            raise CheckpointError(
-                f"the checkpoint in {checkpoint.directory} has trained {start} epochs, more "
-                f"than the {loop.epochs} asked for: ask for {start} or more, or start a new run"
-            )
-        print(f"resumed from {checkpoint.directory} after epoch {start}", flush=True)
-        for record in history if loop.replay else ():
-            for callback in loop.callbacks:
-                callback(record)
+def _carries(hooks: list[Hook], state: TrainState) -> dict[str, Any]:
+    carries = {str(i): hook.carry(state) for i, hook in enumerate(hooks)}
+    return {k: v for k, v in carries.items() if v is not None}
 
+
+def _resume(run: Run, hooks: list[Hook]) -> tuple[TrainState, list[Record], bool]:
+    """The state to start from, the history so far and whether the run already stopped:
+    what a hook restored (replayed to every hook, a `StopTraining` honoured), or the run's
+    own start."""
+    state, carries = run.state, _carries(hooks, run.state)
+    for hook in hooks:
+        resumed = hook.resume(state, identity(run), carries)
+        if resumed is None:
+            continue
+        print(f"resumed after epoch {len(resumed.history)}", flush=True)
+        stopped = resumed.stopped
+        for record in resumed.history:
+            stopped = _each(hooks, "replay", record) or stopped
+        for i, hook in enumerate(hooks):
+            if str(i) in resumed.carries:
+                hook.restore_carry(resumed.carries[str(i)])
+        return resumed.state, resumed.history, stopped
+    return state, [], False
+
+
+def _each(hooks: list[Hook], moment: str, *args: Any) -> bool:
+    """Call `moment` of every hook; True when one raised `StopTraining` (the others still
+    run)."""
+    stop = False
+    for hook in hooks:
+        try:
+            getattr(hook, moment)(*args)
+        except StopTraining:
+            stop = True
+    return stop
+
+
+def _fit(run: Run, evaluate, hooks: list[Hook], factor: float | None) -> FitResult:
     t_start = time.perf_counter()
-    t0 = time.perf_counter()
-    test_extra = () if loop.test_weights is None else (loop.test_weights,)
-    first = epoch_arguments(loop.run_epoch, key, jnp.int32(start), loop.weights)
-    epoch_fn = compiled_epoch(loop.run_epoch).lower(state, X, y, *first).compile()
-    eval_fn = None
-    if loop.evaluate is not None:
-        eval_fn = loop.evaluate.lower(state.params, *test, *test_extra).compile()
-    compile_s = time.perf_counter() - t0
-
-    epoch_s, stopped = [], False
-    for epoch in range(start, loop.epochs):
+    state, history, stopped = _resume(run, hooks)
+    start = int(jax.device_get(state.epoch))
+    train, test, parallel = run.train, run.test, run.epoch.parallel
+    epoch_s: list[float] = []
+    compile_s, eval_fn = 0.0, None
+    if start < run.epochs and not stopped:
         t0 = time.perf_counter()
-        args = epoch_arguments(loop.run_epoch, key, jnp.int32(epoch), loop.weights)
-        state, sums = epoch_fn(state, X, y, *args)
-        jax.block_until_ready((state, sums))
-        seconds = time.perf_counter() - t0
-        epoch_s.append(seconds)
-        record = {"epoch": epoch + 1, **host_means(sums, "train", loop.parallel)}
-        record["seconds"] = seconds
+        epoch_fn = run.epoch.lower(state, *train).compile()
+        eval_fn = evaluate.lower(state.params, *test.given()).compile() if evaluate else None
+        compile_s = time.perf_counter() - t0
+    for e in range(start, run.epochs if not stopped else start):
+        t0 = time.perf_counter()
+        state, sums = jax.block_until_ready(epoch_fn(state, *train))
+        epoch_s.append(time.perf_counter() - t0)
+        record = {"epoch": e + 1, **host_means(sums, "train", parallel)}
+        record["seconds"] = epoch_s[-1]
         if eval_fn is not None:
             t0 = time.perf_counter()
-            test_sums = eval_fn(state.params, *test, *test_extra)
-            record.update(host_means(test_sums, "test", loop.parallel))
+            record.update(host_means(eval_fn(state.params, *test.given()), "test", parallel))
             record["eval_seconds"] = time.perf_counter() - t0
         history.append(record)
         try:
-            check_divergence(history, loop.factor)
+            check_divergence(history, factor)
         except DivergedError:
-            _call(loop.callbacks, record)  # the diverged epoch is reported, never saved
+            _each(hooks, "after_epoch", state, record)  # reported, never saved
             raise
-        if checkpoint is not None:
-            checkpoint.save(epoch + 1, state, key, history)
-        stopped = _call(loop.callbacks, record)
-        if loop.early_stopping is not None and loop.early_stopping.update(record, state.params):
-            stopped = True
+        stopped = _each(hooks, "after_epoch", state, record)
+        _each(hooks, "save", state, history, stopped, _carries(hooks, state))
         if stopped:
             break
     timing = {
@@ -235,15 +184,3 @@ def _fit(state: TrainState, loop: _Loop, checkpoint: Checkpointer | None) -> Fit
         "stopped_early": stopped,
     }
     return FitResult(state, history, timing)
-
-
-def _call(callbacks: list[EpochCallback], record: dict[str, Any]) -> bool:
-    """Run every callback on `record`; True when one raised `StopTraining` (the others
-    still run)."""
-    stop = False
-    for callback in callbacks:
-        try:
-            callback(record)
-        except StopTraining:
-            stop = True
-    return stop

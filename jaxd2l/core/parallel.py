@@ -115,15 +115,17 @@ class TrialParallel(DataParallel):
     device trains its trials on the whole batch. The number of trials must divide evenly."""
 
     def place_state(self, state: Any) -> Any:
-        leaves = jax.tree.leaves(state)
+        """Stacked leaves sharded along the trials axis; the leaves the members share (a
+        `TrainState`'s key and epoch, scalars) replicated."""
+        leaves = [x for x in jax.tree.leaves(state) if np.ndim(x) > 0]
         n = leaves[0].shape[0]
         if n % self.num_devices:
             raise ArgumentError(
                 f"{n} trials do not divide over {self.num_devices} devices: pad the stack with "
-                "copies of a trial (hparam.train_group does) or use fewer devices"
+                "copies of a trial (search.trials.train_group does) or use fewer devices"
             )
-        sharding = NamedSharding(self.mesh, P(AXIS))
-        return jax.tree.map(lambda x: _place_leaf(x, sharding), state)
+        stacked, shared = NamedSharding(self.mesh, P(AXIS)), NamedSharding(self.mesh, P())
+        return jax.tree.map(lambda x: _place_leaf(x, stacked if np.ndim(x) > 0 else shared), state)
 
     def constrain_batches(self, x: jax.Array) -> jax.Array:
         return x

@@ -1,8 +1,11 @@
 """Stacks of training states for `jax.vmap`: many seeds or many learning rates in one program.
 
-Both helpers have one shape of call and return `(tx, states)`: train with
-`make_train_step(apply, loss, tx)` vmapped as `jax.vmap(step, in_axes=(0, None))`, so every
-member sees the same batches; `fit`'s history then holds one value per member.
+Both helpers have one shape of call and return `(tx, states)`: `params` and `opt_state`
+stacked on axis 0, one shared training `key` and `epoch`. Train with
+`make_train_step(apply, loss, tx)` vmapped as `jax.vmap(step, in_axes=(0, None))` (an
+`Epoch` hands its step the state without key and epoch), so every member sees the same
+batches; `fit`'s history then holds one value per member. For members with batches of their
+own (seeds of whole runs), vmap `make_train` instead.
 """
 
 from __future__ import annotations
@@ -16,22 +19,26 @@ import optax
 from jaxd2l.core import checks
 from jaxd2l.core.errors import ArgumentError, ArgumentTypeError
 from jaxd2l.core.model import Params
-from jaxd2l.core.step import TrainState, check_tx, init_state
+from jaxd2l.core.step import TrainState, check_tx
 
 
 def with_seeds(
-    init: Callable[[jax.Array], Params], tx: optax.GradientTransformation, keys: jax.Array
+    init: Callable[[jax.Array], Params],
+    tx: optax.GradientTransformation,
+    keys: jax.Array,
+    key: jax.Array,
 ) -> tuple[optax.GradientTransformation, TrainState]:
-    """An ensemble: one member per key, for `jax.vmap(step, in_axes=(0, None))`.
+    """An ensemble: one member per init key, for `jax.vmap(step, in_axes=(0, None))`.
 
     Args:
       init: `init(key) -> params` (e.g. `model.init`).
       tx: the optimizer, shared.
-      keys: [n] keys from `jax.random.split(key, n)`.
+      keys: [n] init keys from `jax.random.split(key, n)`.
+      key: the training key the members share (their batches).
 
     Returns:
-      `(tx, states)`: `tx` unchanged and the states stacked on axis 0 (optax's `count`
-      per member).
+      `(tx, states)`: `tx` unchanged and params and optimizer state stacked on axis 0
+      (optax's `count` per member), `key` and `epoch` shared.
     """
     check_tx(tx)
     checks.callable_(init, "init")
@@ -40,11 +47,16 @@ def with_seeds(
             "keys must be a non-empty 1-D array of PRNG keys from jax.random.split(key, n), "
             f"got {getattr(keys, 'shape', keys)}"
         )
-    return tx, jax.vmap(lambda k: init_state(init(k), tx))(keys)
+    checks.key(key, "key")
+    params = jax.vmap(init)(keys)
+    return tx, TrainState(params, jax.vmap(tx.init)(params), key, jnp.zeros((), jnp.int32))
 
 
 def with_learning_rates(
-    params: Params, tx_factory: Callable[..., optax.GradientTransformation], lrs: jax.Array
+    params: Params,
+    tx_factory: Callable[..., optax.GradientTransformation],
+    lrs: jax.Array,
+    key: jax.Array,
 ) -> tuple[optax.GradientTransformation, TrainState]:
     """One member per learning rate, all from `params`, so one compiled step trains every rate.
 
@@ -54,9 +66,11 @@ def with_learning_rates(
       params: the initial parameters, shared.
       tx_factory: the optimizer's constructor (`optax.sgd`, `jaxd2l.sgd`), not an instance.
       lrs: a non-empty 1-D list of rates.
+      key: the training key the members share (their batches).
 
     Returns:
-      `(tx, states)`: the injected optimizer and the states stacked on axis 0.
+      `(tx, states)`: the injected optimizer, params and optimizer state stacked on axis 0,
+      `key` and `epoch` shared.
     """
     if isinstance(tx_factory, optax.GradientTransformation):
         raise ArgumentTypeError(
@@ -71,42 +85,13 @@ def with_learning_rates(
         )
     for i, lr in enumerate(lrs.tolist()):
         checks.learning_rate(lr, f"lrs[{i}]")
+    checks.key(key, "key")
     tx = optax.inject_hyperparams(tx_factory)(learning_rate=lrs[0])
 
     def one(lr):
         opt_state = tx.init(params)
         hyper = dict(opt_state.hyperparams, learning_rate=lr)
-        return TrainState(params, opt_state._replace(hyperparams=hyper))
+        return params, opt_state._replace(hyperparams=hyper)
 
-    return tx, jax.vmap(one)(lrs)
-
-
-def learning_rate_curves(
-    apply: Callable,
-    loss: Callable,
-    params: Params,
-    tx_factory: Callable[..., optax.GradientTransformation],
-    lrs,
-    data: tuple[jax.Array, jax.Array],
-    *,
-    batch_size: int,
-    epochs: int,
-    key: jax.Array,
-) -> dict[str, list[float]]:
-    """Every rate in `lrs` trained at once from `params` on the same batches (epoch e
-    shuffled from `keys.epoch_key(key, e)`): the per-minibatch loss curve of each, keyed by
-    the rate as text. A diverging rate gives inf/nan values instead of an error."""
-    from jaxd2l.core.epoch import make_epoch
-    from jaxd2l.core.keys import epoch_key
-    from jaxd2l.core.step import make_train_step
-
-    tx, states = with_learning_rates(params, tx_factory, lrs)
-    step = jax.vmap(make_train_step(apply, loss, tx), in_axes=(0, None))
-    run_epoch = make_epoch(step, batch_size, per_batch=True)
-    X, y = data
-    curves = []
-    for epoch in range(checks.integer(epochs, "epochs", minimum=1)):
-        states, sums = run_epoch(states, X, y, epoch_key(key, epoch))
-        curves.append(jax.device_get(sums["loss"] / sums["count"]))  # [batches, rates]
-    curves = jnp.concatenate(curves).T.tolist()
-    return {str(float(lr)): c for lr, c in zip(list(lrs), curves, strict=True)}
+    stacked, opt_states = jax.vmap(one)(lrs)
+    return tx, TrainState(stacked, opt_states, key, jnp.zeros((), jnp.int32))

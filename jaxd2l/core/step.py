@@ -17,6 +17,7 @@ import optax
 
 from jaxd2l.core import checks
 from jaxd2l.core.errors import ArgumentError, ArgumentTypeError
+from jaxd2l.core.keys import epoch_key
 from jaxd2l.core.model import Apply, Params, takes_key
 
 Loss = Callable[[jax.Array, jax.Array], jax.Array]  # (y_hat, y) -> per-example [B]
@@ -25,12 +26,28 @@ Sums = dict[str, jax.Array]
 
 
 class TrainState(NamedTuple):
-    """What a training step carries from one batch to the next."""
+    """What a run carries from one epoch to the next (flax's `TrainState` carries `step`).
+
+    Everything random in epoch e is a function of (`key`, e): its permutation is drawn from
+    `keys.epoch_key(key, e)` and batch b's model key from `keys.batch_key` of that, so the
+    state alone says what the next epoch draws, in every remainder mode and every driver,
+    and a checkpoint of the state resumes the same numbers. A stack of states (`with_seeds`,
+    `with_learning_rates`) stacks `params` and `opt_state` and shares `key` and `epoch`: its
+    members train on the same batches.
+    """
 
     params: Params
     """The model's parameters (a pytree)."""
     opt_state: optax.OptState
     """The optimizer's state (`tx.init(params)`)."""
+    key: jax.Array
+    """The run's training key (`run_keys(seed).train`)."""
+    epoch: jax.Array
+    """Epochs trained so far (int32 scalar): the index of the next epoch."""
+
+    def epoch_key(self) -> jax.Array:
+        """The next epoch's key: its permutation and the parent of its batches' keys."""
+        return epoch_key(self.key, self.epoch)
 
 
 class Batch(NamedTuple):
@@ -54,21 +71,25 @@ def check_tx(tx: Any, name: str = "tx") -> None:
         )
 
 
-def init_state(params: Params, tx: optax.GradientTransformation) -> TrainState:
-    """The `TrainState` a run starts from: `params` and `tx.init(params)`.
+def init_state(params: Params, tx: optax.GradientTransformation, key: jax.Array) -> TrainState:
+    """The `TrainState` a run starts from: `params`, `tx.init(params)`, the training key and
+    epoch 0.
 
     Args:
       params: the model's parameters (a pytree).
       tx: the optimizer (`optax.GradientTransformation`).
+      key: the run's training key (`run_keys(seed).train`): epoch e shuffles with
+        `epoch_key(key, e)`.
 
     Returns:
-      `TrainState(params, opt_state)`.
+      `TrainState(params, opt_state, key, epoch=0)`.
 
     Raises:
-      TypeError: `tx` is not an optax transformation.
+      TypeError, ValueError: `tx` is not an optax transformation, or `key` is not one key.
     """
     check_tx(tx)
-    return TrainState(params, tx.init(params))
+    checks.key(key, "key")
+    return TrainState(params, tx.init(params), key, jnp.zeros((), jnp.int32))
 
 
 def _per_example(values: jax.Array, batch_size: int, what: str) -> jax.Array:
@@ -122,8 +143,11 @@ class TrainStep:
     """`step(state, batch) -> (state, sums)`: a plain, traceable function as a value that
     also says what it trains (fit checks labels against `apply`'s outputs).
 
+    It updates `params` and `opt_state` and leaves the rest of the state as it came: an
+    `Epoch` hands it the state with `key` and `epoch` set to None (the batch carries its own
+    key), so `jax.vmap(step, in_axes=(0, None))` trains a stack of states on shared batches.
     Not compiled by itself: an `Epoch` scans it inside one program; to call it alone,
-    `jax.jit(step, donate_argnums=0)`; for a stack of states, `jax.vmap(step, (0, None))`.
+    `jax.jit(step, donate_argnums=0)`.
     """
 
     apply: Apply
@@ -151,7 +175,8 @@ class TrainStep:
     def __call__(self, state: TrainState, batch: Batch) -> tuple[TrainState, Sums]:
         grads, sums = jax.grad(self.objective, has_aux=True)(state.params, batch)
         updates, opt_state = self.tx.update(grads, state.opt_state, state.params)
-        return TrainState(optax.apply_updates(state.params, updates), opt_state), sums
+        params = optax.apply_updates(state.params, updates)
+        return state._replace(params=params, opt_state=opt_state), sums
 
 
 def make_train_step(

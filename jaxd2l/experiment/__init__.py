@@ -31,8 +31,8 @@ from jaxd2l.experiment.runner import (
     ClassifierRun,
     finish_classifier,
     fit_and_record,
-    run_callbacks,
     run_classifier,
+    run_hooks,
     training_setup,
 )
 
@@ -53,7 +53,7 @@ __all__ = [
     "jsonable",
     "output_dir",
     "parse_config",
-    "run_callbacks",
+    "run_hooks",
     "run_classifier",
     "run_cli",
     "start_backend",

@@ -16,7 +16,12 @@ import types
 import typing
 from typing import Any
 
-from jaxd2l.core.errors import FlagError
+from jaxd2l.core.errors import UserError
+
+
+class FlagError(UserError, ValueError):
+    """A bad Config / flag value, named as its flag (`--batch-size must be >= 1, got 0`);
+    found while parsing, or later once the data shows it (the CLI exits 2 either way)."""
 
 
 def flag(default: Any, help: str, **checks: Any) -> Any:

@@ -16,14 +16,15 @@ from jaxd2l import plot
 from jaxd2l.chapters import classification
 from jaxd2l.core import divergence
 from jaxd2l.core.checkpoint import Checkpointer
-from jaxd2l.core.errors import FlagError
+from jaxd2l.core.epoch import Epoch
 from jaxd2l.core.fit import FitResult, fit
+from jaxd2l.core.hooks import Checkpoint
 from jaxd2l.core.keys import run_keys
 from jaxd2l.core.model import Model
 from jaxd2l.core.parallel import DataParallel, make_mesh
 from jaxd2l.core.step import TrainState
 from jaxd2l.data import fashion_mnist as fm
-from jaxd2l.experiment.flags import NOT_RUN_IDENTITY, TrainingFlags
+from jaxd2l.experiment.flags import NOT_RUN_IDENTITY, FlagError, TrainingFlags
 from jaxd2l.experiment.record import Run
 from jaxd2l.plot import progress
 
@@ -67,23 +68,25 @@ def _once(action: Callable[[], None]) -> Callable[[dict], None]:
     return callback
 
 
-def run_callbacks(run: Run, epochs: int) -> list[Callable[[dict], None]]:
+def run_hooks(run: Run, epochs: int, checkpoint: Checkpointer | None = None) -> list:
     """What every training run does after each epoch: progress on process 0, the record
-    written, matplotlib loaded in the background once the programs are compiled."""
-    callbacks = [progress.default_progress(epochs)] if run.primary else []
-    callbacks.append(run.on_epoch)
+    written, matplotlib loaded in the background once the programs are compiled, and the
+    checkpoint saved (after the others, so it knows whether one stopped the run)."""
+    hooks: list = [progress.default_progress(epochs)] if run.primary else []
+    hooks.append(run.on_epoch)
     if run.primary:  # the figures after training need matplotlib: load it while XLA trains
-        callbacks.append(_once(plot.preload))
+        hooks.append(_once(plot.preload))
+    if checkpoint is not None:
+        hooks.append(Checkpoint(checkpoint))
     run.record["processes"] = jax.process_count()
-    return callbacks
+    return hooks
 
 
 def fit_and_record(
     run: Run,
     state: TrainState,
-    run_epoch: Callable,
+    run_epoch: Epoch,
     train: tuple[Any, Any],
-    key: jax.Array,
     epochs: int,
     *,
     checkpoint: Checkpointer | None = None,
@@ -91,19 +94,17 @@ def fit_and_record(
     test: tuple[Any, Any] | None = None,
     stop_on_divergence: bool = True,
 ) -> FitResult:
-    """`fit` with the run's callbacks, the checkpointer closed on every path, and the
-    timings recorded."""
+    """`fit` with the run's hooks, the checkpointer closed on every path, and the timings
+    recorded."""
     with checkpoint or contextlib.nullcontext():
         result = fit(
             state,
             run_epoch,
             train,
-            key,
             epochs,
             evaluate=evaluate,
             test=test,
-            callbacks=run_callbacks(run, epochs),
-            checkpoint=checkpoint,
+            hooks=run_hooks(run, epochs, checkpoint),
             divergence_factor=divergence.FACTOR if stop_on_divergence else None,
         )
     run.record["timing"].update(result.timing)
@@ -141,9 +142,8 @@ def run_classifier(run: Run, config: Any, model: Model, tx, loss: Callable, *, p
             batch_size=config.batch_size,
             key=run_keys(config.seed).root,
             params=params,
-            callbacks=run_callbacks(run, config.epochs),
+            hooks=run_hooks(run, config.epochs, checkpoint),
             parallel=parallel,
-            checkpoint=checkpoint,
             divergence_factor=divergence.FACTOR if config.stop_on_divergence else None,
         )
     run.record["timing"].update(result.timing)

@@ -64,7 +64,7 @@ def reconstruction_loss(y_hat: jax.Array, y: jax.Array) -> jax.Array:
 
 @functools.lru_cache(maxsize=32)
 def layer_trainer(activation, fan_in: int, width: int, epochs: int, batch_size: int, lr: float):
-    """One autoencoder's whole training run, jitted: `train(key, H, H) -> (state, sums)`.
+    """One autoencoder's whole training run, jitted: `train(key, (H, H)) -> (state, sums)`.
     Cached, so every seed and every call with the same shapes reuses one compiled program."""
     tx = optax.adam(lr)
     step = make_train_step(autoencoder(activation), reconstruction_loss, tx)
@@ -112,7 +112,7 @@ def init(
         layer_key = jax.random.fold_in(key, layer)
         train = layer_trainer(activation, fan_in, width, epochs, batch_size, learning_rate)
         before = init_autoencoder(run_keys(layer_key).init, fan_in, width)  # train's start
-        state, (sums, _) = train(layer_key, H, H)
+        state, (sums, _) = train(layer_key, (H, H))
         initial = float(jnp.mean(reconstruction_loss(apply(before, H[:1024]), H[:1024])))
         losses.append([initial] + [float(v) for v in summarize(sums)["loss"]])
         encoder = {"W": state.params["W"], "b": state.params["b"]}

@@ -18,13 +18,14 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxd2l.core import checks
+from jaxd2l.core.divergence import diverged_runs
 from jaxd2l.core.epoch import make_epoch, make_evaluate
 from jaxd2l.core.errors import ArgumentError
 from jaxd2l.core.fit import fit
 from jaxd2l.core.optim import sgd
 from jaxd2l.core.parallel import TrialParallel
 from jaxd2l.core.stack import with_learning_rates
-from jaxd2l.core.step import make_train_step, summarize
+from jaxd2l.core.step import FIRST_BATCH_LOSS, make_train_step, summarize
 from jaxd2l.data.fashion_mnist import scale_images
 from jaxd2l.models import mlp
 from jaxd2l.nn.losses import cross_entropy
@@ -114,7 +115,7 @@ def train_group(
     lrs = [t.lr for t in trials]
     if parallel is not None:
         lrs += lrs[-1:] * (-len(lrs) % parallel.num_devices)
-    tx, states = with_learning_rates(mlp.init(init_key, sizes), sgd, lrs)
+    tx, states = with_learning_rates(mlp.init(init_key, sizes), sgd, lrs, data_key)
     step = make_train_step(mlp.apply, cross_entropy, tx, classification_metrics)
     run_epoch = make_epoch(
         jax.vmap(step, in_axes=(0, None)), batch_size, prepare=scale_images, parallel=parallel
@@ -125,7 +126,7 @@ def train_group(
             in_axes=(0, None, None),
         )
     )
-    result = fit(states, run_epoch, train, data_key, epochs)
+    result = fit(states, run_epoch, train, epochs)
     if parallel is not None:
         val = parallel.place_data(val)
     to_host = parallel.to_host if parallel is not None else jax.device_get
@@ -136,10 +137,18 @@ def train_group(
         "val_acc": val_means["acc"].tolist()[:n],
         "val_loss": val_means["loss"].tolist()[:n],
         "train_loss": result.history[-1]["train_loss"][:n],
-        "train_diverged": result.history[-1]["train_diverged"][:n],
+        "train_diverged": diverged_members(result.history)[:n],
         "compile_s": result.timing["compile_s"],
         "epoch_s": result.timing["epoch_s"],
     }
+
+
+def diverged_members(history: list[dict[str, Any]]) -> list[bool]:
+    """Per member of a vmapped stack, whether any epoch broke the divergence rule (the
+    rule's one array function over the losses [members, epochs])."""
+    losses = np.asarray([r["train_loss"] for r in history], np.float64).T
+    reference = history[0].get(f"train_{FIRST_BATCH_LOSS}")
+    return diverged_runs(losses, reference).tolist()
 
 
 def group_trials(trials: Sequence[Trial]) -> dict[tuple[int, int], list[Trial]]:

@@ -35,7 +35,8 @@ def _classifier(model, batch_size=256):
 
     tx = sgd(0.1)
     epoch, evaluate = classifier_epoch(model.apply, tx, scratch_loss(), batch_size)
-    state = abstract(jax.eval_shape(lambda: init_state(model.init(jax.random.key(0)), tx)))
+    key = jax.random.key(0)
+    state = abstract(jax.eval_shape(lambda: init_state(model.init(key), tx, key)))
     return epoch, evaluate, state, tx
 
 
@@ -65,18 +66,22 @@ def programs() -> dict[str, tuple[Callable, tuple]]:
         ("dropout mlp", mlp.model((784, 256, 256, 10), dropout=(0.2, 0.5))),
     ):
         epoch, evaluate, state, tx = _classifier(model)
-        out[f"{name} epoch"] = (epoch.compiled, (state, images, labels, key, None))
+        out[f"{name} epoch"] = (epoch.compiled, (state, images, labels, None))
         out[f"{name} evaluation"] = (jax.jit(evaluate), (state.params, *test))
     model = mlp.model((784, 256, 10))
     epoch, evaluate, _, tx = _classifier(model)
-    train = make_train(model.init, tx, epoch, 10, evaluate)
-    seeds = jax.vmap(train, in_axes=(0, None, None, None))
-    out["mlp whole run, 8 seeds"] = (jax.jit(seeds), (spec((8,), key.dtype), images, labels, test))
+    train = make_train(model.init, tx, epoch, 10, observe=evaluate)
+    seeds = jax.vmap(train, in_axes=(0, None, None))
+    out["mlp whole run, 8 seeds"] = (
+        jax.jit(seeds),
+        (spec((8,), key.dtype), (images, labels), test),
+    )
     lrs = [0.03, 0.1, 0.3]  # the default grid's group: trials vmapped over learning rates
-    tx, states = with_learning_rates(mlp.init(jax.random.key(0), (784, 256, 10)), sgd, lrs)
+    params = mlp.init(jax.random.key(0), (784, 256, 10))
+    tx, states = with_learning_rates(params, sgd, lrs, jax.random.key(1))
     step = make_train_step(mlp.apply, cross_entropy, tx, classification_metrics)
     trials = make_epoch(jax.vmap(step, in_axes=(0, None)), 256, prepare=scale_images)
-    out["vmapped trials epoch"] = (trials.compiled, (abstract(states), images, labels, key, None))
+    out["vmapped trials epoch"] = (trials.compiled, (abstract(states), images, labels, None))
     poly = spec((100, 20)), spec((100,))
     run = model_selection.make_polynomial_run(400, 10, 0.01)
     degrees = jax.vmap(run, in_axes=(None, 0, None, None, None))

@@ -6,11 +6,12 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxd2l.core.early_stopping import EarlyStopping, noisy_labels
 from jaxd2l.core.epoch import make_epoch, make_evaluate
 from jaxd2l.core.fit import fit
+from jaxd2l.core.hooks import EarlyStopping
 from jaxd2l.core.optim import sgd
 from jaxd2l.core.step import init_state, make_train_step
+from jaxd2l.data.noise import noisy_labels
 from jaxd2l.models import softmax
 from jaxd2l.nn.losses import cross_entropy
 from jaxd2l.nn.metrics import classification_metrics

@@ -48,8 +48,8 @@ def test_non_finite_float_flags_are_refused(capsys):
 def test_a_config_is_built_from_the_shared_bases_and_checked_once():
     import dataclasses
 
-    from jaxd2l.core.errors import FlagError
     from jaxd2l.experiment import ExperimentConfig, SeedFlags, build_parser, flag
+    from jaxd2l.experiment.flags import FlagError
 
     checked = []
 

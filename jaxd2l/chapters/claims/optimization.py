@@ -11,8 +11,8 @@ from jaxd2l.chapters.claims.result import ClaimResult
 from jaxd2l.chapters.claims.sweeps import Budget, Images, classifier_sweep, curve_estimates
 from jaxd2l.chapters.claims.verdicts import DEPENDS, combine, direction, equivalence, estimate
 from jaxd2l.chapters.classification import scratch_loss
-from jaxd2l.core.batching import epoch_indices, rolled_indices
-from jaxd2l.core.keys import epoch_key, run_keys
+from jaxd2l.core.batching import batch_plan
+from jaxd2l.core.keys import run_keys
 from jaxd2l.models import mlp
 
 OPTIMIZERS = {"sgd": optax.sgd, "adam": optax.adam}
@@ -149,10 +149,7 @@ def seen_counts(key, mode: str, num_examples: int, size: int, epochs: int) -> np
     counts = np.zeros(num_examples, int)
     train = run_keys(key).train
     for e in range(epochs):
-        if mode == "roll":
-            idx, mask = rolled_indices(train, e, num_examples, size)
-        else:
-            idx, mask = epoch_indices(epoch_key(train, e), num_examples, size, mode == "drop")
+        idx, mask = batch_plan(train, e, num_examples, size, mode)
         np.add.at(counts, np.asarray(idx)[np.asarray(mask)], 1)
     return counts
 

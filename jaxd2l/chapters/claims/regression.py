@@ -17,10 +17,11 @@ from jaxd2l.chapters.claims.verdicts import (
     equivalence,
     estimate,
 )
-from jaxd2l.core.batching import epoch_indices
-from jaxd2l.core.divergence import FACTOR
-from jaxd2l.core.keys import epoch_key, run_keys
-from jaxd2l.core.step import Batch, init_state, make_train_step
+from jaxd2l.core.divergence import breaks_rule
+from jaxd2l.core.drivers import make_train
+from jaxd2l.core.epoch import make_epoch
+from jaxd2l.core.keys import run_keys
+from jaxd2l.core.step import make_train_step
 from jaxd2l.data.synthetic import TRUE_B, TRUE_W, synthetic_regression
 from jaxd2l.models import linear
 from jaxd2l.nn.losses import huber_loss, l1_loss, squared_loss
@@ -44,19 +45,14 @@ def regression_run(key, loss, outlier_rate, *, num_examples, epochs, batch_size,
     step = make_train_step(model.apply, loss, tx)
     true_w = jnp.asarray(TRUE_W)
 
-    def one_epoch(state, e):
-        idx, mask = epoch_indices(epoch_key(keys.train, e), num_examples, batch_size)
+    def step_and_error(state, batch):  # the error after every step, as a per-batch sum
+        state, sums = step(state, batch)
+        p = state.params
+        return state, {**sums, "error": jnp.abs(p["w"] - true_w).sum() + jnp.abs(p["b"] - TRUE_B)}
 
-        def body(state, batch):
-            i, m = batch
-            state, sums = step(state, Batch(X[i], y[i], m))
-            p = state.params
-            return state, (jnp.abs(p["w"] - true_w).sum() + jnp.abs(p["b"] - TRUE_B), sums)
-
-        return jax.lax.scan(body, state, (idx, mask))
-
-    state = init_state(model.init(keys.init), tx)
-    state, (errors, sums) = jax.lax.scan(one_epoch, state, jnp.arange(epochs))
+    epoch = make_epoch(step_and_error, batch_size, per_batch=True)
+    state, (sums, _) = make_train(model.init, tx, epoch, epochs)(key, (X, y))
+    errors = sums.pop("error")
     return state.params, errors.reshape(-1), sums
 
 
@@ -137,7 +133,7 @@ def sum_vs_mean(budget: Budget, images=None) -> ClaimResult:
         )[2]["loss"]
         losses = np.asarray(jax.jit(jax.vmap(run))(keys)).reshape(len(keys), -1)  # [seeds, nb]
         last, first = losses[:, -1], losses[:, 0]
-        broke[size] = (~np.isfinite(last)) | (last > FACTOR * first)
+        broke[size] = breaks_rule(last, first)  # the drivers' divergence rule
     measured = {"max |params(sum, lr/B) - params(mean, lr)|": estimate(gaps)}
     for size in sizes:
         measured[f"summed loss, lr {lr}, batch {size}: share of seeds diverged"] = estimate(

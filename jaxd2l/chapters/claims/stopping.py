@@ -12,9 +12,10 @@ from jaxd2l.chapters.claims.result import ClaimResult
 from jaxd2l.chapters.claims.sweeps import Budget, Images, classifier_sweep, curve_estimates
 from jaxd2l.chapters.claims.verdicts import DEPENDS, FAILS, HOLDS, estimate, side
 from jaxd2l.chapters.classification import classifier_evaluate, scratch_loss
-from jaxd2l.core.early_stopping import EarlyStopping, noisy_labels
 from jaxd2l.core.errors import ArgumentError
+from jaxd2l.core.hooks import EarlyStopping
 from jaxd2l.core.step import summarize
+from jaxd2l.data.noise import noisy_labels
 from jaxd2l.models import mlp
 
 NOISE, PATIENCE, VISIBLE = 0.4, 5, 0.01  # a fall is visible when it exceeds one point

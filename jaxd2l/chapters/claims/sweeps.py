@@ -93,8 +93,8 @@ def classifier_sweep(
         step = make_train_step(model.apply, loss, tx, metrics)
         epoch = make_epoch(step, batch_size, prepare=fm.scale_images, remainder=remainder)
         evaluation = (evaluate or classifier_evaluate)(model.apply)
-        train = make_train(model.init, tx, epoch, epochs, evaluation)
-        state, (train_sums, test_sums) = train(key, X, y, test)
+        train = make_train(model.init, tx, epoch, epochs, observe=evaluation)
+        state, (train_sums, test_sums) = train(key, (X, y), test)
         out = {"train": summarize(train_sums), "test": summarize(test_sums)}
         if after is not None:
             out["after"] = after(model, state.params, *test)

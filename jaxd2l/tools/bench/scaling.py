@@ -8,13 +8,13 @@ import math
 import jax
 import numpy as np
 
-from jaxd2l.core import flops
+from jaxd2l.chapters import flops
 from jaxd2l.core.fit import fit
 from jaxd2l.core.optim import sgd
 from jaxd2l.core.parallel import data_parallel
-from jaxd2l.core.precision import mixed
 from jaxd2l.core.stack import with_learning_rates
 from jaxd2l.core.step import init_state
+from jaxd2l.tools.bench.precision import mixed
 from jaxd2l.tools.bench.sections import Progress, epoch_timing, record
 from jaxd2l.tools.bench.timing import compile_seconds, seconds
 from jaxd2l.tools.bench.workloads import data_for
@@ -28,12 +28,11 @@ def precision_comparison(workloads, batch_size, epochs, data, progress: Progress
         for dtype, apply in (("float32", w.apply), ("bfloat16", mixed(w.apply))):
             progress(f"precision: {w.name} {dtype}")
             tx, run_epoch = w.epoch(batch_size, apply=apply)
-            state = init_state(w.init(jax.random.key(0)), tx)
+            state = init_state(w.init(jax.random.key(0)), tx, jax.random.key(1))
             result = fit(
                 state,
                 run_epoch,
                 train_split,
-                jax.random.key(1),
                 epochs,
                 evaluate=w.evaluate(apply),
                 test=test_split,
@@ -68,14 +67,13 @@ def trials_scaling(workloads, counts, batch_size, data, repeats, limits, progres
         for n in counts:
             progress(f"trials: {w.name} x{n}")
             lrs = list(np.geomspace(0.01, 0.5, n))
-            tx, states = with_learning_rates(w.init(jax.random.key(0)), sgd, lrs)
+            tx, states = with_learning_rates(w.init(jax.random.key(0)), sgd, lrs, jax.random.key(1))
             _, run_epoch = w.epoch(batch_size, tx, vmapped=True)
-            key = jax.random.key(1)
-            compiled, compile_s = compile_seconds(run_epoch, states, X, y, key)
+            compiled, compile_s = compile_seconds(run_epoch, states, X, y, None)
             box = [states]
 
-            def one(compiled=compiled, box=box, X=X, y=y, key=key):
-                box[0], sums = compiled(box[0], X, y, key)
+            def one(compiled=compiled, box=box, X=X, y=y):
+                box[0], sums = compiled(box[0], X, y, None)
                 return sums
 
             times = seconds(one, repeats)

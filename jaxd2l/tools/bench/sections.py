@@ -14,8 +14,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxd2l.core import drivers, flops
+from jaxd2l.core.arguments import place
 from jaxd2l.core.fit import fit
-from jaxd2l.core.prepare import place
 from jaxd2l.core.step import Batch, init_state
 from jaxd2l.tools.bench.timing import compile_seconds, load_average, seconds, spread
 from jaxd2l.tools.bench.workloads import Workload, data_for
@@ -52,13 +52,13 @@ def epoch_timing(workload, batch_size, data, repeats, *, tx=None, apply=None, pa
     """(compile_s, epoch seconds) of `repeats` scanned epochs."""
     (X, y), _ = data
     tx, run_epoch = workload.epoch(batch_size, tx, apply, parallel)
-    state = init_state(workload.init(jax.random.key(0)), tx)
-    state, (X, y), key, _ = place(parallel, state, (X, y), jax.random.key(1), None)
-    compiled, compile_s = compile_seconds(run_epoch, state, X, y, key)
+    state = init_state(workload.init(jax.random.key(0)), tx, jax.random.key(1))
+    state, (X, y), _ = place(parallel, state, (X, y), None)
+    compiled, compile_s = compile_seconds(run_epoch, state, X, y, None)
     box = [state]
 
     def one():
-        box[0], sums = compiled(box[0], X, y, key)
+        box[0], sums = compiled(box[0], X, y, None)
         return sums
 
     return compile_s, seconds(one, repeats)
@@ -67,7 +67,7 @@ def epoch_timing(workload, batch_size, data, repeats, *, tx=None, apply=None, pa
 def step_cost(workload: Workload, batch_size: int) -> dict[str, Any]:
     """FLOPs and bytes of one compiled step, from XLA checked against the hand count."""
     tx, step = workload.step()
-    state = init_state(workload.init(jax.random.key(0)), tx)
+    state = init_state(workload.init(jax.random.key(0)), tx, jax.random.key(1))
     X = jax.ShapeDtypeStruct((batch_size, 28, 28, 1), jnp.uint8)
     y = jax.ShapeDtypeStruct((batch_size,), jnp.int32)
     if not workload.classifier:
@@ -144,18 +144,18 @@ def matmuls_alone(workload: Workload, batch_size: int, n: int, repeats: int) -> 
     return seconds(lambda: run(X, Ws, dZs), repeats)
 
 
-def _warm_whole_run(run_epoch, evaluate, state, train_split, test, key, epochs, repeats):
+def _warm_whole_run(run_epoch, evaluate, state, train_split, test, epochs, repeats):
     """(seconds per epoch, trained params) of the whole-run program, compiled once and
     timed warm over `repeats` runs from the same state (a program's first run pays one-off
     start-up costs, as does the scanned driver's first epoch, which its median leaves out)."""
-    program = drivers.make_whole_run(run_epoch, epochs, evaluate)
+    program = jax.jit(drivers.scan_epochs(run_epoch, epochs, evaluate), donate_argnums=0)
     X, y = jax.device_put(train_split)
-    test = jax.device_put(test)
-    compiled = program.lower(state, X, y, key, test).compile()
+    test = jax.device_put(test) if test is not None else ()
+    compiled = program.lower(state, X, y, None, *test).compile()
     last = []
 
     def one_run():
-        trained, sums = compiled(jax.tree.map(lambda a: a.copy(), state), X, y, key, test)
+        trained, sums = compiled(jax.tree.map(lambda a: a.copy(), state), X, y, None, *test)
         last[:] = [trained.params]
         return sums
 
@@ -170,14 +170,13 @@ def driver_comparison(workloads, batch_size, epochs, data, repeats, progress) ->
     for w in workloads:
         train_split, test_split = data_for(w, data)
         tx, run_epoch = w.epoch(batch_size)
-        state = init_state(w.init(jax.random.key(0)), tx)
-        key = jax.random.key(1)
+        state = init_state(w.init(jax.random.key(0)), tx, jax.random.key(1))
         evaluate = w.evaluate() if test_split is not None else None
         progress(f"drivers: {w.name}")
-        python = drivers.fit_python_loop(state, run_epoch, train_split, key, epochs)
-        scan = fit(state, run_epoch, train_split, key, epochs, evaluate=evaluate, test=test_split)
+        python = drivers.fit_python_loop(state, run_epoch, train_split, epochs)
+        scan = fit(state, run_epoch, train_split, epochs, evaluate=evaluate, test=test_split)
         whole_s, whole_params = _warm_whole_run(
-            run_epoch, evaluate, state, train_split, test_split, key, epochs, repeats
+            run_epoch, evaluate, state, train_split, test_split, epochs, repeats
         )
         # (times, params): scan's evaluation is timed apart, so it is added back in, as the
         # whole run has it inside.

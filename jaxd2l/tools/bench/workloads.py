@@ -10,7 +10,7 @@ from typing import Any
 import jax
 import numpy as np
 
-from jaxd2l.core import flops
+from jaxd2l.chapters import flops
 from jaxd2l.core.epoch import make_epoch, make_evaluate
 from jaxd2l.core.errors import DataNotFoundError
 from jaxd2l.core.optim import sgd
@@ -51,7 +51,7 @@ class Workload:
         return fm.scale_images if self.classifier else None
 
     def hand_cost(self, batch_size: int) -> tuple[float, float]:
-        """(FLOPs, bytes) of one step by hand (`jaxd2l.core.flops`)."""
+        """(FLOPs, bytes) of one step by hand (`jaxd2l.chapters.flops`)."""
         input_bytes = 1 if self.classifier else 4
         return (
             flops.dense_step_flops(self.sizes, batch_size)["total"],

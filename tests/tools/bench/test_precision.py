@@ -1,11 +1,11 @@
-"""jaxd2l.core.precision: bfloat16 compute, float32 in and out, float32 gradients."""
+"""jaxd2l.tools.bench.precision: bfloat16 compute, float32 in and out, float32 gradients."""
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxd2l.core.precision import mixed
 from jaxd2l.models import mlp
+from jaxd2l.tools.bench.precision import mixed
 
 
 def test_mixed_computes_in_bfloat16_and_returns_float32_close_to_the_float32_model():

@@ -13,12 +13,16 @@ from collections.abc import Callable
 import jax
 import jax.numpy as jnp
 
+from jaxd2l.core.model import takes_key
+
 
 def mixed(apply: Callable, dtype=jnp.bfloat16) -> Callable:
-    """`apply` computing in `dtype`, taking and returning float32."""
+    """`apply` computing in `dtype`, taking and returning float32, with the model contract's
+    `key` passed through (dropout stays on in training; a key-less apply is accepted)."""
+    apply = takes_key(apply)
 
-    def apply_mixed(params, X):
+    def apply_mixed(params, X, *, key=None):
         low = jax.tree.map(lambda p: p.astype(dtype), params)
-        return apply(low, X.astype(dtype)).astype(jnp.float32)
+        return apply(low, X.astype(dtype), key=key).astype(jnp.float32)
 
     return apply_mixed

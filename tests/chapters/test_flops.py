@@ -2,7 +2,7 @@ import jax
 import jax.numpy as jnp
 import pytest
 
-from jaxd2l.core import flops
+from jaxd2l.chapters import flops
 from jaxd2l.core.optim import sgd
 from jaxd2l.core.step import Batch, init_state, make_train_step
 from jaxd2l.models import mlp

@@ -34,7 +34,7 @@ X4 = jnp.ones((4, 3))
 
 def state():
     tx = d2l.sgd(0.1)
-    return d2l.init_state(softmax.init(jax.random.key(0), 3, 2), tx), tx
+    return d2l.init_state(softmax.init(jax.random.key(0), 3, 2), tx, jax.random.key(0)), tx
 
 
 def fit_with(name, value):
@@ -42,7 +42,7 @@ def fit_with(name, value):
     epoch = d2l.make_epoch(d2l.make_train_step(softmax.apply, losses.cross_entropy, tx), 2)
     args = {"train": (X4, jnp.zeros(4, jnp.int32)), "key": jax.random.key(0), "epochs": 1}
     args[name] = value
-    return d2l.fit(st_, epoch, args["train"], args["key"], args["epochs"])
+    return d2l.fit(st_._replace(key=args["key"]), epoch, args["train"], args["epochs"])
 
 
 CASES = [

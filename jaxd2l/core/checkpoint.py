@@ -221,6 +221,15 @@ class Checkpointer:
             )
         return None
 
+    def restore(self, target: Any, key: jax.Array) -> tuple[Any, int, list[dict]] | None:
+        """(tree, next epoch index, history) from the newest whole checkpoint, restored into
+        the structure of `target`; None when there is nothing to resume."""
+        found = self.restore_with(lambda meta: target, key)
+        if found is None:
+            return None
+        restored, meta = found
+        return restored, int(meta["next_epoch"]), list(meta["history"])
+
     def save(
         self,
         next_epoch: int,

@@ -81,7 +81,8 @@ class Epoch:
     """
 
     body: Callable
-    """The traceable epoch: `body(state, X, y, weights) -> (state, sums)`."""
+    """The traceable epoch, `body(epoch, state, X, y, weights) -> (state, sums)`: `scan_step`
+    for a step, a `CallerEpoch` for a caller's function."""
     step: Callable | None = None
     batch_size: int | None = None
     prepare: Prepare | None = None
@@ -112,7 +113,7 @@ class Epoch:
             )
         if weights is not None:
             checks.weights_shape(weights, X.shape[0], "weights")
-        state_after, sums = self.body(state, X, y, weights)
+        state_after, sums = self.body(self, state, X, y, weights)
         return _advance(state, state_after), _check_sums(sums)
 
     @functools.cached_property
@@ -206,11 +207,7 @@ def make_epoch(
         raise ArgumentError(f"drop_remainder=True contradicts remainder={remainder!r}: pass one")
     checks.choice(remainder, REMAINDERS, "remainder")
 
-    def body(state, X, y, weights):
-        return scan_step(epoch, state, X, y, weights)
-
-    epoch = Epoch(body, train_step, batch_size, prepare, remainder, bool(per_batch), parallel)
-    return epoch
+    return Epoch(scan_step, train_step, batch_size, prepare, remainder, bool(per_batch), parallel)
 
 
 def epoch_function(
@@ -245,20 +242,25 @@ def epoch_function(
     _check_parallel(parallel, None)
     if takes_weights is None:
         takes_weights = _positional_count(fn) >= 4
-    if takes_weights:
-
-        def body(state, X, y, weights):
-            return fn(state, X, y, weights)
-
-    else:
-
-        def body(state, X, y, weights):
-            del weights  # refused by Epoch.run before this point
-            return fn(state, X, y)
-
     return Epoch(
-        body, parallel=parallel, raw_inputs=bool(raw_inputs), takes_weights=bool(takes_weights)
+        CallerEpoch(fn, bool(takes_weights)),
+        parallel=parallel,
+        raw_inputs=bool(raw_inputs),
+        takes_weights=bool(takes_weights),
     )
+
+
+@dataclasses.dataclass(frozen=True)
+class CallerEpoch:
+    """A caller's epoch function as an `Epoch`'s body (equal when the function is)."""
+
+    fn: Callable
+    takes_weights: bool
+
+    def __call__(self, epoch: Epoch, state: TrainState, X, y, weights):
+        if self.takes_weights:
+            return self.fn(state, X, y, weights)
+        return self.fn(state, X, y)  # weights were refused by Epoch.run
 
 
 def _positional_count(fn: Callable) -> int:

@@ -26,7 +26,7 @@ def test_hand_count_agrees_with_xla_cost_analysis(sizes):
     B = 128
     tx = sgd(0.1)
     step = make_train_step(mlp.apply, cross_entropy, tx)
-    state = init_state(mlp.init(jax.random.key(0), sizes), tx)
+    state = init_state(mlp.init(jax.random.key(0), sizes), tx, jax.random.key(0))
     batch = Batch(jnp.zeros((B, 784)), jnp.zeros(B, jnp.int32), jnp.ones(B, bool))
     xla = flops.xla_cost(jax.jit(step).lower(state, batch).compile())
     if xla is None:

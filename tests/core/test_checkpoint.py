@@ -8,19 +8,20 @@ import time
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 import optax
 import pytest
 
 from jaxd2l.core.checkpoint import Checkpointer, CheckpointError
+from jaxd2l.core.hooks import Checkpoint
 from jaxd2l.core.optim import sgd
 from jaxd2l.core.step import init_state, make_train_step
 from jaxd2l.models import linear, softmax
+from tests.helpers import assert_trees_equal
 
 
 def test_state_round_trips_with_namedtuples_and_typed_keys(tmp_path):
     tx = optax.adam(0.01)
-    state = init_state(softmax.init(jax.random.key(0), 6, 3), tx)
+    state = init_state(softmax.init(jax.random.key(0), 6, 3), tx, jax.random.key(0))
     key = jax.random.key(7)
     ckpt = Checkpointer(str(tmp_path), flags={"lr": 0.01})
     ckpt.save(1, state, key, [{"epoch": 1, "train_loss": 0.5}])
@@ -30,12 +31,11 @@ def test_state_round_trips_with_namedtuples_and_typed_keys(tmp_path):
     assert next_epoch == 1 and history == [{"epoch": 1, "train_loss": 0.5}]
     assert type(restored.opt_state[0]) is type(state.opt_state[0])  # ScaleByAdamState
     assert jax.tree.structure(restored) == jax.tree.structure(state)
-    for a, b in zip(jax.tree.leaves(restored), jax.tree.leaves(state), strict=True):
-        np.testing.assert_array_equal(a, b)
+    assert_trees_equal(restored, state)
 
 
 def test_resuming_refuses_other_flags_and_overwriting_needs_resume(tmp_path):
-    state = init_state(linear.init(jax.random.key(0), 2), sgd(0.1))
+    state = init_state(linear.init(jax.random.key(0), 2), sgd(0.1), jax.random.key(0))
     ckpt = Checkpointer(str(tmp_path), flags={"lr": 0.1, "epochs": 5})
     ckpt.save(2, state, jax.random.key(0), [])
     ckpt.close()
@@ -55,7 +55,7 @@ def test_resuming_refuses_other_flags_and_overwriting_needs_resume(tmp_path):
 def test_a_stop_during_a_save_waits_for_the_whole_checkpoint(sig, tmp_path):
     # a KeyboardInterrupt inside orbax's event loop left half a checkpoint, never-awaited
     # coroutines and threads that could abort the interpreter at exit
-    state = init_state(softmax.init(jax.random.key(0)), sgd(0.1))
+    state = init_state(softmax.init(jax.random.key(0)), sgd(0.1), jax.random.key(0))
     key = jax.random.key(1)
     received = []
     previous = signal.signal(sig, lambda signum, frame: received.append(signum))
@@ -77,10 +77,7 @@ def test_a_stop_during_a_save_waits_for_the_whole_checkpoint(sig, tmp_path):
     finally:
         signal.signal(sig, previous)
     resumed = Checkpointer(str(tmp_path), flags={}, resume=True)
-    for a, b in zip(
-        jax.tree.leaves(resumed.restore(state, key)[0]), jax.tree.leaves(state), strict=True
-    ):
-        np.testing.assert_array_equal(a, b)
+    assert_trees_equal(resumed.restore(state, key)[0], state)
     resumed.close()
 
 
@@ -108,7 +105,7 @@ DAMAGE = {
 }
 
 
-def _regression_fit(epochs, checkpoint=None, other_model=False, **kwargs):
+def _regression_fit(epochs, checkpoint=None, other_model=False, crash_at=None):
     from jaxd2l.core.epoch import make_epoch
     from jaxd2l.core.fit import fit
     from jaxd2l.data.synthetic import synthetic_regression
@@ -120,22 +117,20 @@ def _regression_fit(epochs, checkpoint=None, other_model=False, **kwargs):
     if other_model:  # another model's params: one more leaf
         params = {**params, "scale": jnp.ones(())}
     epoch = make_epoch(make_train_step(linear.apply, squared_loss, tx), 16)
-    return fit(
-        init_state(params, tx),
-        epoch,
-        (X, y),
-        jax.random.key(2),
-        epochs,
-        checkpoint=checkpoint,
-        **kwargs,
-    )
+
+    def crash(record):
+        if record["epoch"] == crash_at:
+            raise KeyboardInterrupt  # before the epoch's save: a kill mid-run
+
+    hooks = [crash] + ([Checkpoint(checkpoint)] if checkpoint is not None else [])
+    return fit(init_state(params, tx, jax.random.key(2)), epoch, (X, y), epochs, hooks=hooks)
 
 
 @pytest.mark.parametrize("damage", sorted(DAMAGE))
 def test_a_damaged_newest_step_is_skipped_and_the_run_ends_the_same(damage, tmp_path, capsys):
     whole = _regression_fit(6)
-    with Checkpointer(str(tmp_path), flags={"run": 1}) as ckpt:
-        _regression_fit(4, ckpt)  # saves epochs 2, 3, 4 (the last 3 kept)
+    with pytest.raises(KeyboardInterrupt), Checkpointer(str(tmp_path), flags={"run": 1}) as ckpt:
+        _regression_fit(6, ckpt, crash_at=5)  # saves epochs 2, 3, 4 (the last 3 kept)
     DAMAGE[damage](str(tmp_path / "4"))
     with Checkpointer(str(tmp_path), flags={"run": 1}, resume=True) as ckpt:
         resumed = _regression_fit(6, ckpt)
@@ -145,14 +140,13 @@ def test_a_damaged_newest_step_is_skipped_and_the_run_ends_the_same(damage, tmp_
     else:
         assert "the checkpoint after epoch 4" in err and "damaged" in err
         assert err.count("\n") == 1
-    for a, b in zip(jax.tree.leaves(whole.state), jax.tree.leaves(resumed.state), strict=True):
-        np.testing.assert_array_equal(a, b)
+    assert_trees_equal(whole.state, resumed.state)
     assert [r["epoch"] for r in resumed.history] == [1, 2, 3, 4, 5, 6]
 
 
 def test_no_whole_step_is_one_error_naming_each(tmp_path):
-    with Checkpointer(str(tmp_path), flags={}) as ckpt:
-        _regression_fit(2, ckpt)
+    with pytest.raises(KeyboardInterrupt), Checkpointer(str(tmp_path), flags={}) as ckpt:
+        _regression_fit(3, ckpt, crash_at=3)
     for step in ("1", "2"):
         DAMAGE["truncated metadata"](str(tmp_path / step))
     with Checkpointer(str(tmp_path), flags={}, resume=True) as ckpt:
@@ -160,13 +154,14 @@ def test_no_whole_step_is_one_error_naming_each(tmp_path):
             _regression_fit(3, ckpt)
 
 
-def test_another_model_and_more_epochs_than_asked_are_refused_by_name(tmp_path):
+def test_another_model_and_other_epochs_are_refused_by_name(tmp_path):
     with Checkpointer(str(tmp_path), flags={}) as ckpt:
         _regression_fit(3, ckpt)
     with Checkpointer(str(tmp_path), flags={}, resume=True) as ckpt:
-        refused = r"another model .*\.params\['scale'\]: checkpoint None"
+        refused = r"another model .*\['scale'\]: checkpoint None"
         with pytest.raises(CheckpointError, match=refused):
-            _regression_fit(5, ckpt, other_model=True)
-    with pytest.raises(CheckpointError, match="trained 3 epochs, more than the 2 asked for"):
-        _regression_fit(2, str(tmp_path))  # a path works as checkpoint= too
-    assert len(_regression_fit(4, str(tmp_path)).history) == 4
+            _regression_fit(3, ckpt, other_model=True)
+    with pytest.raises(CheckpointError, match="another run .*epochs: checkpoint 3, now 2"):
+        _regression_fit(2, str(tmp_path))  # a path works as the checkpoint too
+    done = _regression_fit(3, str(tmp_path))  # the same run: finished, nothing to train
+    assert len(done.history) == 3 and done.timing["epoch_s"] == []

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from jaxd2l.core import drivers
-from jaxd2l.core.epoch import make_epoch, make_evaluate
+from jaxd2l.core.epoch import Epoch, epoch_function, make_epoch, make_evaluate
 from jaxd2l.core.fit import fit
 from jaxd2l.core.keys import run_keys
 from jaxd2l.core.optim import sgd
@@ -20,7 +20,7 @@ from jaxd2l.nn.metrics import classification_metrics
 def setup(fake_fashion_mnist):
     _, arrays = fake_fashion_mnist
     tx = sgd(0.1)
-    state = init_state(mlp.init(jax.random.key(0), (784, 16, 10)), tx)
+    state = init_state(mlp.init(jax.random.key(0), (784, 16, 10)), tx, jax.random.key(1))
     step = make_train_step(mlp.apply, cross_entropy, tx, classification_metrics)
     run_epoch = make_epoch(step, 64, prepare=fm.scale_images)  # 300 = 4 x 64 + 44 padded
     evaluate = make_evaluate(
@@ -31,10 +31,9 @@ def setup(fake_fashion_mnist):
 
 def test_three_drivers_reach_the_same_parameters(fake_fashion_mnist):
     state, run_epoch, data, test, evaluate = setup(fake_fashion_mnist)
-    key = jax.random.key(1)
-    scanned = fit(state, run_epoch, data, key, 3, evaluate=evaluate, test=test)
-    whole = drivers.fit_whole_run(state, run_epoch, data, key, 3, evaluate=evaluate, test=test)
-    python = drivers.fit_python_loop(state, run_epoch, data, key, 3)
+    scanned = fit(state, run_epoch, data, 3, evaluate=evaluate, test=test)
+    whole = drivers.fit_whole_run(state, run_epoch, data, 3, evaluate=evaluate, test=test)
+    python = drivers.fit_python_loop(state, run_epoch, data, 3)
     for other in (whole, python):
         pairs = zip(jax.tree.leaves(scanned.params), jax.tree.leaves(other.params), strict=True)
         for a, b in pairs:
@@ -49,9 +48,9 @@ def test_three_drivers_reach_the_same_parameters(fake_fashion_mnist):
 def test_drivers_check_their_arguments(fake_fashion_mnist):
     state, run_epoch, data, test, evaluate = setup(fake_fashion_mnist)
     with pytest.raises(ValueError, match="evaluate and test go together"):
-        drivers.fit_whole_run(state, run_epoch, data, jax.random.key(0), 1, evaluate=evaluate)
+        drivers.fit_whole_run(state, run_epoch, data, 1, evaluate=evaluate)
     with pytest.raises(TypeError, match="epochs must be an integer"):
-        drivers.fit_python_loop(state, run_epoch, data, jax.random.key(0), 2.0)
+        drivers.fit_python_loop(state, run_epoch, data, 2.0)
 
 
 @pytest.mark.slow
@@ -63,42 +62,52 @@ def test_eight_seeds_in_one_program_equal_eight_separate_runs(fake_fashion_mnist
     evaluate = make_evaluate(
         model.apply, cross_entropy, classification_metrics, prepare=fm.scale_images
     )
-    run = drivers.make_train(model.init, tx, epoch, 2, evaluate)
+    run = drivers.make_train(model.init, tx, epoch, 2, observe=evaluate)
     (X, y), test = jax.device_put(arrays["train"]), jax.device_put(arrays["test"])
     roots = jax.random.split(jax.random.key(0), 8)
-    states, (train_sums, test_sums) = jax.jit(jax.vmap(run, in_axes=(0, None, None, None)))(
-        roots, X, y, test
+    states, (train_sums, test_sums) = jax.jit(jax.vmap(run, in_axes=(0, None, None)))(
+        roots, (X, y), test
     )
-    assert train_sums["loss"].shape == (8, 2)  # [seeds, epochs]
+    assert train_sums["loss"].shape == (8, 2) and test_sums["acc"].shape == (8, 2)
     for i in (0, 3, 7):
-        alone, (sums, _) = jax.jit(run)(roots[i], X, y, test)
+        alone, (sums, _) = jax.jit(run)(roots[i], (X, y), test)
         for a, b in zip(jax.tree.leaves(alone.params), jax.tree.leaves(states.params), strict=True):
             np.testing.assert_allclose(a, b[i], atol=1e-6)
         np.testing.assert_allclose(sums["loss"], train_sums["loss"][i], rtol=1e-6)
     # one run of the key is what fit does with that key's named keys
     keys = run_keys(roots[3])
-    fitted = fit(init_state(model.init(keys.init), tx), epoch, (X, y), keys.train, 2)
+    fitted = fit(init_state(model.init(keys.init), tx, keys.train), epoch, (X, y), 2)
     for a, b in zip(jax.tree.leaves(fitted.params), jax.tree.leaves(states.params), strict=True):
         np.testing.assert_allclose(a, b[3], atol=1e-6)
-    with pytest.raises(ValueError, match="pass test="):
-        run(roots[0], X, y)
 
 
-def test_the_whole_run_takes_a_hand_written_epoch_and_the_python_loop_does_not(
+def test_your_own_epoch_function_is_wrapped_into_an_epoch_every_driver_takes(
     fake_fashion_mnist,
 ):
     state, run_epoch, data, test, evaluate = setup(fake_fashion_mnist)
 
-    def my_epoch(state, X, y, key):
-        return run_epoch.run(state, X, y, key)
+    def my_epoch(state, X, y):  # draws from the state's key and epoch, as ours does
+        return run_epoch.body(run_epoch, state, X, y, None)
 
-    key = jax.random.key(1)
-    mine = drivers.fit_whole_run(state, my_epoch, data, key, 2)
-    ours = drivers.fit_whole_run(state, run_epoch, data, key, 2)
-    for a, b in zip(jax.tree.leaves(mine.params), jax.tree.leaves(ours.params), strict=True):
-        np.testing.assert_allclose(a, b, atol=1e-6)
-    with pytest.raises(TypeError, match="needs an Epoch"):
-        drivers.fit_python_loop(state, my_epoch, data, key, 2)
+    mine = epoch_function(my_epoch, raw_inputs=True)
+    assert isinstance(mine, Epoch) and not mine.takes_weights
+    ours = drivers.fit_whole_run(state, run_epoch, data, 2)
+    for driver in (fit, drivers.fit_whole_run):
+        result = driver(state, mine, data, 2)
+        assert int(result.state.epoch) == 2  # the wrapper advances the epoch
+        for a, b in zip(jax.tree.leaves(result.params), jax.tree.leaves(ours.params), strict=True):
+            np.testing.assert_allclose(a, b, atol=1e-6)
+    with pytest.raises(ValueError, match="unrolls the step of an epoch from make_epoch"):
+        drivers.fit_python_loop(state, mine, data, 2)
+    with pytest.raises(ValueError, match="this epoch function takes no example weights"):
+        fit(state, mine, (*data, np.ones(len(data[1]))), 1)
+    with pytest.raises(ValueError, match="X holds uint8 pixels but nothing scales them"):
+        fit(state, epoch_function(my_epoch), data, 1)  # not declared raw: refused as ours
+    with pytest.raises(TypeError, match="epoch must be an Epoch"):
+        fit(state, my_epoch, data, 1)  # a plain function is named, not half-supported
+    bad = epoch_function(lambda s, X, y: (s, {"loss": 0.0}), raw_inputs=True)
+    with pytest.raises(ValueError, match="holding at least 'count' and 'loss'"):
+        fit(state, bad, data, 1)
 
 
 def test_make_train_refuses_a_grid_of_keys_naming_the_fix():

@@ -1,5 +1,5 @@
-"""jaxd2l.core.early_stopping: noisy labels, the patience rule, and the kept parameters equal a
-run stopped at the best epoch."""
+"""EarlyStopping (jaxd2l.core.hooks) and noisy labels (jaxd2l.data.noise): the patience rule,
+and the kept parameters equal a run stopped at the best epoch."""
 
 import jax
 import jax.numpy as jnp
@@ -53,22 +53,25 @@ def test_fit_stops_and_keeps_what_a_run_stopped_at_the_best_epoch_has(fake_fashi
     evaluate = make_evaluate(
         softmax.apply, cross_entropy, classification_metrics, prepare=fm.scale_images
     )
-    state = init_state(softmax.init(jax.random.key(0)), tx)
+    state = init_state(softmax.init(jax.random.key(0)), tx, jax.random.key(1))
     stop = EarlyStopping(patience=2)
     result = fit(
         state,
         epoch,
         arrays["train"],
-        jax.random.key(1),
         40,
         evaluate=evaluate,
         test=arrays["test"],
-        early_stopping=stop,
+        hooks=[stop],
         divergence_factor=None,
     )
     last = result.history[-1]["epoch"]
     assert last == stop.best_epoch + 2 or last == 40
     again = fit(
-        state, epoch, arrays["train"], jax.random.key(1), stop.best_epoch, divergence_factor=None
+        state,
+        epoch,
+        arrays["train"],
+        stop.best_epoch,
+        divergence_factor=None,
     )
     np.testing.assert_allclose(stop.best_params["W"], again.params["W"], atol=1e-6)

@@ -6,12 +6,12 @@ import numpy as np
 import optax
 import pytest
 
-from jaxd2l.core.batching import epoch_indices, rolled_indices
+from jaxd2l.core.batching import batch_plan, epoch_indices, rolled_indices
 from jaxd2l.core.drivers import fit_python_loop, fit_whole_run, make_train
 from jaxd2l.core.epoch import REMAINDERS, make_epoch
 from jaxd2l.core.errors import ArgumentError
 from jaxd2l.core.fit import fit
-from jaxd2l.core.keys import epoch_key
+from jaxd2l.core.keys import epoch_key, run_keys
 from jaxd2l.core.step import init_state, make_train_step
 from jaxd2l.models import softmax
 from jaxd2l.nn.losses import cross_entropy
@@ -53,36 +53,45 @@ def _setup(key, remainder):
 @pytest.mark.parametrize("remainder", REMAINDERS)
 def test_every_driver_agrees_in_each_mode(key, remainder):
     model, tx, epoch, X, y = _setup(key, remainder)
-    state = init_state(model.init(key), tx)
-    by_fit = fit(state, epoch, (X, y), key, 3).state.params
-    whole = fit_whole_run(state, epoch, (X, y), key, 3).state.params
-    for a, b in zip(jax.tree.leaves(by_fit), jax.tree.leaves(whole), strict=True):
-        np.testing.assert_allclose(a, b, atol=1e-6)
+    state = init_state(model.init(key), tx, run_keys(key).train)
+    by_fit = fit(state, epoch, (X, y), 3).state.params
+    others = [
+        fit_whole_run(state, epoch, (X, y), 3).state.params,
+        fit_python_loop(state, epoch, (X, y), 3).state.params,
+    ]
     run = make_train(lambda k: model.init(key), tx, epoch, 3)
-    trained, (sums, _) = jax.jit(run)(key, X, y)
+    trained, (sums, _) = jax.jit(run)(key, (X, y))
+    others.append(trained.params)
+    for other in others:
+        for a, b in zip(jax.tree.leaves(by_fit), jax.tree.leaves(other), strict=True):
+            np.testing.assert_allclose(a, b, atol=1e-6)
     counts = np.asarray(sums["count"])
     assert counts.tolist() == ([50.0] * 3 if remainder == "pad" else [48.0] * 3)
 
 
-def test_roll_resumes_where_it_stopped(key, tmp_path):
+def test_roll_resumes_where_it_stopped(key):
     model, tx, epoch, X, y = _setup(key, "roll")
-    state = init_state(model.init(key), tx)
-    straight = fit(state, epoch, (X, y), key, 4).state.params
-    first = fit(state, epoch, (X, y), key, 2).state
-    # epochs 3-4 from the saved state: the roll stream continues at epoch index 2
-    later = [epoch(first, X, y, key, None, jnp.int32(e))[0] for e in (2,)]
-    resumed = epoch(later[0], X, y, key, None, jnp.int32(3))[0].params
-    for a, b in zip(jax.tree.leaves(straight), jax.tree.leaves(resumed), strict=True):
+    state = init_state(model.init(key), tx, key)
+    straight = fit(state, epoch, (X, y), 4).state.params
+    first = fit(state, epoch, (X, y), 2).state
+    assert int(first.epoch) == 2  # the roll stream continues at epoch index 2
+    later, _ = epoch(first, X, y)
+    resumed, _ = epoch(later, X, y)
+    for a, b in zip(jax.tree.leaves(straight), jax.tree.leaves(resumed.params), strict=True):
         np.testing.assert_allclose(a, b, atol=1e-6)
 
 
-def test_roll_needs_its_epoch_and_the_python_loop_refuses_it(key):
-    model, tx, epoch, X, y = _setup(key, "roll")
-    state = init_state(model.init(key), tx)
-    with pytest.raises(ArgumentError, match="needs its index"):
-        epoch.run(state, X, y, key)
-    with pytest.raises(ArgumentError, match="roll epoch"):
-        fit_python_loop(state, epoch, (X, y), key, 1)
+def test_one_call_in_every_mode_the_state_says_what_the_epoch_draws(key):
+    model, tx, _, X, y = _setup(key, "pad")
+    state = init_state(model.init(key), tx, key)
+    for remainder in REMAINDERS:
+        epoch = make_epoch(make_train_step(model.apply, cross_entropy, tx), 16, remainder=remainder)
+        idx, mask = epoch.plan(state, 50)
+        copy = jax.tree.map(lambda x: x.copy(), state)  # the call donates its state
+        after, sums = epoch(copy, X, y)  # the same call whatever the mode
+        assert int(after.epoch) == 1 and int(state.epoch) == 0
+        expected = batch_plan(key, 0, 50, 16, remainder)
+        assert (idx == expected[0]).all() and (mask == expected[1]).all()
 
 
 def test_remainder_is_checked():
@@ -96,9 +105,9 @@ def test_remainder_is_checked():
 
 def test_roll_counts_positions_in_int32(key):
     model, tx, epoch, X, y = _setup(key, "roll")
-    state = init_state(model.init(key), tx)
+    state = init_state(model.init(key), tx, key)
     with pytest.raises(ArgumentError, match="at most 42949672 epochs"):
-        fit(state, epoch, (X, y), key, 50_000_000)
+        fit(state, epoch, (X, y), 50_000_000)
     run = make_train(lambda k: model.init(key), tx, epoch, 50_000_000)
     with pytest.raises(ArgumentError, match="counts positions in int32"):
-        jax.jit(run)(key, X, y)
+        jax.jit(run)(key, (X, y))

@@ -10,6 +10,7 @@ from jaxd2l.core.step import Batch, init_state, make_train_step
 from jaxd2l.data.synthetic import synthetic_regression
 from jaxd2l.models import linear, softmax
 from jaxd2l.nn.losses import cross_entropy, squared_loss
+from tests.helpers import assert_trees_equal
 
 
 def images(n=32):
@@ -31,10 +32,9 @@ def test_a_loss_or_metric_returning_a_scalar_is_refused():
         step = make_train_step(softmax.apply, loss, tx, metrics)
         with pytest.raises(ValueError, match=f"{what} must return one value per example"):
             fit(
-                init_state(params, tx),
+                init_state(params, tx, jax.random.key(0)),
                 make_epoch(step, 8),
                 (X, y),
-                jax.random.key(0),
                 1,
             )
 
@@ -58,7 +58,7 @@ def test_jit_and_no_jit_steps_agree(key):
     tx = sgd(0.03)
 
     def state():  # fresh buffers: the jitted step donates (deletes) the state it is given
-        return init_state(linear.init(jax.random.key(1), 2), tx)
+        return init_state(linear.init(jax.random.key(1), 2), tx, jax.random.key(0))
 
     step = make_train_step(linear.apply, squared_loss, tx)
     out_jit = jax.jit(step)(state(), batch)
@@ -67,7 +67,7 @@ def test_jit_and_no_jit_steps_agree(key):
         out_eager = step(state(), batch)
     assert float(out_raw[1]["loss"]) > 0  # the step computed something to compare
     for other in (out_raw, out_eager):
-        jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-6), out_jit, other)
+        assert_trees_equal(out_jit, other, rtol=1e-6)
     moved = jax.tree.map(
         lambda a, b: float(jnp.abs(a - b).max()), out_jit[0].params, state().params
     )
@@ -79,7 +79,9 @@ def test_masked_step_equals_step_on_the_smaller_batch(key):
     params = linear.init(jax.random.key(1), 2)
     tx = sgd(0.1)
     step = make_train_step(linear.apply, squared_loss, tx)
-    masked, sums = step(init_state(params, tx), Batch(X, y, jnp.arange(10) < 6))
-    small, _ = step(init_state(params, tx), Batch(X[:6], y[:6], jnp.ones(6, bool)))
-    jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-6), masked, small)
+    masked, sums = step(init_state(params, tx, jax.random.key(0)), Batch(X, y, jnp.arange(10) < 6))
+    small, _ = step(
+        init_state(params, tx, jax.random.key(0)), Batch(X[:6], y[:6], jnp.ones(6, bool))
+    )
+    assert_trees_equal(masked, small, rtol=1e-6)
     assert float(sums["count"]) == 6

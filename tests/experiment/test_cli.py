@@ -38,7 +38,7 @@ def _command(folder, out, ckpt, *extra):
 
 
 def _final_state(ckpt_dir, lr=0.1, seed=0):
-    target = init_state(softmax.init(jax.random.key(0)), sgd(lr))
+    target = init_state(softmax.init(jax.random.key(0)), sgd(lr), jax.random.key(0))
     key = jax.random.fold_in(jax.random.key(seed), 2)
     checkpointer = Checkpointer(str(ckpt_dir), flags=None, resume=True)
     state = checkpointer.restore(target, key)[0]

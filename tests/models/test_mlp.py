@@ -39,7 +39,7 @@ def test_zero_init_keeps_every_hidden_unit_identical(key):
         params = mlp.init(jax.random.key(1), (784, 16, 10), scheme)
         tx = optax.sgd(0.5)
         step = make_train_step(mlp.apply, cross_entropy, tx)
-        state = init_state(params, tx)
+        state = init_state(params, tx, jax.random.key(0))
         for _ in range(20):
             state, _ = step(state, Batch(X, y, jnp.ones(64, bool)))
         spread = mlp.hidden_unit_spread(state.params[0]["W"])

@@ -9,7 +9,7 @@ import pytest
 
 from jaxd2l.core.epoch import make_epoch
 from jaxd2l.core.optim import sgd
-from jaxd2l.core.step import init_state, make_train_step
+from jaxd2l.core.step import TrainState, init_state, make_train_step
 from jaxd2l.data.synthetic import high_dimensional_regression
 from jaxd2l.models import concise, linear, mlp
 from jaxd2l.nn.losses import squared_loss
@@ -51,9 +51,13 @@ def test_every_batch_and_epoch_draws_its_own_masks():
 
     epoch = make_epoch(step, 4, per_batch=True)
     X, y = jnp.zeros((12, 1)), jnp.zeros(12)
-    _, first = epoch(None, X, y, jax.random.key(0))
-    _, again = epoch(None, X, y, jax.random.key(0))
-    _, second = epoch(None, X, y, jax.random.key(1))
+
+    def start():  # fresh: the epoch donates its state
+        return TrainState(None, None, jax.random.key(0), jnp.int32(0))
+
+    after, first = epoch(start(), X, y)
+    _, again = epoch(start(), X, y)
+    _, second = epoch(after, X, y)
     patterns = np.asarray(first["pattern"]).tolist() + np.asarray(second["pattern"]).tolist()
     assert len(set(patterns)) == 6  # 3 batches x 2 epochs, all different
     np.testing.assert_array_equal(first["pattern"], again["pattern"])
@@ -109,9 +113,9 @@ def test_scratch_penalty_and_optax_decay_give_the_same_trajectory():
     trained = []
     for tx, penalty in ((sgd(0.003), l2_penalty(3.0)), (decayed_sgd(0.003, 3.0, params), None)):
         epoch = make_epoch(make_train_step(model.apply, squared_loss, tx, penalty=penalty), 5)
-        state = init_state(jax.tree.map(jnp.copy, params), tx)  # the epoch donates it
-        for e in range(5):
-            state, _ = epoch(state, X, y, jax.random.fold_in(jax.random.key(2), e))
+        state = init_state(jax.tree.map(jnp.copy, params), tx, jax.random.key(2))  # donated
+        for _ in range(5):
+            state, _ = epoch(state, X, y)
         trained.append(state.params)
     np.testing.assert_allclose(trained[0]["w"], trained[1]["w"], rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(trained[0]["b"], trained[1]["b"], rtol=1e-5, atol=1e-6)
@@ -146,7 +150,7 @@ def test_a_penalty_returning_a_vector_is_named():
 
     tx = sgd(0.1)
     step = make_train_step(linear.apply, squared_loss, tx, penalty=lambda p: p["w"] ** 2)
-    state = init_state(linear.init(jax.random.key(0), 3), tx)
+    state = init_state(linear.init(jax.random.key(0), 3), tx, jax.random.key(0))
     batch = Batch(jnp.ones((4, 3)), jnp.ones(4), jnp.ones(4, bool))
     with pytest.raises(ValueError, match="penalty must return a scalar, got shape"):
         jax.jit(step)(state, batch)

@@ -48,7 +48,7 @@ def mlp_command(folder, out, ckpt):
 
 
 def final_params(ckpt):
-    target = init_state(mlp.init(jax.random.key(0), (784, 32, 10)), sgd(0.1))
+    target = init_state(mlp.init(jax.random.key(0), (784, 32, 10)), sgd(0.1), jax.random.key(0))
     checkpointer = Checkpointer(str(ckpt), flags=None, resume=True)
     state = checkpointer.restore(target, run_keys(0).train)[0]
     checkpointer.close()

@@ -25,11 +25,12 @@ neither tfds, matplotlib nor orbax.
 """
 
 from jaxd2l import chapters, core, data, experiment, models, nn, plot, search, tools
+from jaxd2l.core.batching import kfold_weights
 from jaxd2l.core.divergence import DivergedError
 from jaxd2l.core.drivers import fit_python_loop, fit_whole_run, make_train
-from jaxd2l.core.epoch import Epoch, epoch_function, make_epoch, make_evaluate
+from jaxd2l.core.epoch import Epoch, epoch_function, make_epoch
+from jaxd2l.core.evaluate import make_evaluate
 from jaxd2l.core.fit import FitResult, fit
-from jaxd2l.core.folds import kfold_weights
 from jaxd2l.core.hooks import Checkpoint, EarlyStopping, Hook, StopTraining
 from jaxd2l.core.keys import run_keys
 from jaxd2l.core.model import Model

@@ -117,7 +117,7 @@ def test_api_reference_covers_the_public_functions(site):
         "jaxd2l.core.drivers.make_train",
         "jaxd2l.core.epoch.Epoch",
         "jaxd2l.core.model.Model",
-        "jaxd2l.core.folds.kfold_weights",
+        "jaxd2l.core.batching.kfold_weights",
         "jaxd2l.tools.portability.export_report",
         "jaxd2l.core.keys.run_keys",
         "jaxd2l.core.parallel.make_mesh",

@@ -37,26 +37,19 @@ def test_import_and_help_load_nothing_heavy():
         assert loaded_after(help_) == [], name
 
 
-def test_the_front_door_names_and_lazy_submodules():
-    for name in (
-        "Model",
-        "TrainState",
-        "Batch",
-        "Epoch",
-        "init_state",
-        "make_train_step",
-        "make_epoch",
-        "make_evaluate",
-        "fit",
-        "fit_whole_run",
-        "make_train",
-        "sgd",
-        "run_keys",
-        "with_seeds",
-        "with_learning_rates",
-    ):
-        assert name in d2l.__all__ and getattr(d2l, name) is not None
-    assert d2l.losses.cross_entropy is not None and d2l.fashion_mnist.LABELS[0] == "t-shirt"
+def test_the_front_door_is_its_documented_list_one_name_per_object():
+    objects = [n for n in d2l.__all__ if n not in d2l.PACKAGES]
+    assert dir(d2l) == sorted(d2l.__all__)  # what it offers, nothing else
+    assert 20 <= len(objects) <= 30 and len(
+        set(map(id, map(d2l.__getattribute__, objects)))
+    ) == len(objects)
+    for name in d2l.__all__:  # each named in the docstring's list, each a real attribute
+        assert f"`{name}`" in d2l.__doc__, name
+        assert name in vars(d2l), name  # imported, not produced by a lazy __getattr__
+    assert "__getattr__" not in vars(d2l)
+    assert d2l.nn.losses.cross_entropy is not None and d2l.data.fashion_mnist.LABELS[0] == "t-shirt"
+    for alias in ("losses", "fashion_mnist", "drivers", "checkpoint"):  # one path per object
+        assert not hasattr(d2l, alias), alias
 
 
 @pytest.mark.slow

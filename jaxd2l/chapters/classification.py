@@ -16,7 +16,8 @@ import optax
 
 from jaxd2l import plot
 from jaxd2l.core import checks, divergence
-from jaxd2l.core.epoch import Epoch, make_epoch, make_evaluate
+from jaxd2l.core.epoch import Epoch, make_epoch
+from jaxd2l.core.evaluate import make_evaluate
 from jaxd2l.core.fit import FitResult, fit
 from jaxd2l.core.hooks import Hook
 from jaxd2l.core.keys import run_keys

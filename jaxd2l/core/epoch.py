@@ -1,4 +1,4 @@
-"""An epoch as a value (`Epoch`), and the exact evaluation of a whole split.
+"""An epoch as a value (`Epoch`): one shuffled pass of a step, or a caller's own epoch.
 
 An epoch is one shuffled pass as one `lax.scan` over batches already on the device
 (d2l 3.2-3.7's inner loop, compiled once). Every epoch has one call,
@@ -22,19 +22,18 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxd2l.core import checks
-from jaxd2l.core.batching import batch_plan, check_plan, epoch_indices
+from jaxd2l.core.batching import batch_plan, check_plan
 from jaxd2l.core.errors import ArgumentError, ArgumentTypeError
 from jaxd2l.core.keys import batch_key
-from jaxd2l.core.model import Apply, takes_key
 from jaxd2l.core.parallel import DataParallel
-from jaxd2l.core.step import FIRST_BATCH_LOSS, Batch, Loss, Metrics, Sums, TrainState, batch_sums
+from jaxd2l.core.step import FIRST_BATCH_LOSS, Batch, Sums, TrainState
 
 Prepare = Callable[[jax.Array], jax.Array]
 REMAINDERS = ("pad", "drop", "roll")
 """The three ways to treat the last partial batch (see `make_epoch`)."""
 
 
-def _identity(X):
+def identity(X):
     return X
 
 
@@ -140,9 +139,9 @@ def scan_step(epoch: Epoch, state: TrainState, X, y, weights):
     """The body of a step epoch: the batch plan of the state, then `lax.scan` of the step
     over it, the step seeing the state without its key and epoch (they stay the run's)."""
     idx, mask = epoch.plan(state, X.shape[0])
-    constrain = epoch.parallel.constrain_batches if epoch.parallel is not None else _identity
+    constrain = epoch.parallel.constrain_batches if epoch.parallel is not None else identity
     idx, mask = constrain(idx), constrain(mask)
-    gather, prepare = make_gather(X), epoch.prepare or _identity
+    gather, prepare = make_gather(X), epoch.prepare or identity
     e_key = state.epoch_key()
 
     def body(inner, batch):
@@ -294,62 +293,6 @@ def as_epoch(value: Any, name: str = "epoch") -> Epoch:
         f"{name} must be an Epoch: make_epoch(step, batch_size, ...) for a training step, or "
         f"epoch_function(fn) for your own epoch function, got {type(value).__name__}"
     )
-
-
-def make_evaluate(
-    apply: Apply,
-    loss: Loss,
-    metrics: Metrics | None = None,
-    *,
-    batch_size: int = 1024,
-    prepare: Prepare | None = None,
-    parallel: DataParallel | None = None,
-) -> Callable:
-    """An exact evaluation over a whole split on the device (jitted).
-
-    Every example counts once (the last batch is masked, not dropped), so accuracy is weighted
-    by example count, never a mean of batch means; the model runs with `key=None` (no dropout).
-
-    Args:
-      apply: the model's `apply(params, X, *, key=None)`.
-      loss: per-example `loss(y_hat, y) -> [B]`.
-      metrics: per-example metrics `metrics(y_hat, y) -> {name: [B]}` (e.g. accuracy).
-      batch_size: examples per evaluation batch (memory, not results).
-      prepare: maps raw inputs to model input (e.g. `fashion_mnist.scale_images`).
-      parallel: a `DataParallel`: batches sharded over its devices.
-
-    Returns:
-      `evaluate(params, X, y, weights=None) -> sums`; `summarize` turns them into means.
-      `weights` [N] weight the examples (a fold's validation examples).
-    """
-    checks.callable_(apply, "apply")
-    checks.callable_(loss, "loss")
-    batch_size = checks.integer(batch_size, "batch_size", minimum=1)
-    apply = takes_key(apply)
-    devices = parallel.num_devices if parallel is not None else 1
-    constrain = parallel.constrain_batches if parallel is not None else _identity
-    prepare = prepare or _identity
-
-    def evaluate(params, X, y, weights=None):
-        if weights is not None:
-            checks.weights_shape(weights, X.shape[0], "test_weights")
-        size = min(batch_size, X.shape[0])
-        size = -(-size // devices) * devices
-        idx, mask = epoch_indices(None, X.shape[0], size)
-        idx, mask = constrain(idx), constrain(mask)
-        gather = make_gather(X)
-
-        def body(carry, batch_idx):
-            i, m = batch_idx
-            if weights is not None:
-                m = m * weights[i]
-            batch = Batch(prepare(gather(i)), y[i], m)
-            return carry, batch_sums(apply(params, batch.X, key=None), batch, loss, metrics)
-
-        _, sums = jax.lax.scan(body, None, (idx, mask))
-        return jax.tree.map(lambda s: s.sum(axis=0), sums)
-
-    return jax.jit(evaluate)
 
 
 def uint8_unscaled(epoch: Epoch, X: Any) -> bool:

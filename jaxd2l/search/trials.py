@@ -19,8 +19,9 @@ import numpy as np
 
 from jaxd2l.core import checks
 from jaxd2l.core.divergence import diverged_runs
-from jaxd2l.core.epoch import make_epoch, make_evaluate
+from jaxd2l.core.epoch import make_epoch
 from jaxd2l.core.errors import ArgumentError
+from jaxd2l.core.evaluate import make_evaluate
 from jaxd2l.core.fit import fit
 from jaxd2l.core.optim import sgd
 from jaxd2l.core.parallel import TrialParallel

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from jaxd2l.core import drivers
-from jaxd2l.core.epoch import Epoch, epoch_function, make_epoch, make_evaluate
+from jaxd2l.core.epoch import Epoch, epoch_function, make_epoch
+from jaxd2l.core.evaluate import make_evaluate
 from jaxd2l.core.fit import fit
 from jaxd2l.core.keys import run_keys
 from jaxd2l.core.optim import sgd

@@ -6,7 +6,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxd2l.core.epoch import make_epoch, make_evaluate
+from jaxd2l.core.epoch import make_epoch
+from jaxd2l.core.evaluate import make_evaluate
 from jaxd2l.core.fit import fit
 from jaxd2l.core.hooks import EarlyStopping
 from jaxd2l.core.optim import sgd

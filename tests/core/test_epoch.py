@@ -5,7 +5,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxd2l.core.epoch import Epoch, make_epoch, make_evaluate
+from jaxd2l.core.epoch import Epoch, make_epoch
+from jaxd2l.core.evaluate import make_evaluate
 from jaxd2l.core.keys import batch_key, epoch_key
 from jaxd2l.core.optim import sgd
 from jaxd2l.core.step import TrainState, init_state, make_train_step, summarize
@@ -39,7 +40,7 @@ def test_every_batch_gets_its_own_key_from_epoch_and_index():
     epoch = make_epoch(key_step, 4, per_batch=True)
     X, y = jnp.zeros((10, 1)), jnp.zeros(10)
     key = jax.random.key(3)
-    after, sums = epoch(TrainState(None, None, key, jnp.int32(0)), X, y)
+    after, sums = epoch(TrainState(None, None, jax.random.key(3), jnp.int32(0)), X, y)
     got = list(zip(np.asarray(sums["k0"]).tolist(), np.asarray(sums["k1"]).tolist(), strict=True))
     first = epoch_key(key, 0)
     want = [tuple(int(v) for v in jax.random.key_data(batch_key(first, b))) for b in range(3)]

@@ -9,11 +9,12 @@ import optax
 import pytest
 
 from jaxd2l.core import drivers
+from jaxd2l.core.batching import kfold_weights
 from jaxd2l.core.checkpoint import CheckpointError
 from jaxd2l.core.divergence import DivergedError, diverged_runs
-from jaxd2l.core.epoch import make_epoch, make_evaluate
+from jaxd2l.core.epoch import make_epoch
+from jaxd2l.core.evaluate import make_evaluate
 from jaxd2l.core.fit import fit
-from jaxd2l.core.folds import kfold_weights
 from jaxd2l.core.hooks import Checkpoint, EarlyStopping, StopTraining
 from jaxd2l.core.keys import run_keys
 from jaxd2l.core.optim import sgd

@@ -11,8 +11,8 @@ import optax
 from jaxd2l.chapters.claims.result import ClaimResult
 from jaxd2l.chapters.claims.sweeps import Budget, Images, classifier_sweep, curve_estimates
 from jaxd2l.chapters.claims.verdicts import FAILS, HOLDS, estimate
-from jaxd2l.core.epoch import make_evaluate
 from jaxd2l.core.errors import ArgumentError
+from jaxd2l.core.evaluate import make_evaluate
 from jaxd2l.core.model import Model
 from jaxd2l.data import fashion_mnist as fm
 from jaxd2l.models import softmax

@@ -13,7 +13,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxd2l.core import drivers, flops
+from jaxd2l.chapters import flops
+from jaxd2l.core import drivers
 from jaxd2l.core.arguments import place
 from jaxd2l.core.fit import fit
 from jaxd2l.core.step import Batch, init_state

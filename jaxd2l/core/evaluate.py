@@ -1,0 +1,71 @@
+"""The exact evaluation of a whole split on the device (d2l 3.6's evaluate_accuracy, exact):
+every example counts once, weighted by example count, never a mean of batch means."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import jax
+
+from jaxd2l.core import checks
+from jaxd2l.core.batching import epoch_indices
+from jaxd2l.core.epoch import Prepare, identity, make_gather
+from jaxd2l.core.model import Apply, takes_key
+from jaxd2l.core.parallel import DataParallel
+from jaxd2l.core.step import Batch, Loss, Metrics, batch_sums
+
+
+def make_evaluate(
+    apply: Apply,
+    loss: Loss,
+    metrics: Metrics | None = None,
+    *,
+    batch_size: int = 1024,
+    prepare: Prepare | None = None,
+    parallel: DataParallel | None = None,
+) -> Callable:
+    """An exact evaluation over a whole split on the device (jitted).
+
+    Every example counts once (the last batch is masked, not dropped), so accuracy is weighted
+    by example count, never a mean of batch means; the model runs with `key=None` (no dropout).
+
+    Args:
+      apply: the model's `apply(params, X, *, key=None)`.
+      loss: per-example `loss(y_hat, y) -> [B]`.
+      metrics: per-example metrics `metrics(y_hat, y) -> {name: [B]}` (e.g. accuracy).
+      batch_size: examples per evaluation batch (memory, not results).
+      prepare: maps raw inputs to model input (e.g. `fashion_mnist.scale_images`).
+      parallel: a `DataParallel`: batches sharded over its devices.
+
+    Returns:
+      `evaluate(params, X, y, weights=None) -> sums`; `summarize` turns them into means.
+      `weights` [N] weight the examples (a fold's validation examples).
+    """
+    checks.callable_(apply, "apply")
+    checks.callable_(loss, "loss")
+    batch_size = checks.integer(batch_size, "batch_size", minimum=1)
+    apply = takes_key(apply)
+    devices = parallel.num_devices if parallel is not None else 1
+    constrain = parallel.constrain_batches if parallel is not None else identity
+    prepare = prepare or identity
+
+    def evaluate(params, X, y, weights=None):
+        if weights is not None:
+            checks.weights_shape(weights, X.shape[0], "test_weights")
+        size = min(batch_size, X.shape[0])
+        size = -(-size // devices) * devices
+        idx, mask = epoch_indices(None, X.shape[0], size)
+        idx, mask = constrain(idx), constrain(mask)
+        gather = make_gather(X)
+
+        def body(carry, batch_idx):
+            i, m = batch_idx
+            if weights is not None:
+                m = m * weights[i]
+            batch = Batch(prepare(gather(i)), y[i], m)
+            return carry, batch_sums(apply(params, batch.X, key=None), batch, loss, metrics)
+
+        _, sums = jax.lax.scan(body, None, (idx, mask))
+        return jax.tree.map(lambda s: s.sum(axis=0), sums)
+
+    return jax.jit(evaluate)

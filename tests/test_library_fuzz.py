@@ -32,17 +32,13 @@ WRONG = {
 X4 = jnp.ones((4, 3))
 
 
-def state():
-    tx = d2l.sgd(0.1)
-    return d2l.init_state(softmax.init(jax.random.key(0), 3, 2), tx, jax.random.key(0)), tx
-
-
 def fit_with(name, value):
-    st_, tx = state()
+    tx = d2l.sgd(0.1)
     epoch = d2l.make_epoch(d2l.make_train_step(softmax.apply, losses.cross_entropy, tx), 2)
     args = {"train": (X4, jnp.zeros(4, jnp.int32)), "key": jax.random.key(0), "epochs": 1}
     args[name] = value
-    return d2l.fit(st_._replace(key=args["key"]), epoch, args["train"], args["epochs"])
+    state = d2l.init_state(softmax.init(jax.random.key(0), 3, 2), tx, args["key"])
+    return d2l.fit(state, epoch, args["train"], args["epochs"])
 
 
 CASES = [
@@ -60,7 +56,7 @@ CASES = [
         lambda v: trials.validation_split(jax.random.key(0), X4, jnp.arange(4), v),
     ),
     ("lr_range", "pair", lambda v: trials.random_trials(jax.random.key(0), 2, v, (8,), (4,))),
-    ("labels", "labels", lambda v: d2l.fashion_mnist.text_labels(v)),
+    ("labels", "labels", lambda v: d2l.data.fashion_mnist.text_labels(v)),
     ("y", "labels", lambda v: losses.cross_entropy(jnp.zeros((2, 10)), jnp.asarray(v))),
     ("epochs", "integer", lambda v: fit_with("epochs", v)),
     ("key", "key", lambda v: fit_with("key", v)),

@@ -2,7 +2,7 @@
 softmax-regression and MLP experiments and by research code. Plain arguments only.
 
 Data stays on the device as uint8; each epoch is one compiled scan; the per-epoch record
-(train loss and accuracy, test loss and accuracy, seconds) streams to callbacks.
+(train loss and accuracy, test loss and accuracy, seconds) streams to `fit`'s hooks.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@ K folds as example weights over the same indices (`kfold_weights`).
 
 Two forms of the same epoch:
 
-- `epoch_indices`: on the device, static shapes, for `lax.scan` (see `train.make_epoch`);
+- `epoch_indices`: on the device, static shapes, for `lax.scan` (see `epoch.make_epoch`);
 - `host_batches`: a plain Python iterator of numpy batches, for teaching and debugging,
   like d2l's `data_iter` and DataLoader.
 
@@ -201,8 +201,9 @@ def kfold_weights(num_examples: int, num_folds: int) -> tuple[jax.Array, jax.Arr
 
     Row k of `train_weights` is 0 on fold k (its validation examples) and 1 elsewhere;
     `val_weights` is its complement. The folds are contiguous and every example is in
-    exactly one validation fold. Pass a row as `weights=` / `test_weights=` to `fit`, or
-    vmap `make_train`'s `train` over the rows for all K folds in one program.
+    exactly one validation fold. Pass a row as the third element of `fit`'s
+    `train=(X, y, w)` and `test=(X, y, w)`, or vmap `make_train`'s `train` over the rows
+    for all K folds in one program.
 
     Raises:
       ValueError: `num_folds` < 2, or more folds than examples.

@@ -80,7 +80,7 @@ def fit(
         after every epoch.
       test: (X, y) or (X, y, weights) to evaluate; goes with `evaluate`. Where train
         weights hold a fold out, evaluating the same examples needs the fold's weights.
-      hooks: `Hook`s (`Checkpoint(folder)`, `EarlyStopping(patience)`, ...) and plain
+      hooks: hooks (`Checkpoint(folder)`, `EarlyStopping(patience)`, ...) and plain
         functions of each epoch's record.
       divergence_factor: the divergence rule's factor (a loss that is not finite, or above
         this times the untrained model's first batch); None turns the rule off.

@@ -85,7 +85,7 @@ class Callback(Hook):
 
 
 def as_hooks(hooks: Iterable[Any]) -> list[Hook]:
-    """Hooks as given, plain functions wrapped as `Callback`s."""
+    """Hooks as given, plain functions wrapped as `Callback` hooks."""
     if isinstance(hooks, (Hook, str)) or callable(hooks):
         raise ArgumentTypeError("hooks must be a list of hooks or functions: wrap one in [...]")
     out = []

@@ -73,7 +73,7 @@ def group_rows(trials: Sequence[Trial], out: dict[str, Any], **extra: Any) -> li
     hyperparameters, val_acc (NaN when diverged), val_loss, train_loss, diverged."""
     rows = []
     for i, trial in enumerate(trials):
-        diverged = out["train_diverged"][i]
+        diverged = out["diverged"][i]
         rows.append(
             {
                 **extra,

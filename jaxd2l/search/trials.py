@@ -138,7 +138,7 @@ def train_group(
         "val_acc": val_means["acc"].tolist()[:n],
         "val_loss": val_means["loss"].tolist()[:n],
         "train_loss": result.history[-1]["train_loss"][:n],
-        "train_diverged": diverged_members(result.history)[:n],
+        "diverged": diverged_members(result.history)[:n],
         "compile_s": result.timing["compile_s"],
         "epoch_s": result.timing["epoch_s"],
     }

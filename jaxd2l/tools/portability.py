@@ -144,6 +144,29 @@ def export_report(
     return rows
 
 
+def export_epoch(
+    epoch: Any, state: Any, X: Any, y: Any, platforms: Sequence[str] = PLATFORMS
+) -> jax.export.Exported:
+    """An `Epoch` exported for other platforms (`jax.export`), ready to serialize and run on
+    a host without jaxd2l: it takes and returns the state as its list of leaves,
+    `exported.call(leaves, X, y) -> (leaves, sums)` (`jax.tree.leaves(state)`; rebuild with
+    `jax.tree.unflatten(jax.tree.structure(state), leaves)`), so no jaxd2l or optax type
+    needs registering for serialization. `state`, `X` and `y` may be arrays or
+    `jax.ShapeDtypeStruct` values."""
+    from jaxd2l.core.epoch import as_epoch
+
+    epoch = as_epoch(epoch)
+    treedef = jax.tree.structure(state)
+
+    def flat_epoch(leaves, X, y):
+        after, sums = epoch.run(jax.tree.unflatten(treedef, leaves), X, y)
+        return jax.tree.leaves(after), sums
+
+    leaves = [jax.ShapeDtypeStruct(x.shape, x.dtype) for x in jax.tree.leaves(state)]
+    args = [jax.ShapeDtypeStruct(a.shape, a.dtype) for a in (X, y)]
+    return jax.export.export(jax.jit(flat_epoch), platforms=tuple(platforms))(leaves, *args)
+
+
 def portable(rows: list[dict[str, Any]]) -> bool:
     """Every program lowered, with no host callback and no float64."""
     return all("error" not in r and r["callbacks"] == 0 and not r["float64"] for r in rows)

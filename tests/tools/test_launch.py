@@ -48,9 +48,10 @@ def mlp_command(folder, out, ckpt):
 
 
 def final_params(ckpt):
-    target = init_state(mlp.init(jax.random.key(0), (784, 32, 10)), sgd(0.1), jax.random.key(0))
+    key = run_keys(0).train
+    target = {"state": init_state(mlp.init(jax.random.key(0), (784, 32, 10)), sgd(0.1), key)}
     checkpointer = Checkpointer(str(ckpt), flags=None, resume=True)
-    state = checkpointer.restore(target, run_keys(0).train)[0]
+    state = checkpointer.restore(target, key)[0]["state"]
     checkpointer.close()
     return jax.tree.leaves(state.params)
 

@@ -42,7 +42,7 @@ def two_split_evaluate(apply):
 
 
 def kept_epoch(val_acc: np.ndarray, patience: int = PATIENCE) -> int:
-    """The epoch (from 1) `core.early_stopping.EarlyStopping` keeps on a validation curve."""
+    """The epoch (from 1) `core.hooks.EarlyStopping` keeps on a validation curve."""
     stopper = EarlyStopping(patience, monitor="val_acc")
     for epoch, value in enumerate(val_acc, start=1):
         if stopper.update({"epoch": epoch, "val_acc": float(value)}, None):

@@ -15,7 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxd2l import plot
-from jaxd2l.experiment import ExperimentConfig, Run, flag, run_cli
+from jaxd2l.cli import ExperimentConfig, Run, flag, run_cli
 from jaxd2l.nn.activations import ACTIVATIONS, derivative, relu, sigmoid, tanh
 
 

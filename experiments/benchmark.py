@@ -28,7 +28,7 @@ from __future__ import annotations
 import dataclasses
 import pathlib
 
-from jaxd2l.experiment import DataFlags, Run, device_info, flag, run_cli, write_json
+from jaxd2l.cli import DataFlags, Run, device_info, flag, run_cli, write_json
 from jaxd2l.tools.bench import reference, startup, suite
 from jaxd2l.tools.bench.suite import SECTIONS
 from jaxd2l.tools.bench.workloads import WORKLOADS, load_data

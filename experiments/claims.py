@@ -23,9 +23,9 @@ import time
 from jaxd2l.chapters.claims import CLAIMS, NEEDS_IMAGES, Budget, Images
 from jaxd2l.chapters.claims.report import write_report
 from jaxd2l.chapters.claims.sweeps import check_budget
+from jaxd2l.cli import DataFlags, Run, flag, run_cli
+from jaxd2l.cli.record import write_json
 from jaxd2l.data import fashion_mnist as fm
-from jaxd2l.experiment import DataFlags, Run, flag, run_cli
-from jaxd2l.experiment.record import write_json
 
 
 @dataclasses.dataclass(frozen=True)

@@ -20,9 +20,9 @@ from __future__ import annotations
 import dataclasses
 
 from jaxd2l.chapters.shift_studies import covariate_shift_study, label_shift_study
+from jaxd2l.cli import DataFlags, Run, SeedFlags, flag, run_cli
 from jaxd2l.core.keys import run_keys
 from jaxd2l.data import fashion_mnist as fm
-from jaxd2l.experiment import DataFlags, Run, SeedFlags, flag, run_cli
 from jaxd2l.plot import shift_figures
 from jaxd2l.search.trials import validation_split
 

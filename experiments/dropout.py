@@ -21,9 +21,7 @@ import optax
 
 from jaxd2l import plot
 from jaxd2l.chapters.classification import optax_loss, scratch_loss, train_classifier
-from jaxd2l.core.keys import run_keys
-from jaxd2l.core.optim import sgd
-from jaxd2l.experiment import (
+from jaxd2l.cli import (
     DataFlags,
     Run,
     TrainingFlags,
@@ -32,6 +30,8 @@ from jaxd2l.experiment import (
     run_classifier,
     run_cli,
 )
+from jaxd2l.core.keys import run_keys
+from jaxd2l.core.optim import sgd
 from jaxd2l.models import mlp
 
 
@@ -52,7 +52,7 @@ class Config(TrainingFlags, DataFlags):
         try:
             mlp.check_dropout(self.dropout, len(self.hidden))
         except ValueError as e:
-            from jaxd2l.experiment.flags import FlagError
+            from jaxd2l.cli.flags import FlagError
 
             raise FlagError(f"--dropout: {e}") from None
 

@@ -20,10 +20,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxd2l import plot
+from jaxd2l.cli import DataFlags, Run, SeedFlags, flag, run_cli
 from jaxd2l.core.batching import epoch_indices
 from jaxd2l.data import fashion_mnist as fm
 from jaxd2l.data.host_loader import HostLoader
-from jaxd2l.experiment import DataFlags, Run, SeedFlags, flag, run_cli
 
 
 @dataclasses.dataclass(frozen=True)

@@ -17,12 +17,12 @@ import contextlib
 import dataclasses
 import time
 
+from jaxd2l.cli import DataFlags, Run, TrainingFlags, flag, run_cli, training_setup
+from jaxd2l.cli.flags import FlagError
+from jaxd2l.cli.record import write_csv
 from jaxd2l.core.keys import run_keys
 from jaxd2l.core.parallel import TrialParallel
 from jaxd2l.data import fashion_mnist as fm
-from jaxd2l.experiment import DataFlags, Run, TrainingFlags, flag, run_cli, training_setup
-from jaxd2l.experiment.flags import FlagError
-from jaxd2l.experiment.record import write_csv
 from jaxd2l.plot import search_figures
 from jaxd2l.search import strategies
 from jaxd2l.search.loop import best_so_far

@@ -18,7 +18,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxd2l import plot
-from jaxd2l.experiment import ExperimentConfig, Run, flag, run_cli
+from jaxd2l.cli import ExperimentConfig, Run, flag, run_cli
 from jaxd2l.nn.activations import derivative
 from jaxd2l.nn.losses import (
     cross_entropy,

@@ -22,10 +22,7 @@ import optax
 
 from jaxd2l.chapters import piecewise
 from jaxd2l.chapters.classification import optax_loss, scratch_loss
-from jaxd2l.core.keys import run_keys
-from jaxd2l.core.optim import sgd
-from jaxd2l.data import fashion_mnist as fm
-from jaxd2l.experiment import (
+from jaxd2l.cli import (
     DataFlags,
     Run,
     TrainingFlags,
@@ -34,7 +31,10 @@ from jaxd2l.experiment import (
     run_classifier,
     run_cli,
 )
-from jaxd2l.experiment.flags import FlagError
+from jaxd2l.cli.flags import FlagError
+from jaxd2l.core.keys import run_keys
+from jaxd2l.core.optim import sgd
+from jaxd2l.data import fashion_mnist as fm
 from jaxd2l.models import mlp, pretrain
 from jaxd2l.models.init import SCHEMES
 from jaxd2l.nn.activations import ACTIVATIONS

@@ -23,10 +23,10 @@ import numpy as np
 
 from jaxd2l import plot
 from jaxd2l.chapters.model_selection import book_fit, cross_validate, degree_sweep, timed
+from jaxd2l.cli import Run, SeedFlags, flag, run_cli
+from jaxd2l.cli.flags import FlagError
 from jaxd2l.core.keys import run_keys
 from jaxd2l.data.polynomial import MAX_DEGREE, polynomial_data
-from jaxd2l.experiment import Run, SeedFlags, flag, run_cli
-from jaxd2l.experiment.flags import FlagError
 
 
 @dataclasses.dataclass(frozen=True)

@@ -15,8 +15,8 @@ import dataclasses
 import jax
 import jax.numpy as jnp
 
-from jaxd2l.experiment import Run, SeedFlags, flag, run_cli
-from jaxd2l.experiment.flags import FlagError
+from jaxd2l.cli import Run, SeedFlags, flag, run_cli
+from jaxd2l.cli.flags import FlagError
 from jaxd2l.models import perceptron
 
 

@@ -17,8 +17,7 @@ import dataclasses
 import optax
 
 from jaxd2l.chapters.classification import optax_loss, scratch_loss
-from jaxd2l.core.optim import sgd
-from jaxd2l.experiment import (
+from jaxd2l.cli import (
     DataFlags,
     Run,
     TrainingFlags,
@@ -27,6 +26,7 @@ from jaxd2l.experiment import (
     run_classifier,
     run_cli,
 )
+from jaxd2l.core.optim import sgd
 from jaxd2l.models import softmax
 
 

@@ -21,9 +21,9 @@ import numpy as np
 
 from jaxd2l import plot
 from jaxd2l.chapters.model_selection import decay_sweep
+from jaxd2l.cli import Run, SeedFlags, flag, run_cli
 from jaxd2l.core.keys import run_keys
 from jaxd2l.data.synthetic import high_dimensional_regression
-from jaxd2l.experiment import Run, SeedFlags, flag, run_cli
 
 SWEEP = tuple(float(v) for v in np.geomspace(1e-3, 100, 11).round(4))
 

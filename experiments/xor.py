@@ -17,10 +17,10 @@ import numpy as np
 import optax
 
 from jaxd2l import plot
+from jaxd2l.cli import Run, SeedFlags, flag, run_cli
 from jaxd2l.core import divergence
 from jaxd2l.core.divergence import DivergedError
 from jaxd2l.core.step import Batch, init_state, make_train_step
-from jaxd2l.experiment import Run, SeedFlags, flag, run_cli
 from jaxd2l.models import mlp
 from jaxd2l.models.init import weight
 from jaxd2l.models.perceptron import XOR_X, XOR_Y

@@ -18,13 +18,13 @@ The front door holds these names, one per object, and nothing else (`dir(d2l)` l
 - hooks of `fit`: `Hook`, `Checkpoint`, `EarlyStopping`, `StopTraining`, `DivergedError`;
 - stacks and folds: `with_seeds`, `with_learning_rates`, `kfold_weights`;
 - the layers, as packages: `core`, `nn`, `models`, `data`, `chapters`, `search`, `plot`,
-  `tools`, `experiment` (`d2l.nn.losses`, `d2l.data.fashion_mnist`, ...).
+  `tools`, `cli` (`d2l.nn.losses`, `d2l.data.fashion_mnist`, ...).
 
 Importing the package has no side effects (no seeding, no `jax.config` updates) and loads
 neither tfds, matplotlib nor orbax.
 """
 
-from jaxd2l import chapters, core, data, experiment, models, nn, plot, search, tools
+from jaxd2l import chapters, cli, core, data, models, nn, plot, search, tools
 from jaxd2l.core.batching import kfold_weights
 from jaxd2l.core.divergence import DivergedError
 from jaxd2l.core.drivers import fit_python_loop, fit_whole_run, make_train
@@ -40,7 +40,7 @@ from jaxd2l.core.step import Batch, TrainState, init_state, make_train_step, sum
 
 __version__ = "0.1.0"
 
-PACKAGES = ("core", "nn", "models", "data", "chapters", "search", "plot", "tools", "experiment")
+PACKAGES = ("core", "nn", "models", "data", "chapters", "search", "plot", "tools", "cli")
 """The layers, lowest first; each is an attribute of the front door."""
 
 __all__ = [
@@ -77,7 +77,7 @@ __all__ = [
     "search",
     "plot",
     "tools",
-    "experiment",
+    "cli",
 ]
 
 

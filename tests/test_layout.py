@@ -88,7 +88,7 @@ def test_the_library_folders_are_the_layers():
         "chapters",
         "search",
         "plot",
-        "experiment",
+        "cli",
         "tools",
     }
     assert [p.name for p in (ROOT / "jaxd2l").glob("*.py")] == ["__init__.py"]

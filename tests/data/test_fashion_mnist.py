@@ -10,12 +10,12 @@ import jax
 import numpy as np
 import pytest
 
+from jaxd2l.cli import run_cli
 from jaxd2l.core.errors import DataNotFoundError
 from jaxd2l.data import fashion_mnist as fm
 from jaxd2l.data import fashion_mnist_source as source
 from jaxd2l.data.cache import cache_home
 from jaxd2l.data.host_loader import load_data_fashion_mnist
-from jaxd2l.experiment import run_cli
 from tests.conftest import write_fake_fashion_mnist
 
 

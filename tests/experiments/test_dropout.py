@@ -5,7 +5,7 @@ import json
 import pytest
 
 from experiments import dropout as exp
-from jaxd2l.experiment import run_cli
+from jaxd2l.cli import run_cli
 
 
 @pytest.mark.slow

@@ -25,7 +25,7 @@ def test_resize_flag(fake_fashion_mnist, tmp_path):
 def test_missing_data_fails_fast_and_marks_the_run(no_local_data, tmp_path, monkeypatch, capsys):
     import pytest
 
-    from jaxd2l.experiment import run_cli
+    from jaxd2l.cli import run_cli
 
     monkeypatch.setenv("JAXD2L_CACHE_DIR", str(tmp_path / "cache"))
     with pytest.raises(SystemExit) as e:
@@ -39,7 +39,7 @@ def test_missing_data_fails_fast_and_marks_the_run(no_local_data, tmp_path, monk
 def test_corrupt_file_exits_1_naming_it(tmp_path, monkeypatch, capsys):
     import pytest
 
-    from jaxd2l.experiment import run_cli
+    from jaxd2l.cli import run_cli
     from tests.conftest import write_fake_fashion_mnist
 
     folder = tmp_path / "idx"

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from jaxd2l.experiment import run_cli
+from jaxd2l.cli import run_cli
 
 pytestmark = pytest.mark.slow
 

@@ -5,7 +5,7 @@ import csv
 import pytest
 
 from experiments import house_prices as exp
-from jaxd2l.experiment import run_cli
+from jaxd2l.cli import run_cli
 
 
 @pytest.mark.slow

@@ -3,8 +3,8 @@ import json
 import pytest
 
 from experiments import hparam_search as exp
+from jaxd2l.cli import run_cli
 from jaxd2l.core.divergence import DivergedError
-from jaxd2l.experiment import run_cli
 
 
 @pytest.mark.slow

@@ -3,7 +3,7 @@
 import pytest
 
 from experiments import model_selection as exp
-from jaxd2l.experiment import run_cli
+from jaxd2l.cli import run_cli
 
 
 @pytest.mark.slow

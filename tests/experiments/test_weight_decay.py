@@ -5,7 +5,7 @@ import json
 import pytest
 
 from experiments import weight_decay as exp
-from jaxd2l.experiment import run_cli
+from jaxd2l.cli import run_cli
 
 
 @pytest.mark.parametrize("impl", ["scratch", pytest.param("concise", marks=pytest.mark.slow)])
@@ -25,7 +25,7 @@ def test_a_negative_lambda_is_one_line(capsys):
 
 
 def test_a_diverged_strength_is_named_and_exits_1(tmp_path, capsys):
-    from jaxd2l.experiment import run_cli
+    from jaxd2l.cli import run_cli
 
     argv = ["--lambdas", "0,1000", "--epochs", "5", "--out", str(tmp_path)]
     with pytest.raises(SystemExit) as e:

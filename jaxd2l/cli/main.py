@@ -19,9 +19,9 @@ from typing import Any
 
 import jax
 
+from jaxd2l.cli.flags import FlagError, flag_name, parse_config
 from jaxd2l.core.errors import UserError
 from jaxd2l.data.cache import cache_home
-from jaxd2l.experiment.flags import FlagError, flag_name, parse_config
 
 
 def enable_compilation_cache(path: str | None = None) -> None:

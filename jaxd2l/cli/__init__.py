@@ -1,15 +1,14 @@
-"""The experiment layer: what `experiments.NAME` modules are built from, kept apart from the
+"""The CLI layer (`jaxd2l.cli`): what `experiments.NAME` modules are built from, kept apart from the
 library (whose modules take plain arguments, never a Config).
 
 - `flags`: typed flags from a frozen Config dataclass (`ExperimentConfig`, `DataFlags`,
   `TrainingFlags`), checked once;
-- `cli`: `run_cli(main, Config)`: parse, start the backend, one-line errors, exit codes;
+- `main`: `run_cli(main, Config)`: parse, start the backend, one-line errors, exit codes;
 - `record`: `Run`, the metrics.json of a run, written after every epoch;
 - `runner`: the one training runner (placement, checkpoints, progress, record).
 """
 
-from jaxd2l.experiment.cli import enable_compilation_cache, run_cli, start_backend
-from jaxd2l.experiment.flags import (
+from jaxd2l.cli.flags import (
     DataFlags,
     ExperimentConfig,
     SeedFlags,
@@ -19,7 +18,8 @@ from jaxd2l.experiment.flags import (
     flag,
     parse_config,
 )
-from jaxd2l.experiment.record import (
+from jaxd2l.cli.main import enable_compilation_cache, run_cli, start_backend
+from jaxd2l.cli.record import (
     Run,
     device_info,
     jsonable,
@@ -27,7 +27,7 @@ from jaxd2l.experiment.record import (
     write_csv,
     write_json,
 )
-from jaxd2l.experiment.runner import (
+from jaxd2l.cli.runner import (
     ClassifierRun,
     finish_classifier,
     fit_and_record,

@@ -1,7 +1,7 @@
 import pytest
 
 from experiments import linear_regression as exp
-from jaxd2l.experiment import parse_config, run_cli
+from jaxd2l.cli import parse_config, run_cli
 
 
 @pytest.mark.parametrize(
@@ -48,8 +48,8 @@ def test_non_finite_float_flags_are_refused(capsys):
 def test_a_config_is_built_from_the_shared_bases_and_checked_once():
     import dataclasses
 
-    from jaxd2l.experiment import ExperimentConfig, SeedFlags, build_parser, flag
-    from jaxd2l.experiment.flags import FlagError
+    from jaxd2l.cli import ExperimentConfig, SeedFlags, build_parser, flag
+    from jaxd2l.cli.flags import FlagError
 
     checked = []
 

@@ -8,10 +8,10 @@ import time
 import jax
 import pytest
 
+from jaxd2l.cli import run_cli
 from jaxd2l.core.checkpoint import Checkpointer
 from jaxd2l.core.optim import sgd
 from jaxd2l.core.step import init_state
-from jaxd2l.experiment import run_cli
 from jaxd2l.models import softmax
 from tests.helpers import assert_trees_equal
 
@@ -120,7 +120,7 @@ def test_module_cli_help_and_bad_flag():
 
 def test_a_flag_found_bad_later_also_exits_2(tmp_path, capsys):
     from experiments import perceptron
-    from jaxd2l.experiment import run_cli
+    from jaxd2l.cli import run_cli
 
     with pytest.raises(SystemExit) as e:  # a margin too wide shows only once data is drawn
         run_cli(perceptron.main, perceptron.Config, ["--margin", "0.99", "--out", str(tmp_path)])
@@ -204,7 +204,7 @@ def test_distributed_with_no_cluster_is_one_line():
 
 def test_library_argument_names_become_the_flags_that_set_them(tmp_path, capsys):
     from experiments import softmax_regression as exp
-    from jaxd2l.experiment.cli import in_flags
+    from jaxd2l.cli.main import in_flags
 
     said = in_flags("batch_size 7 > 4 examples; pass `resume`, or a new checkpoint_dir", exp.Config)
     assert said == "--batch-size 7 > 4 examples; pass --resume, or a new --checkpoint-dir"
@@ -224,7 +224,7 @@ def test_library_argument_names_become_the_flags_that_set_them(tmp_path, capsys)
 def test_the_closed_event_loop_noise_is_dropped_and_other_errors_still_print(tmp_path):
     script = """
 import gc, sys
-from jaxd2l.experiment.cli import run_cli
+from jaxd2l.cli.main import run_cli
 
 class Leftover:  # what orbax's async reader can leave behind after a damaged step
     def __init__(self, message):
@@ -237,7 +237,7 @@ def main(config):
     kept = [Leftover("Event loop is closed"), Leftover("a real problem")]
 
 import dataclasses
-from jaxd2l.experiment import ExperimentConfig
+from jaxd2l.cli import ExperimentConfig
 run_cli(main, ExperimentConfig, ["--out", sys.argv[1]])
 """
     out = subprocess.run(

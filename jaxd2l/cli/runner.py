@@ -14,6 +14,8 @@ import numpy as np
 
 from jaxd2l import plot
 from jaxd2l.chapters import classification
+from jaxd2l.cli.flags import NOT_RUN_IDENTITY, FlagError, TrainingFlags
+from jaxd2l.cli.record import Run
 from jaxd2l.core import divergence
 from jaxd2l.core.checkpoint import Checkpointer
 from jaxd2l.core.epoch import Epoch
@@ -24,8 +26,6 @@ from jaxd2l.core.model import Model
 from jaxd2l.core.parallel import DataParallel, make_mesh
 from jaxd2l.core.step import TrainState
 from jaxd2l.data import fashion_mnist as fm
-from jaxd2l.experiment.flags import NOT_RUN_IDENTITY, FlagError, TrainingFlags
-from jaxd2l.experiment.record import Run
 from jaxd2l.plot import progress
 
 

@@ -2,7 +2,7 @@ import importlib
 
 import pytest
 
-from jaxd2l.experiment import run_cli
+from jaxd2l.cli import run_cli
 
 EXPERIMENTS = (
     "linear_regression",
@@ -35,7 +35,7 @@ def test_an_unusable_out_folder_is_one_line_and_exit_1(name, tmp_path, capsys):
 def test_write_csv_writes_a_table_atomically(tmp_path):
     import csv
 
-    from jaxd2l.experiment import write_csv
+    from jaxd2l.cli import write_csv
 
     rows = [{"lr": 0.1, "acc": 0.8}, {"lr": 0.3, "acc": 0.85}]
     write_csv(rows, str(tmp_path / "t.csv"))

@@ -31,8 +31,8 @@ from jaxd2l.cli import (
     run_cli,
 )
 from jaxd2l.core.keys import run_keys
-from jaxd2l.core.optim import sgd
 from jaxd2l.models import mlp
+from jaxd2l.nn.optim import sgd
 
 
 @dataclasses.dataclass(frozen=True)

@@ -21,11 +21,11 @@ from jaxd2l.cli import DataFlags, Run, SeedFlags, flag, run_cli
 from jaxd2l.cli.flags import FlagError
 from jaxd2l.core.hooks import EarlyStopping
 from jaxd2l.core.keys import run_keys
-from jaxd2l.core.optim import sgd
 from jaxd2l.core.step import summarize
 from jaxd2l.data import fashion_mnist as fm
 from jaxd2l.data.noise import noisy_labels
 from jaxd2l.models import mlp
+from jaxd2l.nn.optim import sgd
 from jaxd2l.plot import stopping_figures
 from jaxd2l.search.trials import validation_split
 

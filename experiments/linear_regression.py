@@ -23,11 +23,11 @@ from jaxd2l.chapters.linear_regression import from_concise, lr_sweep, score, sol
 from jaxd2l.cli import Run, TrainingFlags, fit_and_record, flag, run_cli, training_setup
 from jaxd2l.core.epoch import make_epoch
 from jaxd2l.core.keys import run_keys
-from jaxd2l.core.optim import sgd
 from jaxd2l.core.step import init_state, make_train_step
 from jaxd2l.data.synthetic import TRUE_B, TRUE_W, synthetic_regression
 from jaxd2l.models import linear
 from jaxd2l.nn.losses import squared_loss
+from jaxd2l.nn.optim import sgd
 
 
 @dataclasses.dataclass(frozen=True)

@@ -33,11 +33,11 @@ from jaxd2l.cli import (
 )
 from jaxd2l.cli.flags import FlagError
 from jaxd2l.core.keys import run_keys
-from jaxd2l.core.optim import sgd
 from jaxd2l.data import fashion_mnist as fm
 from jaxd2l.models import mlp, pretrain
 from jaxd2l.models.init import SCHEMES
 from jaxd2l.nn.activations import ACTIVATIONS
+from jaxd2l.nn.optim import sgd
 
 
 @dataclasses.dataclass(frozen=True)

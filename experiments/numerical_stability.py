@@ -26,10 +26,10 @@ from jaxd2l.chapters import stability
 from jaxd2l.chapters.classification import scratch_loss, train_classifier
 from jaxd2l.cli import DataFlags, Run, SeedFlags, flag, run_cli
 from jaxd2l.core.keys import run_keys
-from jaxd2l.core.optim import sgd
 from jaxd2l.data import fashion_mnist as fm
 from jaxd2l.models import mlp
 from jaxd2l.nn.activations import ACTIVATIONS, derivative, sigmoid
+from jaxd2l.nn.optim import sgd
 
 TRAINED = (("normal", "sigmoid"), ("xavier", "tanh"), ("he", "relu"))
 

@@ -26,8 +26,8 @@ from jaxd2l.cli import (
     run_classifier,
     run_cli,
 )
-from jaxd2l.core.optim import sgd
 from jaxd2l.models import softmax
+from jaxd2l.nn.optim import sgd
 
 
 @dataclasses.dataclass(frozen=True)

@@ -34,9 +34,9 @@ from jaxd2l.core.fit import FitResult, fit
 from jaxd2l.core.hooks import Checkpoint, EarlyStopping, Hook, StopTraining
 from jaxd2l.core.keys import run_keys
 from jaxd2l.core.model import Model
-from jaxd2l.core.optim import sgd
 from jaxd2l.core.stack import with_learning_rates, with_seeds
 from jaxd2l.core.step import Batch, TrainState, init_state, make_train_step, summarize
+from jaxd2l.nn.optim import sgd
 
 __version__ = "0.1.0"
 

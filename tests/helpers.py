@@ -5,11 +5,11 @@ import numpy as np
 
 from jaxd2l.core.epoch import make_epoch
 from jaxd2l.core.fit import fit
-from jaxd2l.core.optim import sgd
 from jaxd2l.core.step import init_state, make_train_step
 from jaxd2l.models import softmax
 from jaxd2l.nn.losses import cross_entropy
 from jaxd2l.nn.metrics import classification_metrics
+from jaxd2l.nn.optim import sgd
 
 
 def classifier_fit(X, y, *, test=None, evaluate=None, epochs=1, key=None, prepare=None):

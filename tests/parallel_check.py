@@ -9,10 +9,10 @@ import jax
 import numpy as np
 
 from jaxd2l.chapters.classification import scratch_loss, train_classifier
-from jaxd2l.core.optim import sgd
 from jaxd2l.core.parallel import TrialParallel, data_parallel
 from jaxd2l.data import fashion_mnist as fm
 from jaxd2l.models import mlp, softmax
+from jaxd2l.nn.optim import sgd
 from jaxd2l.search.trials import grid, train_group, validation_split
 
 MODELS = {

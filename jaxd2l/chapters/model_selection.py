@@ -26,10 +26,10 @@ from jaxd2l.core.epoch import make_epoch
 from jaxd2l.core.errors import ArgumentError
 from jaxd2l.core.keys import run_keys
 from jaxd2l.core.model import Model
-from jaxd2l.core.optim import sgd
 from jaxd2l.core.step import make_train_step
 from jaxd2l.data.polynomial import degree_mask, fold_weights
 from jaxd2l.nn.losses import squared_error, squared_loss
+from jaxd2l.nn.optim import sgd
 from jaxd2l.nn.regularization import decayed_sgd, l2_penalty
 
 

@@ -23,9 +23,9 @@ from jaxd2l.chapters.distribution_shift import (
 )
 from jaxd2l.chapters.label_shift import check_invertible, confusion_matrix, label_shift_sweep
 from jaxd2l.core.keys import RunKeys
-from jaxd2l.core.optim import sgd
 from jaxd2l.data import fashion_mnist as fm
 from jaxd2l.models import softmax
+from jaxd2l.nn.optim import sgd
 
 
 def covariate_shift_study(

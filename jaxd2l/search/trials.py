@@ -23,7 +23,6 @@ from jaxd2l.core.epoch import make_epoch
 from jaxd2l.core.errors import ArgumentError
 from jaxd2l.core.evaluate import make_evaluate
 from jaxd2l.core.fit import fit
-from jaxd2l.core.optim import sgd
 from jaxd2l.core.parallel import TrialParallel
 from jaxd2l.core.stack import with_learning_rates
 from jaxd2l.core.step import FIRST_BATCH_LOSS, make_train_step, summarize
@@ -31,6 +30,7 @@ from jaxd2l.data.fashion_mnist import scale_images
 from jaxd2l.models import mlp
 from jaxd2l.nn.losses import cross_entropy
 from jaxd2l.nn.metrics import classification_metrics
+from jaxd2l.nn.optim import sgd
 
 
 class Trial(NamedTuple):

@@ -3,10 +3,10 @@ import jax.numpy as jnp
 import pytest
 
 from jaxd2l.chapters import flops
-from jaxd2l.core.optim import sgd
 from jaxd2l.core.step import Batch, init_state, make_train_step
 from jaxd2l.models import mlp
 from jaxd2l.nn.losses import cross_entropy
+from jaxd2l.nn.optim import sgd
 from jaxd2l.tools.bench import sections
 from jaxd2l.tools.bench.workloads import WORKLOADS
 

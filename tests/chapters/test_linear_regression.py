@@ -4,10 +4,10 @@ import jax
 import numpy as np
 
 from jaxd2l.chapters.linear_regression import learning_rate_curves
-from jaxd2l.core.optim import sgd
 from jaxd2l.data.synthetic import synthetic_regression
 from jaxd2l.models import linear
 from jaxd2l.nn.losses import squared_loss
+from jaxd2l.nn.optim import sgd
 
 
 def test_learning_rate_curves_vmapped_equal_runs_one_by_one(key):

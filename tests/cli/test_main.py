@@ -10,9 +10,9 @@ import pytest
 
 from jaxd2l.cli import run_cli
 from jaxd2l.core.checkpoint import Checkpointer
-from jaxd2l.core.optim import sgd
 from jaxd2l.core.step import init_state
 from jaxd2l.models import softmax
+from jaxd2l.nn.optim import sgd
 from tests.helpers import assert_trees_equal
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

@@ -13,9 +13,9 @@ import pytest
 
 from jaxd2l.core.checkpoint import Checkpointer, CheckpointError
 from jaxd2l.core.hooks import Checkpoint
-from jaxd2l.core.optim import sgd
 from jaxd2l.core.step import init_state, make_train_step
 from jaxd2l.models import linear, softmax
+from jaxd2l.nn.optim import sgd
 from tests.helpers import assert_trees_equal
 
 

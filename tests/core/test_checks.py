@@ -9,12 +9,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from jaxd2l.core.epoch import make_epoch
-from jaxd2l.core.optim import sgd
 from jaxd2l.core.step import make_train_step
 from jaxd2l.data import fashion_mnist as fm
 from jaxd2l.data.synthetic import synthetic_regression
 from jaxd2l.models import linear, mlp, softmax
 from jaxd2l.nn.losses import cross_entropy
+from jaxd2l.nn.optim import sgd
 from tests.helpers import classifier_fit, images
 
 FAST = settings(max_examples=25, deadline=None)

@@ -10,12 +10,12 @@ from jaxd2l.core.epoch import Epoch, epoch_function, make_epoch
 from jaxd2l.core.evaluate import make_evaluate
 from jaxd2l.core.fit import fit
 from jaxd2l.core.keys import run_keys
-from jaxd2l.core.optim import sgd
 from jaxd2l.core.step import init_state, make_train_step
 from jaxd2l.data import fashion_mnist as fm
 from jaxd2l.models import mlp
 from jaxd2l.nn.losses import cross_entropy
 from jaxd2l.nn.metrics import classification_metrics
+from jaxd2l.nn.optim import sgd
 
 
 def setup(fake_fashion_mnist):

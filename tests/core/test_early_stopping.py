@@ -10,12 +10,12 @@ from jaxd2l.core.epoch import make_epoch
 from jaxd2l.core.evaluate import make_evaluate
 from jaxd2l.core.fit import fit
 from jaxd2l.core.hooks import EarlyStopping
-from jaxd2l.core.optim import sgd
 from jaxd2l.core.step import init_state, make_train_step
 from jaxd2l.data.noise import noisy_labels
 from jaxd2l.models import softmax
 from jaxd2l.nn.losses import cross_entropy
 from jaxd2l.nn.metrics import classification_metrics
+from jaxd2l.nn.optim import sgd
 
 
 def test_noisy_labels_replace_exactly_the_fraction_with_wrong_classes():

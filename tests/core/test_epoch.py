@@ -8,12 +8,12 @@ import pytest
 from jaxd2l.core.epoch import Epoch, make_epoch
 from jaxd2l.core.evaluate import make_evaluate
 from jaxd2l.core.keys import batch_key, epoch_key
-from jaxd2l.core.optim import sgd
 from jaxd2l.core.step import TrainState, init_state, make_train_step, summarize
 from jaxd2l.data.synthetic import synthetic_regression
 from jaxd2l.models import linear
 from jaxd2l.nn.losses import cross_entropy, squared_loss
 from jaxd2l.nn.metrics import classification_metrics
+from jaxd2l.nn.optim import sgd
 
 
 def key_step(state, batch):

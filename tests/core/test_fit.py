@@ -17,13 +17,13 @@ from jaxd2l.core.evaluate import make_evaluate
 from jaxd2l.core.fit import fit
 from jaxd2l.core.hooks import Checkpoint, EarlyStopping, StopTraining
 from jaxd2l.core.keys import run_keys
-from jaxd2l.core.optim import sgd
 from jaxd2l.core.stack import with_learning_rates
 from jaxd2l.core.step import init_state, make_train_step, summarize
 from jaxd2l.data.synthetic import synthetic_regression
 from jaxd2l.models import linear, mlp, softmax
 from jaxd2l.nn.losses import cross_entropy, squared_loss
 from jaxd2l.nn.metrics import classification_metrics
+from jaxd2l.nn.optim import sgd
 from tests.helpers import assert_trees_equal, classifier_fit, images
 
 

@@ -7,7 +7,6 @@ import pytest
 
 from jaxd2l.core.epoch import make_epoch
 from jaxd2l.core.fit import fit
-from jaxd2l.core.optim import sgd
 from jaxd2l.core.stack import with_learning_rates, with_seeds
 from jaxd2l.core.step import init_state, make_train_step
 from jaxd2l.data import fashion_mnist as fm
@@ -15,6 +14,7 @@ from jaxd2l.models import mlp, softmax
 from jaxd2l.nn.activations import tanh
 from jaxd2l.nn.losses import cross_entropy
 from jaxd2l.nn.metrics import classification_metrics
+from jaxd2l.nn.optim import sgd
 
 KEY = jax.random.key(7)
 

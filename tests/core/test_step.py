@@ -5,11 +5,11 @@ import pytest
 
 from jaxd2l.core.epoch import make_epoch
 from jaxd2l.core.fit import fit
-from jaxd2l.core.optim import sgd
 from jaxd2l.core.step import Batch, init_state, make_train_step
 from jaxd2l.data.synthetic import synthetic_regression
 from jaxd2l.models import linear, softmax
 from jaxd2l.nn.losses import cross_entropy, squared_loss
+from jaxd2l.nn.optim import sgd
 from tests.helpers import assert_trees_equal
 
 

@@ -8,11 +8,11 @@ import optax
 import pytest
 
 from jaxd2l.core.epoch import make_epoch
-from jaxd2l.core.optim import sgd
 from jaxd2l.core.step import TrainState, init_state, make_train_step
 from jaxd2l.data.synthetic import high_dimensional_regression
 from jaxd2l.models import concise, linear, mlp
 from jaxd2l.nn.losses import squared_loss
+from jaxd2l.nn.optim import sgd
 from jaxd2l.nn.regularization import decay_mask, decayed_sgd, dropout, l2_penalty
 
 

@@ -13,9 +13,9 @@ import pytest
 
 from jaxd2l.core.checkpoint import Checkpointer
 from jaxd2l.core.keys import run_keys
-from jaxd2l.core.optim import sgd
 from jaxd2l.core.step import init_state
 from jaxd2l.models import mlp
+from jaxd2l.nn.optim import sgd
 
 pytestmark = pytest.mark.slow  # launches processes on the distributed runtime
 

@@ -17,8 +17,8 @@ import numpy as np
 
 from jaxd2l.chapters.classification import scratch_loss, train_classifier
 from jaxd2l.core.model import Model
-from jaxd2l.core.optim import sgd
 from jaxd2l.models import mlp, softmax
+from jaxd2l.nn.optim import sgd
 
 
 def jax_model(model: str) -> Model:

@@ -10,10 +10,10 @@ import numpy as np
 
 from jaxd2l.chapters import flops
 from jaxd2l.core.fit import fit
-from jaxd2l.core.optim import sgd
 from jaxd2l.core.parallel import data_parallel
 from jaxd2l.core.stack import with_learning_rates
 from jaxd2l.core.step import init_state
+from jaxd2l.nn.optim import sgd
 from jaxd2l.tools.bench.precision import mixed
 from jaxd2l.tools.bench.sections import Progress, epoch_timing, record
 from jaxd2l.tools.bench.timing import compile_seconds, seconds

@@ -1,6 +1,6 @@
 """d2l's hand-written minibatch SGD as an optax GradientTransformation (d2l 3.2.4).
 
-Being a GradientTransformation, it plugs into the same `train.make_train_step` as
+Being a GradientTransformation, it plugs into the same `core.step.make_train_step` as
 `optax.sgd`, so the from-scratch and concise paths share one training step.
 """
 

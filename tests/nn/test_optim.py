@@ -3,8 +3,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from jaxd2l.core.optim import sgd
 from jaxd2l.models import linear
+from jaxd2l.nn.optim import sgd
 
 
 def test_scratch_sgd_matches_optax_sgd(key):

@@ -25,6 +25,7 @@ import jax.numpy as jnp
 from jaxd2l import plot
 from jaxd2l.chapters import backprop, graph
 from jaxd2l.cli import Run, SeedFlags, flag, run_cli
+from jaxd2l.core import files
 from jaxd2l.core.errors import UserError
 from jaxd2l.core.keys import run_keys
 from jaxd2l.plot import backprop_figures
@@ -50,7 +51,7 @@ def draw_graphs(run: Run, config: Config, args) -> dict:
         out[name] = {"values": len(g.values), "operators": len(g.operators)}
         if run.primary:
             dot = graph.to_dot(g, rankdir="LR")
-            with open(run.file(f"{name}.dot"), "w") as f:
+            with files.atomic_open(run.file(f"{name}.dot"), "w") as f:
                 f.write(dot)
             try:
                 graph.render(dot, run.file(f"{name}.png"))

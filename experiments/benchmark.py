@@ -26,9 +26,9 @@ roofline.png and trials.png (default DIR: runs/benchmark); the table is printed 
 from __future__ import annotations
 
 import dataclasses
-import pathlib
 
 from jaxd2l.cli import DataFlags, Run, device_info, flag, run_cli, write_json
+from jaxd2l.core import files
 from jaxd2l.tools.bench import reference, startup, suite
 from jaxd2l.tools.bench.suite import SECTIONS
 from jaxd2l.tools.bench.workloads import WORKLOADS, load_data
@@ -108,7 +108,7 @@ def main(config: Config) -> dict:
         paths = suite.save_figures(records, roof, run.file) if run.primary else {}
         markdown = suite.markdown(device, limits, records, notes, run.record.get("reference"))
         if run.primary:
-            pathlib.Path(run.file("bench.md")).write_text(markdown)
+            files.write_text(run.file("bench.md"), markdown)
         print(markdown)
         save(records, limits)
         final = {"records": len(records), "figures": sorted(paths)}

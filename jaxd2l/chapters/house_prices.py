@@ -18,6 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from jaxd2l.core import files
 from jaxd2l.core.divergence import DivergedError
 from jaxd2l.core.drivers import make_train
 from jaxd2l.core.epoch import make_epoch
@@ -215,7 +216,7 @@ def write_submission(ids, prices, path: str) -> None:
     prices = jax.device_get(prices)
     if len(ids) != len(prices) or not (prices > 0).all():
         raise ArgumentError("a submission needs one positive price per test Id")
-    with open(path, "w", newline="") as fh:
+    with files.atomic_open(path, "w", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(["Id", "SalePrice"])
         writer.writerows((int(i), float(p)) for i, p in zip(ids, prices, strict=True))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import json
 import math
 import os
 import time
@@ -12,6 +11,7 @@ from typing import Any
 
 import jax
 
+from jaxd2l.core import files
 from jaxd2l.core.divergence import DivergedError
 from jaxd2l.core.errors import UserError
 
@@ -44,22 +44,15 @@ def jsonable(value: Any) -> Any:
 
 def write_json(path: str, payload: Any) -> None:
     """Atomic write: a crash mid-write never leaves a truncated file."""
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    tmp = f"{path}.tmp{os.getpid()}"
-    with open(tmp, "w") as fh:
-        json.dump(jsonable(payload), fh, indent=2)
-        fh.write("\n")
-    os.replace(tmp, path)
+    files.write_json(path, jsonable(payload), indent=2)
 
 
 def write_csv(rows: list[dict[str, Any]], path: str) -> None:
     """Rows of one shape as a CSV table, header from the first row (atomic, like JSON)."""
-    tmp = f"{path}.tmp{os.getpid()}"
-    with open(tmp, "w", newline="") as fh:
+    with files.atomic_open(path, "w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    os.replace(tmp, path)
 
 
 def output_dir(config: Any, experiment: str, impl: str | None = None) -> str:

@@ -1,4 +1,5 @@
-"""Building blocks over arrays: activations, losses, metrics, regularization (d2l 3-4)."""
+"""Building blocks over arrays: activations, losses, metrics, regularization, and d2l's SGD
+(optim) as an optax transformation (d2l 3-4)."""
 
 from jaxd2l.core.lazy import submodule_getattr
 

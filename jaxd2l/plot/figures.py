@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from jaxd2l.core import files
 from jaxd2l.core.errors import ArgumentError
 
 
@@ -51,9 +52,11 @@ def finite(values, what: str, gaps_ok: bool = False) -> np.ndarray:
 
 
 def save(fig, path: str | os.PathLike) -> str:
-    """Write `fig` as a PNG to `path` (its folder made); returns the path."""
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    fig.savefig(path, dpi=110)
+    """Write `fig` to `path` (its folder made; the format from the suffix, PNG by default)
+    atomically; returns the path."""
+    fmt = os.path.splitext(os.fspath(path))[1].lstrip(".").lower() or "png"
+    with files.atomic_open(path, "wb") as fh:
+        fig.savefig(fh, format=fmt, dpi=110)
     return str(path)
 
 

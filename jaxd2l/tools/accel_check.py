@@ -20,13 +20,14 @@ Steps, each recorded even when a later one fails:
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import subprocess
 import sys
 import time
 from importlib import metadata
+
+from jaxd2l.core import files
 
 # the repository root (jaxd2l/tools/accel_check.py is three levels below it)
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -140,8 +141,7 @@ def main(argv=None) -> int:
     summary: dict = {"started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "steps": {}}
 
     def write() -> None:
-        with open(os.path.join(out, "accel_check.json"), "w") as f:
-            json.dump(summary, f, indent=1)
+        files.write_json(os.path.join(out, "accel_check.json"), summary, indent=1)
 
     try:
         report = devices_report()
@@ -153,16 +153,14 @@ def main(argv=None) -> int:
         )
         return 1
     summary["steps"]["devices"] = {"status": "passed"}
-    with open(os.path.join(out, "devices.json"), "w") as f:
-        json.dump(report, f, indent=1)
+    files.write_json(os.path.join(out, "devices.json"), report, indent=1)
     print(f"== devices: {report['platform']} {report['devices']}", flush=True)
     print(f"   versions: {report['versions']}", flush=True)
     write()
     from jaxd2l.tools import portability  # every experiment program exported for cuda/tpu
 
     rows = portability.export_report()
-    with open(os.path.join(out, "portability.json"), "w") as f:
-        json.dump(rows, f, indent=1)
+    files.write_json(os.path.join(out, "portability.json"), rows, indent=1)
     ok = portability.portable(rows)
     summary["steps"]["portability"] = {"status": "passed" if ok else "failed"}
     print(f"== portability: {len(rows)} programs exported, {'all' if ok else 'NOT all'} portable")

@@ -7,6 +7,7 @@ import os
 from collections.abc import Sequence
 
 from jaxd2l.chapters.claims.result import ClaimResult
+from jaxd2l.core import files
 from jaxd2l.plot.claims_figures import save_claim
 
 HEADER = (
@@ -48,6 +49,6 @@ def write_report(results: Sequence[ClaimResult], folder: str) -> dict[str, str]:
     for r in results:
         figures[r.name] = f"claim{r.number:02d}_{r.name}.png"
         save_claim(r.figure, os.path.join(folder, figures[r.name]), f"{r.number}. {r.name}")
-    with open(os.path.join(folder, "claims.md"), "w") as f:
+    with files.atomic_open(os.path.join(folder, "claims.md"), "w") as f:
         f.write("# The course note's claims, tested\n\n" + markdown(results, figures))
     return figures

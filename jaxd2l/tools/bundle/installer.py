@@ -10,6 +10,7 @@ from importlib import metadata
 
 from packaging.requirements import Requirement
 
+from jaxd2l.core import files
 from jaxd2l.core.errors import UserError
 from jaxd2l.tools.bundle.manifest import check_bundle
 
@@ -69,7 +70,7 @@ def install(bundle: str, target: str) -> str:
     )
     data = os.path.abspath(os.path.join(bundle, "data"))
     script = os.path.join(target, "jaxd2l_env.sh")
-    with open(script, "w") as f:
+    with files.atomic_open(script, "w") as f:
         f.write(
             f"# source this file: jaxd2l's packages and data from {os.path.abspath(bundle)}\n"
             f'export PYTHONPATH="{os.path.abspath(target)}${{PYTHONPATH:+:$PYTHONPATH}}"\n'

@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 
+from jaxd2l.core import files
 from jaxd2l.core.errors import UserError
 
 MANIFEST = "manifest.json"
@@ -32,8 +33,7 @@ def write_manifest(out: str, manifest: dict) -> dict:
             if rel != MANIFEST:
                 manifest["files"][rel] = {"sha256": sha256(path), "bytes": os.path.getsize(path)}
     manifest["total_bytes"] = sum(f["bytes"] for f in manifest["files"].values())
-    with open(os.path.join(out, MANIFEST), "w") as f:
-        json.dump(manifest, f, indent=1)
+    files.write_json(os.path.join(out, MANIFEST), manifest, indent=1)
     return manifest
 
 

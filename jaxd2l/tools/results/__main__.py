@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sys
 
+from jaxd2l.core.errors import UserError
 from jaxd2l.tools.results.catalog import ENTRIES
 from jaxd2l.tools.results.make import make
 from jaxd2l.tools.results.render import update_readme, write_pages
@@ -29,5 +30,14 @@ def main(argv: list[str]) -> int:
     return 2
 
 
+def run(argv: list[str]) -> int:
+    """`main`, a user's mistake (a damaged record, ...) told in one line: exit 1."""
+    try:
+        return main(argv)
+    except UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+
+
 if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1:]))
+    raise SystemExit(run(sys.argv[1:]))

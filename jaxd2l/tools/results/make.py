@@ -15,6 +15,7 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 
+from jaxd2l.core import files
 from jaxd2l.tools.accel_check import ROOT
 from jaxd2l.tools.results.catalog import BY_NAME, ENTRIES, Entry
 from jaxd2l.tools.results.provenance import provenance
@@ -64,12 +65,8 @@ def run_entry(entry: Entry, folder: str = RESULTS, log: Callable[[str], None] = 
         "summary": record.get("summary"),
         "record": record,
     }
-    os.makedirs(folder, exist_ok=True)
-    path = os.path.join(folder, f"{entry.name}.json")
-    with open(path + ".tmp", "w") as fh:  # a whole record or the old one, never half
-        json.dump(payload, fh, indent=1, sort_keys=True, allow_nan=True)
-        fh.write("\n")
-    os.replace(path + ".tmp", path)
+    path = os.path.join(folder, f"{entry.name}.json")  # a whole record or the old one
+    files.write_json(path, payload, indent=1, sort_keys=True, allow_nan=True)
     return True
 
 

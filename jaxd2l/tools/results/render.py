@@ -9,16 +9,16 @@ A generated block sits between `<!-- results:NAME -->` and `<!-- /results:NAME -
 
 from __future__ import annotations
 
-import glob
-import json
 import os
 import re
 
+from jaxd2l.core import files
 from jaxd2l.tools.accel_check import ROOT
 from jaxd2l.tools.bench import reference, suite
 from jaxd2l.tools.results.catalog import ENTRIES
 from jaxd2l.tools.results.make import RESULTS
 from jaxd2l.tools.results.provenance import line
+from jaxd2l.tools.results.records import load
 
 README = os.path.join(ROOT, "README.md")
 INITS = (
@@ -31,16 +31,6 @@ INITS = (
     "mlp_deep_he",
     "mlp_deep_pretrain",
 )
-
-
-def load(folder: str = RESULTS) -> dict[str, dict]:
-    """Every record in `folder`, by name."""
-    out = {}
-    for path in sorted(glob.glob(os.path.join(folder, "*.json"))):
-        with open(path) as fh:
-            payload = json.load(fh)
-        out[payload["name"]] = payload
-    return out
 
 
 def _source(payload: dict) -> str:
@@ -217,8 +207,8 @@ def update_readme(folder: str = RESULTS, path: str = README) -> None:
     """Rewrite the README's generated blocks from the records in `folder`."""
     with open(path) as fh:
         text = fh.read()
-    with open(path, "w") as fh:
-        fh.write(replace_blocks(text, readme_blocks(folder)))
+    new = replace_blocks(text, readme_blocks(folder))  # every record read and rendered first
+    files.write_text(path, new)
 
 
 def results_page(folder: str = RESULTS) -> str:
@@ -244,5 +234,4 @@ def results_page(folder: str = RESULTS) -> str:
 
 def write_pages(docs: str, folder: str = RESULTS) -> None:
     """Write the docs' generated page (results.md) from the records."""
-    with open(os.path.join(docs, "results.md"), "w") as fh:
-        fh.write(results_page(folder))
+    files.write_text(os.path.join(docs, "results.md"), results_page(folder))

@@ -1,0 +1,67 @@
+"""Files a user keeps are never half-written: the one way the project writes a file.
+
+Everything goes to a temporary file in the same folder (so the rename stays on one file
+system), is flushed and fsynced, then renamed over the old file. A crash, a kill, a full
+disk or an exception while the content is made leaves the old file whole (or no file), and
+no temporary file behind. Callers build what they write from checked inputs before calling
+here, so a bad input never reaches the file either.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from typing import IO, Any
+
+
+@contextlib.contextmanager
+def atomic_open(path: str | os.PathLike, mode: str = "w", **open_kwargs: Any) -> Iterator[IO]:
+    """Open a temporary file beside `path` for writing; on a clean exit it is flushed,
+    fsynced and renamed over `path`, on an exception removed (the old file stays whole).
+    `mode` is "w" or "wb"; `open_kwargs` go to `open` (e.g. `newline=""`)."""
+    if mode not in ("w", "wb"):
+        raise ValueError(f"atomic_open writes a whole file: mode 'w' or 'wb', got {mode!r}")
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, mode, **open_kwargs) as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        if os.path.exists(path):  # keep the old file's permissions (mkstemp makes 0600)
+            os.chmod(tmp, os.stat(path).st_mode & 0o7777)
+        else:
+            os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.remove(tmp)
+        raise
+
+
+def write_text(path: str | os.PathLike, text: str, **open_kwargs: Any) -> None:
+    """`text` as the whole of `path`, atomically."""
+    with atomic_open(path, "w", **open_kwargs) as fh:
+        fh.write(text)
+
+
+def write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """`data` as the whole of `path`, atomically."""
+    with atomic_open(path, "wb") as fh:
+        fh.write(data)
+
+
+def write_json(path: str | os.PathLike, payload: Any, **dumps_kwargs: Any) -> None:
+    """`payload` as JSON (made in full before the file is touched), atomically."""
+    write_text(path, json.dumps(payload, **dumps_kwargs) + "\n")
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -16,6 +16,7 @@ import types
 import typing
 from typing import Any
 
+from jaxd2l.core import checks
 from jaxd2l.core.errors import UserError
 
 
@@ -97,10 +98,12 @@ class TrainingFlags(SeedFlags):
             )
         if self.coordinator is not None:
             host, _, port = self.coordinator.rpartition(":")
-            if not host or not port.isdigit():
+            if not host:
                 raise FlagError(f"--coordinator must be HOST:PORT, got {self.coordinator!r}")
-            if not 1 <= int(port) <= 65535:
-                raise FlagError(f"--coordinator's port must be in 1-65535, got {port}")
+            try:
+                checks.read_number(port, int, "--coordinator's port", 1, 65535)
+            except ValueError as e:
+                raise FlagError(f"{e} (--coordinator is HOST:PORT)") from None
         if self.distributed and self.coordinator is not None:
             raise FlagError("--distributed finds the cluster itself: drop --coordinator")
 
@@ -164,12 +167,15 @@ class _OneLineParser(argparse.ArgumentParser):
 
 
 def _parse_list(item_type):
+    read = checks.number_type(item_type)
+
     def parse(text: str) -> tuple:
         try:
-            return tuple(item_type(v) for v in text.split(",") if v.strip())
-        except ValueError:
+            return tuple(read(v) for v in text.split(",") if v.strip())
+        except (ValueError, argparse.ArgumentTypeError) as e:
+            detail = f": {e}" if isinstance(e, argparse.ArgumentTypeError) else ""
             raise argparse.ArgumentTypeError(
-                f"expected a comma list of {item_type.__name__}, got {text!r}"
+                f"expected a comma list of {item_type.__name__}, got {text!r}{detail}"
             ) from None
 
     return parse
@@ -197,7 +203,7 @@ def build_parser(
             opts["type"] = _parse_list(args[0])
             opts["metavar"] = "A,B,..."
         else:
-            opts["type"] = kind
+            opts["type"] = checks.number_type(kind)
             if "choices" in f.metadata:
                 opts["choices"] = f.metadata["choices"]
         parser.add_argument(flag_name(f.name), dest=f.name, **opts)

@@ -20,6 +20,7 @@ from typing import Any
 import jax
 
 from jaxd2l.cli.flags import FlagError, flag_name, parse_config
+from jaxd2l.core.checks import env_number
 from jaxd2l.core.errors import UserError
 from jaxd2l.data.cache import cache_home
 
@@ -39,8 +40,8 @@ def start_backend(config: Any) -> None:
     if getattr(config, "coordinator", None) or getattr(config, "distributed", False):
         # Local launches set short timeouts (jaxd2l.tools.launch); JAX's defaults are minutes.
         timeouts = {
-            "initialization_timeout": int(os.environ.get("JAXD2L_INIT_TIMEOUT", 300)),
-            "heartbeat_timeout_seconds": int(os.environ.get("JAXD2L_HEARTBEAT_TIMEOUT", 100)),
+            "initialization_timeout": env_number("JAXD2L_INIT_TIMEOUT", 300, int, 1, 86400),
+            "heartbeat_timeout_seconds": env_number("JAXD2L_HEARTBEAT_TIMEOUT", 100, int, 1, 86400),
         }
         if config.coordinator:
             missing = (

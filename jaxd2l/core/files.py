@@ -65,3 +65,17 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def inside(root: str | os.PathLike, relative: str, name: str = "path") -> str:
+    """`root/relative` resolved (symlinks and `..` followed), refused unless it stays inside
+    `root`: the one check for a path that a manifest or a user gives relative to a folder."""
+    from jaxd2l.core.errors import ArgumentError
+
+    if not isinstance(relative, str) or not relative or os.path.isabs(relative):
+        raise ArgumentError(f"{name} must be a relative path inside {root}, got {relative!r}")
+    base = os.path.realpath(root)
+    target = os.path.realpath(os.path.join(base, relative))
+    if os.path.commonpath([base, target]) != base:
+        raise ArgumentError(f"{name} {relative!r} leads outside {root}: refused")
+    return target

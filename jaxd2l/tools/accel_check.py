@@ -28,6 +28,7 @@ import time
 from importlib import metadata
 
 from jaxd2l.core import files
+from jaxd2l.core.checks import number_type
 
 # the repository root (jaxd2l/tools/accel_check.py is three levels below it)
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -131,8 +132,8 @@ def main(argv=None) -> int:
     )
     parser.add_argument("--skip-tests", action="store_true")
     parser.add_argument("--skip-benchmark", action="store_true")
-    parser.add_argument("--test-timeout", type=float, default=420)
-    parser.add_argument("--bench-timeout", type=float, default=480)
+    parser.add_argument("--test-timeout", type=number_type(float, 1, 86400), default=420)
+    parser.add_argument("--bench-timeout", type=number_type(float, 1, 86400), default=480)
     args = parser.parse_args(argv)
     if os.path.exists(args.out) and not os.path.isdir(args.out):
         parser.error(f"--out {args.out} is a file: give a folder (it is made if missing)")

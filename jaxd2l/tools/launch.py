@@ -25,6 +25,8 @@ import sys
 import threading
 import time
 
+from jaxd2l.core.checks import number_type
+
 LOCAL_TIMEOUTS = {"JAXD2L_INIT_TIMEOUT": "30", "JAXD2L_HEARTBEAT_TIMEOUT": "10"}
 GRACE_S = 5.0
 
@@ -128,10 +130,12 @@ def main(argv: list[str] | None = None) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--num-processes", type=int, required=True, help="processes to start")
+    parser.add_argument(
+        "--num-processes", type=number_type(int, 1, 1024), required=True, help="processes to start"
+    )
     parser.add_argument(
         "--cpu-devices-per-process",
-        type=int,
+        type=number_type(int, 1, 1024),
         default=None,
         help="CPU devices each process asks for",
     )

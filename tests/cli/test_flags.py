@@ -1,3 +1,5 @@
+import dataclasses
+
 import pytest
 
 from experiments import linear_regression as exp
@@ -83,7 +85,12 @@ def test_a_config_is_built_from_the_shared_bases_and_checked_once():
         (
             "mlp",
             ["--coordinator", "h:70000", "--num-processes", "2", "--process-id", "0"],
-            "port must be in 1-65535",
+            "port must be <= 65535",
+        ),
+        (
+            "mlp",
+            ["--coordinator", "h:８０８０", "--num-processes", "2", "--process-id", "0"],
+            "port must be an integer written in ASCII digits",
         ),
         ("mlp", ["--cpu-devices", "100000"], "--cpu-devices must be <= 256"),
         (
@@ -107,3 +114,58 @@ def test_flags_that_would_do_nothing_or_too_much_are_refused(module, argv, messa
         run_cli(exp_module.main, exp_module.Config, argv)
     err = capsys.readouterr().err.strip()
     assert e.value.code == 2 and message in err and len(err.splitlines()) == 1
+
+
+BAD_NUMBERS = ["１２", "1_0", "10s", "0x10", "nan", "inf", "1e999", "٣"]
+
+
+def _experiment_configs():
+    import importlib
+    import pathlib
+
+    folder = pathlib.Path(__file__).resolve().parents[2] / "experiments"
+    for path in sorted(folder.glob("*.py")):
+        if "class Config" not in path.read_text():  # the PyTorch baselines: argparse, torch
+            continue
+        module = importlib.import_module(f"experiments.{path.stem}")
+        if hasattr(module, "Config"):
+            yield path.stem, module.Config
+
+
+def test_every_numeric_flag_of_every_experiment_reads_numbers_one_way(capsys):
+    import typing
+
+    from jaxd2l.cli.flags import build_parser, flag_name
+
+    walked = 0
+    for name, config in _experiment_configs():
+        parser = build_parser(config, None, prog=name)
+        hints = typing.get_type_hints(config)
+        for field in dataclasses.fields(config):
+            kind = hints[field.name]
+            kinds = set(typing.get_args(kind)) | {kind}
+            if not kinds & {int, float, tuple[int, ...], tuple[float, ...]}:
+                continue
+            walked += 1
+            for bad in BAD_NUMBERS:
+                with pytest.raises(SystemExit) as e:
+                    parser.parse_args([flag_name(field.name), bad])
+                err = capsys.readouterr().err
+                assert e.value.code == 2 and err.count("\n") == 1, (name, field.name, bad, err)
+                assert "Traceback" not in err
+    assert walked > 60  # every experiment's counts, rates, sizes and seeds
+
+
+def test_ports_and_environment_numbers_go_through_the_same_reader(monkeypatch):
+    from jaxd2l.core.checks import env_number, read_number
+
+    for text in ("１２３４", "12_34", "80/tcp", "-1", "70000"):
+        with pytest.raises(ValueError):
+            read_number(text, int, "port", 1, 65535)
+    assert read_number(" 8080 ", int, "port", 1, 65535) == 8080
+    assert read_number("1e-3", float, "lr") == 0.001
+    monkeypatch.setenv("JAXD2L_INIT_TIMEOUT", "３００")
+    with pytest.raises(ValueError, match="the environment variable JAXD2L_INIT_TIMEOUT"):
+        env_number("JAXD2L_INIT_TIMEOUT", 300, int, 1, 86400)
+    monkeypatch.setenv("JAXD2L_INIT_TIMEOUT", "")
+    assert env_number("JAXD2L_INIT_TIMEOUT", 300, int, 1, 86400) == 300

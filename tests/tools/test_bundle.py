@@ -1,6 +1,7 @@
 """jaxd2l.tools.bundle on a tiny fake bundle: the manifest check, the image check, and an offline
 install that a fresh Python then imports from."""
 
+import json
 import os
 import subprocess
 import sys
@@ -61,6 +62,17 @@ def test_a_damaged_or_missing_file_is_named(tmp_path):
     assert "jaxd2l_tiny-1.0-py3-none-any.whl is missing" in str(e.value)
     with pytest.raises(UserError, match="no manifest.json"):
         bundle.check_bundle(str(tmp_path))
+
+
+def test_a_manifest_entry_that_escapes_the_bundle_is_refused(tmp_path):
+    out, manifest = fake_bundle(tmp_path)
+    outside = tmp_path / "x"
+    outside.write_bytes(b"not the bundle's")
+    for rel in ("data/../../x", str(outside), "wheels/../../x"):
+        edited = {**manifest, "files": {rel: {"sha256": bundle.sha256(str(outside)), "bytes": 1}}}
+        (out / "manifest.json").write_text(json.dumps(edited))
+        with pytest.raises(UserError, match="outside|relative path inside"):
+            bundle.check_bundle(str(out))
 
 
 def test_the_image_check_names_what_does_not_fit(tmp_path):

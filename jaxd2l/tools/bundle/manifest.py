@@ -9,6 +9,7 @@ import os
 
 from jaxd2l.core import files
 from jaxd2l.core.errors import UserError
+from jaxd2l.core.files import inside
 
 MANIFEST = "manifest.json"
 
@@ -54,7 +55,11 @@ def check_bundle(bundle: str) -> dict:
         ) from None
     problems = []
     for rel, want in files.items():
-        file = os.path.join(bundle, rel)
+        try:
+            file = inside(bundle, rel, "a manifest entry")
+        except ValueError as e:
+            problems.append(str(e))
+            continue
         if not os.path.isfile(file):
             problems.append(f"{rel} is missing")
         elif sha256(file) != want["sha256"]:

@@ -16,7 +16,7 @@ import types
 import typing
 from typing import Any
 
-from jaxd2l.core import checks
+from jaxd2l.core import numbers
 from jaxd2l.core.errors import UserError
 
 
@@ -101,7 +101,7 @@ class TrainingFlags(SeedFlags):
             if not host:
                 raise FlagError(f"--coordinator must be HOST:PORT, got {self.coordinator!r}")
             try:
-                checks.read_number(port, int, "--coordinator's port", 1, 65535)
+                numbers.read_number(port, int, "--coordinator's port", 1, 65535)
             except ValueError as e:
                 raise FlagError(f"{e} (--coordinator is HOST:PORT)") from None
         if self.distributed and self.coordinator is not None:
@@ -167,7 +167,7 @@ class _OneLineParser(argparse.ArgumentParser):
 
 
 def _parse_list(item_type):
-    read = checks.number_type(item_type)
+    read = numbers.number_type(item_type)
 
     def parse(text: str) -> tuple:
         try:
@@ -203,7 +203,7 @@ def build_parser(
             opts["type"] = _parse_list(args[0])
             opts["metavar"] = "A,B,..."
         else:
-            opts["type"] = checks.number_type(kind)
+            opts["type"] = numbers.number_type(kind)
             if "choices" in f.metadata:
                 opts["choices"] = f.metadata["choices"]
         parser.add_argument(flag_name(f.name), dest=f.name, **opts)

@@ -20,8 +20,8 @@ from typing import Any
 import jax
 
 from jaxd2l.cli.flags import FlagError, flag_name, parse_config
-from jaxd2l.core.checks import env_number
 from jaxd2l.core.errors import UserError
+from jaxd2l.core.numbers import env_number
 from jaxd2l.data.cache import cache_home
 
 

@@ -28,7 +28,7 @@ import time
 from importlib import metadata
 
 from jaxd2l.core import files
-from jaxd2l.core.checks import number_type
+from jaxd2l.core.numbers import number_type
 
 # the repository root (jaxd2l/tools/accel_check.py is three levels below it)
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from jaxd2l.cli import DataFlags, Run, device_info, flag, run_cli, write_json
+from jaxd2l.cli import MOST_EPOCHS, DataFlags, Run, device_info, flag, run_cli, write_json
 from jaxd2l.core import files
 from jaxd2l.tools.bench import reference, startup, suite
 from jaxd2l.tools.bench.suite import SECTIONS
@@ -50,17 +50,23 @@ class Config(DataFlags):
     sections: tuple[str, ...] = flag(SECTIONS, "sections to run", choices=SECTIONS)
     quick: bool = flag(False, "smoke run: what QUICK says, for the flags not given")
     models: tuple[str, ...] = flag(tuple(WORKLOADS), "sweep's models", choices=tuple(WORKLOADS))
-    batch_sizes: tuple[int, ...] = flag((16, 64, 256, 1024, 4096, 8192), "batch sizes", min=1)
+    batch_sizes: tuple[int, ...] = flag(
+        (16, 64, 256, 1024, 4096, 8192), "batch sizes", min=1, max=1_048_576
+    )
     batch_size: int = flag(256, "drivers, precision, trials, devices: batch", min=1, max=2**24)
-    repeats: int = flag(3, "timed epochs per measurement", min=1)
-    epochs: int = flag(3, "epochs of the drivers and precision runs", min=1)
-    trials: tuple[int, ...] = flag((1, 2, 4, 8, 16, 32, 64), "vmapped trial counts", min=1)
-    seeds: int = flag(3, "reference: seeds per model and framework", min=1)
-    reference_epochs: int = flag(10, "reference: epochs per run", min=1)
+    repeats: int = flag(3, "timed epochs per measurement", min=1, max=1000)
+    epochs: int = flag(3, "epochs of the drivers and precision runs", min=1, max=MOST_EPOCHS)
+    trials: tuple[int, ...] = flag(
+        (1, 2, 4, 8, 16, 32, 64), "vmapped trial counts", min=1, max=4096
+    )
+    seeds: int = flag(3, "reference: seeds per model and framework", min=1, max=1000)
+    reference_epochs: int = flag(10, "reference: epochs per run", min=1, max=1000)
     lr: float = flag(0.1, "learning rate", gt=0)
     torch: bool = flag(True, "reference: also run d2l's PyTorch code when torch is installed")
-    torch_workers: int = flag(4, "reference: PyTorch DataLoader workers (d2l: 4)", min=0)
-    cpu_devices: int | None = flag(None, "ask JAX for N CPU devices (devices section)", min=1)
+    torch_workers: int = flag(4, "reference: PyTorch DataLoader workers (d2l: 4)", min=0, max=256)
+    cpu_devices: int | None = flag(
+        None, "ask JAX for N CPU devices (devices section)", min=1, max=256
+    )
 
     def effective(self) -> Config:
         """--quick shrinks the sizes and counts not given explicitly; the rest stays."""

@@ -23,7 +23,7 @@ import numpy as np
 
 from jaxd2l import plot
 from jaxd2l.chapters.model_selection import book_fit, cross_validate, degree_sweep, timed
-from jaxd2l.cli import Run, SeedFlags, flag, run_cli
+from jaxd2l.cli import MOST_EPOCHS, Run, SeedFlags, flag, run_cli
 from jaxd2l.cli.flags import FlagError
 from jaxd2l.core.keys import run_keys
 from jaxd2l.data.polynomial import MAX_DEGREE, polynomial_data
@@ -32,11 +32,13 @@ from jaxd2l.data.polynomial import MAX_DEGREE, polynomial_data
 @dataclasses.dataclass(frozen=True)
 class Config(SeedFlags):
     seed: int = flag(1, "root PRNG seed (1: see the module docstring)", min=-(2**63), max=2**63 - 1)
-    epochs: int = flag(400, "epochs of the 2- and 4-feature fits, the sweep and the folds", min=1)
-    overfit_epochs: int = flag(1500, "epochs of the 20-feature fit", min=1)
+    epochs: int = flag(
+        400, "epochs of the 2- and 4-feature fits, the sweep and the folds", min=1, max=MOST_EPOCHS
+    )
+    overfit_epochs: int = flag(1500, "epochs of the 20-feature fit", min=1, max=MOST_EPOCHS)
     batch_size: int = flag(10, "examples per minibatch", min=1, max=2**24)
     lr: float = flag(0.01, "learning rate", gt=0)
-    folds: int = flag(5, "K of the K-fold cross-validation", min=2)
+    folds: int = flag(5, "K of the K-fold cross-validation", min=2, max=1000)
     num_train: int = flag(100, "training examples", min=2, max=10**6)
     num_test: int = flag(100, "test examples", min=1, max=10**6)
     degrees: tuple[int, ...] = flag(

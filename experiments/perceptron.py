@@ -25,7 +25,7 @@ class Config(SeedFlags):
     num_examples: int = flag(200, "separable points", min=1, max=10**6)
     dim: int = flag(2, "input dimension", min=1, max=10**4)
     margin: float = flag(0.1, "minimum distance of a point from the separating plane", gt=0)
-    max_epochs: int = flag(1000, "epoch cap", min=1)
+    max_epochs: int = flag(1000, "epoch cap", min=1, max=1_000_000)
 
 
 def _fit(X, y, max_epochs):

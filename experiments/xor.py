@@ -31,7 +31,7 @@ from jaxd2l.nn.losses import cross_entropy
 @dataclasses.dataclass(frozen=True)
 class Config(SeedFlags):
     hidden: int = flag(8, "hidden units", min=2, max=65536)
-    steps: int = flag(500, "full-batch steps", min=1)
+    steps: int = flag(500, "full-batch steps", min=1, max=10_000_000)
     lr: float = flag(0.1, "Adam learning rate", gt=0)
 
 

@@ -9,6 +9,7 @@ library (whose modules take plain arguments, never a Config).
 """
 
 from jaxd2l.cli.flags import (
+    MOST_EPOCHS,
     DataFlags,
     ExperimentConfig,
     SeedFlags,
@@ -37,6 +38,7 @@ from jaxd2l.cli.runner import (
 )
 
 __all__ = [
+    "MOST_EPOCHS",
     "ClassifierRun",
     "DataFlags",
     "ExperimentConfig",

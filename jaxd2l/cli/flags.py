@@ -25,6 +25,11 @@ class FlagError(UserError, ValueError):
     found while parsing, or later once the data shows it (the CLI exits 2 either way)."""
 
 
+MOST_EPOCHS = 100_000
+"""The most epochs (or steps of patience) a flag takes: a run's history, its record and a
+whole run's stacked sums grow with it, so every count a user controls has a stated bound."""
+
+
 def flag(default: Any, help: str, **checks: Any) -> Any:
     """A Config field with help text and checks: `min` (>=), `max` (<=), `gt` (>), `lt` (<),
     `choices`, `empty_ok` (for a tuple). Float values must also be finite."""
@@ -64,7 +69,7 @@ class TrainingFlags(SeedFlags):
     """Flags every training experiment shares, defined once (they come last in --help)."""
 
     devices: int | None = flag(
-        None, "devices to train on, data parallel (default: every device JAX sees)", min=1
+        None, "devices to train on, data parallel (default: every device JAX sees)", min=1, max=4096
     )
     cpu_devices: int | None = flag(
         None, "ask JAX for this many CPU devices, to try --devices on a CPU", min=1, max=256
@@ -72,8 +77,10 @@ class TrainingFlags(SeedFlags):
     checkpoint_dir: str | None = flag(None, "save the run here after every epoch (orbax)")
     resume: bool = flag(False, "continue the run saved in --checkpoint-dir")
     coordinator: str | None = flag(None, "multi-process: HOST:PORT of process 0")
-    num_processes: int | None = flag(None, "multi-process: how many processes", min=1)
-    process_id: int | None = flag(None, "multi-process: this process's rank, from 0", min=0)
+    num_processes: int | None = flag(None, "multi-process: how many processes", min=1, max=1024)
+    process_id: int | None = flag(
+        None, "multi-process: this process's rank, from 0", min=0, max=1023
+    )
     distributed: bool = flag(
         False, "multi-process: let JAX find the cluster (SLURM, Open MPI, TPU pods)"
     )

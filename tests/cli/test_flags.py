@@ -169,3 +169,22 @@ def test_ports_and_environment_numbers_go_through_the_same_reader(monkeypatch):
         env_number("JAXD2L_INIT_TIMEOUT", 300, int, 1, 86400)
     monkeypatch.setenv("JAXD2L_INIT_TIMEOUT", "")
     assert env_number("JAXD2L_INIT_TIMEOUT", 300, int, 1, 86400) == 300
+
+
+def test_every_count_a_user_controls_has_a_stated_bound(capsys):
+    import typing
+
+    from jaxd2l.cli.flags import build_parser, flag_name
+
+    unbounded = []
+    for name, config in _experiment_configs():
+        hints = typing.get_type_hints(config)
+        for field in dataclasses.fields(config):
+            kinds = set(typing.get_args(hints[field.name])) | {hints[field.name]}
+            if kinds & {int, tuple[int, ...]} and "max" not in field.metadata:
+                unbounded.append(f"{name} {flag_name(field.name)}")
+    assert unbounded == []  # refused before anything is allocated, naming the most
+    parser = build_parser(dict(_experiment_configs())["mlp"], None, prog="mlp")
+    config = parser.parse_args(["--epochs", "10000000000"])
+    with pytest.raises(ValueError, match=r"--epochs must be <= 100000, got 10000000000"):
+        dict(_experiment_configs())["mlp"](**vars(config))

@@ -43,6 +43,7 @@ QUICK = {
     "seeds": 1,
     "reference_epochs": 1,
 }
+BATCH_SIZES = (16, 64, 256, 1024, 4096, 8192)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,23 +51,17 @@ class Config(DataFlags):
     sections: tuple[str, ...] = flag(SECTIONS, "sections to run", choices=SECTIONS)
     quick: bool = flag(False, "smoke run: what QUICK says, for the flags not given")
     models: tuple[str, ...] = flag(tuple(WORKLOADS), "sweep's models", choices=tuple(WORKLOADS))
-    batch_sizes: tuple[int, ...] = flag(
-        (16, 64, 256, 1024, 4096, 8192), "batch sizes", min=1, max=1_048_576
-    )
+    batch_sizes: tuple[int, ...] = flag(BATCH_SIZES, "batch sizes", min=1, max=2**20)
     batch_size: int = flag(256, "drivers, precision, trials, devices: batch", min=1, max=2**24)
     repeats: int = flag(3, "timed epochs per measurement", min=1, max=1000)
     epochs: int = flag(3, "epochs of the drivers and precision runs", min=1, max=MOST_EPOCHS)
-    trials: tuple[int, ...] = flag(
-        (1, 2, 4, 8, 16, 32, 64), "vmapped trial counts", min=1, max=4096
-    )
+    trials: tuple[int, ...] = flag((1, 2, 4, 8, 16, 32, 64), "vmapped trials", min=1, max=4096)
     seeds: int = flag(3, "reference: seeds per model and framework", min=1, max=1000)
     reference_epochs: int = flag(10, "reference: epochs per run", min=1, max=1000)
     lr: float = flag(0.1, "learning rate", gt=0)
     torch: bool = flag(True, "reference: also run d2l's PyTorch code when torch is installed")
     torch_workers: int = flag(4, "reference: PyTorch DataLoader workers (d2l: 4)", min=0, max=256)
-    cpu_devices: int | None = flag(
-        None, "ask JAX for N CPU devices (devices section)", min=1, max=256
-    )
+    cpu_devices: int | None = flag(None, "CPU devices (devices section)", min=1, max=256)
 
     def effective(self) -> Config:
         """--quick shrinks the sizes and counts not given explicitly; the rest stays."""
@@ -110,8 +105,7 @@ def main(config: Config) -> dict:
                 data, notes, progress=suite.progress, batch_size=config.batch_size, **settings
             )
             save(records, limits)
-        roof = suite.roof_of(limits)
-        paths = suite.save_figures(records, roof, run.file) if run.primary else {}
+        paths = suite.save_figures(records, suite.roof_of(limits), run.file) if run.primary else {}
         markdown = suite.markdown(device, limits, records, notes, run.record.get("reference"))
         if run.primary:
             files.write_text(run.file("bench.md"), markdown)

@@ -24,15 +24,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxd2l.chapters import house_prices as house
-from jaxd2l.cli import (
-    MOST_EPOCHS,
-    Run,
-    TrainingFlags,
-    fit_and_record,
-    flag,
-    run_cli,
-    training_setup,
-)
+from jaxd2l.cli import Run, TrainingFlags, fit_and_record, flag, run_cli, training_setup
+from jaxd2l.cli.flags import MOST_EPOCHS
 from jaxd2l.core.keys import run_keys
 from jaxd2l.data import house_prices as hp
 from jaxd2l.plot import house_figures

@@ -22,7 +22,6 @@ import optax
 from jaxd2l import plot
 from jaxd2l.chapters.classification import optax_loss, scratch_loss, train_classifier
 from jaxd2l.cli import (
-    MOST_EPOCHS,
     DataFlags,
     Run,
     TrainingFlags,
@@ -43,7 +42,7 @@ class Config(TrainingFlags, DataFlags):
     dropout: tuple[float, ...] = flag(
         (0.2, 0.5), "dropout rate after each hidden layer", min=0, max=1, empty_ok=True
     )
-    epochs: int = flag(10, "passes over the training set", min=1, max=MOST_EPOCHS)
+    epochs: int = flag(10, "passes over the training set", min=1, max=10**5)
     batch_size: int = flag(256, "examples per minibatch", min=1, max=2**24)
     lr: float = flag(0.5, "learning rate", gt=0)
     compare: bool = flag(True, "also train the same net without dropout, for the figure")

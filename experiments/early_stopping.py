@@ -17,7 +17,7 @@ import dataclasses
 import jax
 
 from jaxd2l.chapters.classification import classifier_evaluate, scratch_loss, train_classifier
-from jaxd2l.cli import MOST_EPOCHS, DataFlags, Run, SeedFlags, flag, run_cli
+from jaxd2l.cli import DataFlags, Run, SeedFlags, flag, run_cli
 from jaxd2l.cli.flags import FlagError
 from jaxd2l.core.hooks import EarlyStopping
 from jaxd2l.core.keys import run_keys
@@ -36,9 +36,9 @@ class Config(SeedFlags, DataFlags):
         (0.0, 0.2, 0.4), "fractions of noisy training labels", min=0, max=1
     )
     patience: int = flag(
-        5, "epochs without a better validation accuracy before stopping", min=1, max=MOST_EPOCHS
+        5, "epochs without a better validation accuracy before stopping", min=1, max=10**5
     )
-    epochs: int = flag(30, "at most this many epochs", min=1, max=MOST_EPOCHS)
+    epochs: int = flag(30, "at most this many epochs", min=1, max=10**5)
     hidden: int = flag(256, "hidden units", min=1, max=65536)
     lr: float = flag(0.1, "learning rate", gt=0)
     batch_size: int = flag(256, "examples per minibatch", min=1, max=2**24)

@@ -17,7 +17,7 @@ import contextlib
 import dataclasses
 import time
 
-from jaxd2l.cli import MOST_EPOCHS, DataFlags, Run, TrainingFlags, flag, run_cli, training_setup
+from jaxd2l.cli import DataFlags, Run, TrainingFlags, flag, run_cli, training_setup
 from jaxd2l.cli.flags import FlagError
 from jaxd2l.cli.record import write_csv
 from jaxd2l.core.keys import run_keys
@@ -38,10 +38,8 @@ class Config(TrainingFlags, DataFlags):
     lr_range: tuple[float, ...] = flag((0.01, 1.0), "log-uniform lr range (not grid)", gt=0)
     hidden: tuple[int, ...] = flag((64, 256), "hidden widths to try (mlp)", min=1, max=65536)
     batch_sizes: tuple[int, ...] = flag((256,), "batch sizes to try", min=1, max=2**24)
-    epochs: int = flag(3, "epochs per trial", min=1, max=MOST_EPOCHS)
-    val_size: int = flag(
-        10000, "validation examples held out of the training set", min=1, max=1_000_000
-    )
+    epochs: int = flag(3, "epochs per trial", min=1, max=10**5)
+    val_size: int = flag(10000, "validation examples held out of training", min=1, max=10**6)
     round_size: int = flag(8, "bayes: trials asked (and vmapped) per round", min=1, max=4096)
     sampler: str = flag(
         "tpe", "bayes: Optuna's sampler (gp needs PyTorch)", choices=strategies.SAMPLERS

@@ -20,15 +20,7 @@ import optax
 
 from jaxd2l import plot
 from jaxd2l.chapters.linear_regression import from_concise, lr_sweep, score, solve_timed
-from jaxd2l.cli import (
-    MOST_EPOCHS,
-    Run,
-    TrainingFlags,
-    fit_and_record,
-    flag,
-    run_cli,
-    training_setup,
-)
+from jaxd2l.cli import Run, TrainingFlags, fit_and_record, flag, run_cli, training_setup
 from jaxd2l.core.epoch import make_epoch
 from jaxd2l.core.keys import run_keys
 from jaxd2l.core.step import init_state, make_train_step
@@ -41,7 +33,7 @@ from jaxd2l.nn.optim import sgd
 @dataclasses.dataclass(frozen=True)
 class Config(TrainingFlags):
     impl: str = flag("scratch", "implementation", choices=("scratch", "concise", "closed_form"))
-    epochs: int = flag(3, "passes over the data", min=1, max=MOST_EPOCHS)
+    epochs: int = flag(3, "passes over the data", min=1, max=10**5)
     batch_size: int = flag(10, "examples per minibatch", min=1, max=2**24)
     lr: float = flag(0.03, "learning rate", gt=0)
     num_examples: int = flag(1000, "synthetic examples", min=2, max=10**7)

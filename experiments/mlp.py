@@ -23,7 +23,6 @@ import optax
 from jaxd2l.chapters import piecewise
 from jaxd2l.chapters.classification import optax_loss, scratch_loss
 from jaxd2l.cli import (
-    MOST_EPOCHS,
     DataFlags,
     Run,
     TrainingFlags,
@@ -53,11 +52,9 @@ class Config(TrainingFlags, DataFlags):
         choices=(*ACTIVATIONS, "prelu"),
     )
     init: str = flag("normal", "weight initialisation", choices=(*SCHEMES, "pretrain"))
-    pretrain_epochs: int = flag(
-        1, "autoencoder epochs per hidden layer (--init pretrain)", min=1, max=MOST_EPOCHS
-    )
+    pretrain_epochs: int = flag(1, "autoencoder epochs a layer (--init pretrain)", min=1, max=10**5)
     sigma: float = flag(0.01, "standard deviation of the normal init", gt=0)
-    epochs: int = flag(10, "passes over the training set", min=1, max=MOST_EPOCHS)
+    epochs: int = flag(10, "passes over the training set", min=1, max=10**5)
     batch_size: int = flag(256, "examples per minibatch", min=1, max=2**24)
     lr: float = flag(0.1, "learning rate", gt=0)
 

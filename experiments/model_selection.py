@@ -23,7 +23,7 @@ import numpy as np
 
 from jaxd2l import plot
 from jaxd2l.chapters.model_selection import book_fit, cross_validate, degree_sweep, timed
-from jaxd2l.cli import MOST_EPOCHS, Run, SeedFlags, flag, run_cli
+from jaxd2l.cli import Run, SeedFlags, flag, run_cli
 from jaxd2l.cli.flags import FlagError
 from jaxd2l.core.keys import run_keys
 from jaxd2l.data.polynomial import MAX_DEGREE, polynomial_data
@@ -33,9 +33,9 @@ from jaxd2l.data.polynomial import MAX_DEGREE, polynomial_data
 class Config(SeedFlags):
     seed: int = flag(1, "root PRNG seed (1: see the module docstring)", min=-(2**63), max=2**63 - 1)
     epochs: int = flag(
-        400, "epochs of the 2- and 4-feature fits, the sweep and the folds", min=1, max=MOST_EPOCHS
+        400, "epochs of the 2- and 4-feature fits, the sweep and the folds", min=1, max=10**5
     )
-    overfit_epochs: int = flag(1500, "epochs of the 20-feature fit", min=1, max=MOST_EPOCHS)
+    overfit_epochs: int = flag(1500, "epochs of the 20-feature fit", min=1, max=10**5)
     batch_size: int = flag(10, "examples per minibatch", min=1, max=2**24)
     lr: float = flag(0.01, "learning rate", gt=0)
     folds: int = flag(5, "K of the K-fold cross-validation", min=2, max=1000)

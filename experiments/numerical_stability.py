@@ -24,7 +24,7 @@ import numpy as np
 from jaxd2l import plot
 from jaxd2l.chapters import stability
 from jaxd2l.chapters.classification import scratch_loss, train_classifier
-from jaxd2l.cli import MOST_EPOCHS, DataFlags, Run, SeedFlags, flag, run_cli
+from jaxd2l.cli import DataFlags, Run, SeedFlags, flag, run_cli
 from jaxd2l.core.keys import run_keys
 from jaxd2l.data import fashion_mnist as fm
 from jaxd2l.models import mlp
@@ -38,9 +38,7 @@ TRAINED = (("normal", "sigmoid"), ("xavier", "tanh"), ("he", "relu"))
 class Config(SeedFlags, DataFlags):
     depth: int = flag(20, "hidden layers of the measured MLP", min=1, max=200)
     width: int = flag(256, "units per hidden layer", min=1, max=4096)
-    train_epochs: int = flag(
-        1, "epochs of the three trained nets (0: none)", min=0, max=MOST_EPOCHS
-    )
+    train_epochs: int = flag(1, "epochs of the three trained nets (0: none)", min=0, max=10**5)
     train_width: int = flag(128, "units per hidden layer of the trained nets", min=1, max=4096)
     lr: float = flag(0.1, "learning rate of the trained nets", gt=0)
 

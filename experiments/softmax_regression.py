@@ -18,7 +18,6 @@ import optax
 
 from jaxd2l.chapters.classification import optax_loss, scratch_loss
 from jaxd2l.cli import (
-    MOST_EPOCHS,
     DataFlags,
     Run,
     TrainingFlags,
@@ -34,7 +33,7 @@ from jaxd2l.nn.optim import sgd
 @dataclasses.dataclass(frozen=True)
 class Config(TrainingFlags, DataFlags):
     impl: str = flag("scratch", "implementation", choices=("scratch", "concise"))
-    epochs: int = flag(10, "passes over the training set", min=1, max=MOST_EPOCHS)
+    epochs: int = flag(10, "passes over the training set", min=1, max=10**5)
     batch_size: int = flag(256, "examples per minibatch", min=1, max=2**24)
     lr: float = flag(0.1, "learning rate", gt=0)
     label_smoothing: float = flag(0.0, "soft labels: weight spread over all classes", min=0, lt=1)

@@ -21,7 +21,7 @@ import numpy as np
 
 from jaxd2l import plot
 from jaxd2l.chapters.model_selection import decay_sweep
-from jaxd2l.cli import MOST_EPOCHS, Run, SeedFlags, flag, run_cli
+from jaxd2l.cli import Run, SeedFlags, flag, run_cli
 from jaxd2l.core.keys import run_keys
 from jaxd2l.data.synthetic import high_dimensional_regression
 
@@ -37,7 +37,7 @@ class Config(SeedFlags):
     )
     lambdas: tuple[float, ...] = flag((0.0, 3.0), "the book's fits: penalty strengths", min=0)
     sweep: tuple[float, ...] = flag(SWEEP, "strengths trained at once (vmap)", min=0)
-    epochs: int = flag(100, "passes over the 20 training examples", min=1, max=MOST_EPOCHS)
+    epochs: int = flag(100, "passes over the 20 training examples", min=1, max=10**5)
     batch_size: int = flag(5, "examples per minibatch", min=1, max=2**24)
     lr: float = flag(0.003, "learning rate", gt=0)
     num_inputs: int = flag(200, "input dimension", min=1, max=10**5)

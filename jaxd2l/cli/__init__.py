@@ -9,7 +9,6 @@ library (whose modules take plain arguments, never a Config).
 """
 
 from jaxd2l.cli.flags import (
-    MOST_EPOCHS,
     DataFlags,
     ExperimentConfig,
     SeedFlags,
@@ -38,7 +37,6 @@ from jaxd2l.cli.runner import (
 )
 
 __all__ = [
-    "MOST_EPOCHS",
     "ClassifierRun",
     "DataFlags",
     "ExperimentConfig",

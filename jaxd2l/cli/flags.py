@@ -25,14 +25,11 @@ class FlagError(UserError, ValueError):
     found while parsing, or later once the data shows it (the CLI exits 2 either way)."""
 
 
-MOST_EPOCHS = 100_000
-"""The most epochs (or steps of patience) a flag takes: a run's history, its record and a
-whole run's stacked sums grow with it, so every count a user controls has a stated bound."""
-
-
 def flag(default: Any, help: str, **checks: Any) -> Any:
     """A Config field with help text and checks: `min` (>=), `max` (<=), `gt` (>), `lt` (<),
-    `choices`, `empty_ok` (for a tuple). Float values must also be finite."""
+    `choices`, `empty_ok` (for a tuple). Float values must also be finite. Every integer
+    flag states its `max` (a test checks it): a count a user controls is bounded before
+    anything is allocated (10**5 for epochs: a history grows with them)."""
     return dataclasses.field(default=default, metadata={"help": help, **checks})
 
 

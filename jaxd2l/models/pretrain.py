@@ -18,11 +18,12 @@ import jax.numpy as jnp
 import optax
 
 from jaxd2l.core import checks
+from jaxd2l.core.divergence import FACTOR, DivergedError, check_divergence
 from jaxd2l.core.drivers import make_train
 from jaxd2l.core.epoch import make_epoch
 from jaxd2l.core.errors import ArgumentError
 from jaxd2l.core.keys import run_keys
-from jaxd2l.core.step import make_train_step, summarize
+from jaxd2l.core.step import FIRST_BATCH_LOSS, make_train_step, summarize
 from jaxd2l.models import init as inits
 from jaxd2l.nn.losses import squared_error
 
@@ -72,6 +73,24 @@ def layer_trainer(activation, fan_in: int, width: int, epochs: int, batch_size: 
     return jax.jit(make_train(start, tx, make_epoch(step, batch_size), epochs))
 
 
+def check_layer(layer: int, curve: Sequence[float], first: float) -> None:
+    """The drivers' divergence rule on one autoencoder's epochs: a loss that is not finite
+    or far above the untrained one raises `DivergedError`, naming the layer."""
+    history: list[dict] = []
+    for e, loss in enumerate(curve):
+        history.append({"epoch": e + 1, "train_loss": loss, "train_first_batch_loss": first})
+        try:
+            check_divergence(history, FACTOR)
+        except DivergedError as err:
+            raise DivergedError(
+                err.epoch,
+                err.last_finite,
+                err.history,
+                f"pre-training layer {layer + 1}: {err} (learning_rate=)",
+                err.factor,
+            ) from None
+
+
 def init(
     key: jax.Array,
     X: jax.Array,
@@ -98,8 +117,20 @@ def init(
     """
     checks.key(key)
     checks.features(X)
+    if jnp.asarray(X).dtype == jnp.uint8:
+        raise ArgumentError(
+            "X holds uint8 pixels: pre-train on scaled inputs (fashion_mnist.scale_images(X)), "
+            "as fit refuses unscaled ones"
+        )
     sizes = checks.widths(sizes, "sizes (input, hidden..., output widths)", minimum_count=2)
     checks.callable_(activation, "activation")
+    try:
+        jax.eval_shape(activation, jax.ShapeDtypeStruct((1, sizes[0]), jnp.float32))
+    except TypeError:
+        raise ArgumentError(
+            "activation must be a function of one array; one with parameters of its own "
+            "(prelu) cannot be pre-trained: use relu, sigmoid or tanh"
+        ) from None
     H = jnp.asarray(X, jnp.float32).reshape(X.shape[0], -1)
     if H.shape[1] != sizes[0]:
         raise ArgumentError(
@@ -115,6 +146,7 @@ def init(
         state, (sums, _) = train(layer_key, (H, H))
         initial = float(jnp.mean(reconstruction_loss(apply(before, H[:1024]), H[:1024])))
         losses.append([initial] + [float(v) for v in summarize(sums)["loss"]])
+        check_layer(layer, losses[-1][1:], float(sums[FIRST_BATCH_LOSS][0]))
         encoder = {"W": state.params["W"], "b": state.params["b"]}
         params.append(encoder)
         H = activation(H @ encoder["W"] + encoder["b"])

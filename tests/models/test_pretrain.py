@@ -30,3 +30,15 @@ def test_pretraining_is_a_function_of_its_key(key):
 def test_pretraining_refuses_inputs_that_do_not_fit(key):
     with pytest.raises(ValueError, match="sizes\\[0\\] is 784 but X has 100 features"):
         pretrain.init(key, jnp.ones((8, 10, 10)), (784, 16, 10))
+    with pytest.raises(ValueError, match="uint8 pixels: pre-train on scaled inputs"):
+        pretrain.init(key, jnp.ones((8, 10), jnp.uint8), (10, 4, 2))
+    with pytest.raises(ValueError, match="parameters of its own .prelu. cannot be pre-trained"):
+        pretrain.init(key, jnp.ones((8, 10)), (10, 4, 2), activation=lambda x, alpha: x * alpha)
+
+
+def test_a_diverging_autoencoder_is_stopped_by_the_drivers_rule(key):
+    from jaxd2l.core.divergence import DivergedError
+
+    X = jax.random.uniform(key, (256, 10)) * 100.0  # large inputs and a huge rate explode
+    with pytest.raises(DivergedError, match=r"pre-training layer 1: training diverged at epoch"):
+        pretrain.init(key, X, (10, 32, 2), epochs=3, batch_size=32, learning_rate=1e3)

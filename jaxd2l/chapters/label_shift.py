@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxd2l.core import checks
 from jaxd2l.core.errors import ArgumentError, ArgumentTypeError
 
 
@@ -53,7 +54,8 @@ def estimate_target_priors(confusion: jax.Array, predicted_labels: jax.Array) ->
 
     Raises:
       TypeError: predictions that are not integer labels.
-      ValueError: a singular confusion matrix (a class the classifier never predicts).
+      ValueError: a label outside [0, k), or a singular confusion matrix (a class the
+        classifier never predicts).
     """
     predicted_labels = jnp.asarray(predicted_labels)
     if predicted_labels.ndim != 1 or not jnp.issubdtype(predicted_labels.dtype, jnp.integer):
@@ -63,6 +65,8 @@ def estimate_target_priors(confusion: jax.Array, predicted_labels: jax.Array) ->
             "jnp.argmax(outputs, axis=-1) (mean probabilities bias the estimate)"
         )
     k = confusion.shape[0]
+    if not isinstance(predicted_labels, jax.core.Tracer):
+        checks.class_labels(predicted_labels, k, "predicted_labels")  # -1 or k: never counted
     if not isinstance(confusion, jax.core.Tracer):
         check_invertible(confusion)
     mean_prediction = jnp.bincount(predicted_labels, length=k) / predicted_labels.shape[0]

@@ -118,13 +118,34 @@ def programs() -> dict[str, tuple[Callable, tuple]]:
     return out
 
 
+KNOWN_PLATFORMS = ("cpu", "cuda", "rocm", "tpu")
+"""The platforms `jax.export` lowers for."""
+
+
+def check_platforms(platforms: Any) -> tuple[str, ...]:
+    """A non-empty list of platform names JAX knows, as a tuple: a bare string ("cuda")
+    would be read letter by letter, an unknown name reported as portable."""
+    from jaxd2l.core.errors import ArgumentError
+
+    if isinstance(platforms, str) or not isinstance(platforms, Sequence) or not platforms:
+        raise ArgumentError(
+            f"platforms must be a non-empty list such as ('cuda', 'tpu'), got {platforms!r}"
+        )
+    unknown = [p for p in platforms if p not in KNOWN_PLATFORMS]
+    if unknown:
+        raise ArgumentError(
+            f"platforms {unknown} are not platforms JAX exports for: use {KNOWN_PLATFORMS}"
+        )
+    return tuple(platforms)
+
+
 def export_report(
     platforms: Sequence[str] = PLATFORMS, programs_: dict[str, tuple[Callable, tuple]] | None = None
 ) -> list[dict[str, Any]]:
     """One row per program (default: `programs()`): the platforms it lowered for, seconds,
     host callbacks and float64 found in its StableHLO. A program that fails to lower has
     `error` (JAX refuses to lower a Python host callback for another platform at all)."""
-    rows = []
+    platforms, rows = check_platforms(platforms), []
     for name, (fn, args) in (programs() if programs_ is None else programs_).items():
         t0 = time.perf_counter()
         row: dict[str, Any] = {"program": name}
@@ -164,7 +185,8 @@ def export_epoch(
 
     leaves = [jax.ShapeDtypeStruct(x.shape, x.dtype) for x in jax.tree.leaves(state)]
     args = [jax.ShapeDtypeStruct(a.shape, a.dtype) for a in (X, y)]
-    return jax.export.export(jax.jit(flat_epoch), platforms=tuple(platforms))(leaves, *args)
+    platforms = check_platforms(platforms)
+    return jax.export.export(jax.jit(flat_epoch), platforms=platforms)(leaves, *args)
 
 
 def portable(rows: list[dict[str, Any]]) -> bool:

@@ -4,6 +4,7 @@ rocm on this CPU machine, with no host callback and no float64; the checks can f
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 from jaxd2l.tools import portability
 
@@ -30,3 +31,13 @@ def test_a_host_callback_and_float64_are_found():
     assert portability.FLOAT64.search("%0 = stablehlo.add %a, %b : tensor<3xf64>")
     assert not portability.FLOAT64.search("%0 = stablehlo.add %a, %b : tensor<3xf32>")
     assert not portability.portable([{"program": "x", "callbacks": 1, "float64": False}])
+
+
+def test_platforms_are_a_list_of_names_jax_exports_for():
+    x = jax.ShapeDtypeStruct((3,), jnp.float32)
+    programs = {"double": (jax.jit(lambda v: v * 2), (x,))}
+    for bad, message in (("cuda", "non-empty list"), ((), "non-empty list"), (["gpu"], "gpu")):
+        with pytest.raises(ValueError, match=message):
+            portability.export_report(platforms=bad, programs_=programs)
+    rows = portability.export_report(platforms=["cpu", "cuda"], programs_=programs)
+    assert rows[0]["platforms"] == ["cpu", "cuda"] and portability.portable(rows)

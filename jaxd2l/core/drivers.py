@@ -222,7 +222,8 @@ def fit_python_loop(
         )
     (X, y, weights), state = run.train, run.state
     prepare = epoch.prepare or (lambda X: X)
-    plan = jax.jit(lambda s: epoch.plan(s, X.shape[0]))
+    # the batches from the state's key and epoch alone (the params need not travel)
+    plan = jax.jit(lambda key, e: epoch.plan(TrainState(None, None, key, e), X.shape[0]))
 
     @jax.jit
     def step(state, total, i, m, b):  # the epoch's sums stay on the device
@@ -234,7 +235,7 @@ def fit_python_loop(
         return state, jax.tree.map(jnp.add, total, sums)
 
     t0 = time.perf_counter()
-    idx, mask = plan(state)
+    idx, mask = plan(state.key, state.epoch)
     one = (idx[0], mask[0], jnp.int32(0))
     inner = state._replace(key=None, epoch=None)
     sums_shape = jax.eval_shape(
@@ -251,7 +252,7 @@ def fit_python_loop(
     start = int(jax.device_get(state.epoch))
     for e in range(start, run.epochs):
         t0 = time.perf_counter()
-        idx, mask = plan(state)
+        idx, mask = plan(state.key, state.epoch)
         total = zeros
         for b in range(idx.shape[0]):
             state, total = step(state, total, idx[b], mask[b], jnp.int32(b))

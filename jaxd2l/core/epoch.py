@@ -91,11 +91,6 @@ class Epoch:
     raw_inputs: bool = False
     takes_weights: bool = True
 
-    @property
-    def drop_remainder(self) -> bool:
-        """True when the last partial batch is dropped."""
-        return self.remainder == "drop"
-
     def plan(self, state: TrainState, num_examples: int) -> tuple[jax.Array, jax.Array]:
         """The next epoch's index batches [nb, B] and mask [nb, B], drawn from the state's
         key and epoch in this epoch's remainder mode (traceable)."""

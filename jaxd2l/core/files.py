@@ -50,12 +50,6 @@ def write_text(path: str | os.PathLike, text: str, **open_kwargs: Any) -> None:
         fh.write(text)
 
 
-def write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """`data` as the whole of `path`, atomically."""
-    with atomic_open(path, "wb") as fh:
-        fh.write(data)
-
-
 def write_json(path: str | os.PathLike, payload: Any, **dumps_kwargs: Any) -> None:
     """`payload` as JSON (made in full before the file is touched), atomically."""
     write_text(path, json.dumps(payload, **dumps_kwargs) + "\n")

@@ -2,8 +2,7 @@
 
     python -m experiments.benchmark [--quick] [--sections limits,models,drivers,precision,
         trials,devices,startup,reference] [--models linear,softmax,mlp,deep_mlp]
-        [--batch-sizes 16,64,256,1024,4096,8192] [--repeats 3] [--epochs 3]
-        [--trials 1,2,4,...,64] [--cpu-devices N] [--torch | --no-torch] [--out DIR]
+        [--batch-sizes 16,...,8192] [--repeats 3] [--epochs 3] [--trials 1,2,4,...,64] [--out DIR]
 
 Sections (all by default, on whatever devices JAX sees; nothing assumes a platform):
 - limits: matmul FLOP/s (default and highest precision), memory bandwidth, one dispatch,
@@ -18,16 +17,16 @@ Sections (all by default, on whatever devices JAX sees; nothing assumes a platfo
 - startup: the whole softmax run, process start to metrics.json, against `import jax` and
   one array (fresh processes, warm caches, --repeats alternating runs of each);
 - reference: jaxd2l against d2l's PyTorch code over --seeds seeds (skipped without torch).
---quick: softmax, batch 256, one repeat, one epoch (each unless given), small probes.
-Writes DIR/bench.json (one record per measurement), DIR/bench.md, throughput.png,
-roofline.png and trials.png (default DIR: runs/benchmark); the table is printed last.
+A flag of one section (--seeds, --cpu-devices, --torch) given without it is refused.
+--quick: softmax, batch 256, one repeat, one epoch (each unless given), small probes. Writes
+DIR/bench.json, bench.md and figures (DIR: runs/benchmark); prints the table last.
 """
 
 from __future__ import annotations
 
 import dataclasses
 
-from jaxd2l.cli import DataFlags, Run, device_info, flag, run_cli, write_json
+from jaxd2l.cli import DataFlags, Run, device_info, flag, run_cli, when, write_json
 from jaxd2l.core import files
 from jaxd2l.tools.bench import reference, startup, suite
 from jaxd2l.tools.bench.suite import SECTIONS
@@ -43,7 +42,9 @@ QUICK = {
     "seeds": 1,
     "reference_epochs": 1,
 }
-BATCH_SIZES = (16, 64, 256, 1024, 4096, 8192)
+BATCH_SIZES, TRIAL_COUNTS = (16, 64, 256, 1024, 4096, 8192), (1, 2, 4, 8, 16, 32, 64)
+MODELS, TRIALS = when("sections", "models"), when("sections", "trials")  # flags these need
+REFERENCE, DEVICES = when("sections", "reference"), when("sections", "devices")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,17 +52,17 @@ class Config(DataFlags):
     sections: tuple[str, ...] = flag(SECTIONS, "sections to run", choices=SECTIONS)
     quick: bool = flag(False, "smoke run: what QUICK says, for the flags not given")
     models: tuple[str, ...] = flag(tuple(WORKLOADS), "sweep's models", choices=tuple(WORKLOADS))
-    batch_sizes: tuple[int, ...] = flag(BATCH_SIZES, "batch sizes", min=1, max=2**20)
+    batch_sizes: tuple[int, ...] = flag(BATCH_SIZES, "batch sizes", min=1, max=2**20, needs=MODELS)
     batch_size: int = flag(256, "drivers, precision, trials, devices: batch", min=1, max=2**24)
     repeats: int = flag(3, "timed epochs per measurement", min=1, max=1000)
     epochs: int = flag(3, "epochs of the drivers and precision runs", min=1, max=10**5)
-    trials: tuple[int, ...] = flag((1, 2, 4, 8, 16, 32, 64), "vmapped trials", min=1, max=4096)
-    seeds: int = flag(3, "reference: seeds per model and framework", min=1, max=1000)
-    reference_epochs: int = flag(10, "reference: epochs per run", min=1, max=1000)
+    trials: tuple[int, ...] = flag(TRIAL_COUNTS, "vmapped", min=1, max=4096, needs=TRIALS)
+    seeds: int = flag(3, "seeds per model and framework", min=1, max=1000, needs=REFERENCE)
+    reference_epochs: int = flag(10, "epochs per run", min=1, max=1000, needs=REFERENCE)
     lr: float = flag(0.1, "learning rate", gt=0)
-    torch: bool = flag(True, "reference: also run d2l's PyTorch code when torch is installed")
-    torch_workers: int = flag(4, "reference: PyTorch DataLoader workers (d2l: 4)", min=0, max=256)
-    cpu_devices: int | None = flag(None, "CPU devices (devices section)", min=1, max=256)
+    torch: bool = flag(True, "also run d2l's PyTorch code (if installed)", needs=REFERENCE)
+    torch_workers: int = flag(4, "DataLoader workers (d2l: 4)", min=0, max=256, needs=REFERENCE)
+    cpu_devices: int | None = flag(None, "CPU devices", min=1, max=256, needs=DEVICES)
 
     def effective(self) -> Config:
         """--quick shrinks the sizes and counts not given explicitly; the rest stays."""

@@ -5,10 +5,10 @@ over learning rate, hidden width and batch size, or all three compared on one bu
         [--model mlp|softmax] [--lrs 0.03,0.1,0.3] [--lr-range 0.01,1] [--hidden 64,256]
         [--batch-sizes 256] [--epochs 3] [--round-size 8] [--sampler tpe|gp] [--seeds 3]
 
-Selection on --val-size examples held out of the training set; the test set scores only
-the chosen trial. Trials sharing shapes train as one vmapped program (`vmap_speed`). bayes:
-Optuna asks --round-size trials a round, its study in DIR/study.db with --checkpoint-dir
-(--resume continues it). compare: the three over --seeds seeds (strategies.png).
+Selection on --val-size examples held out of training; the test set scores only the chosen
+trial. Trials sharing shapes train as one vmapped program (`vmap_speed`). bayes: Optuna asks
+--round-size trials a round (study in DIR/study.db with --checkpoint-dir, --resume goes on).
+compare: the three over --seeds seeds (strategies.png).
 """
 
 from __future__ import annotations
@@ -17,34 +17,37 @@ import contextlib
 import dataclasses
 import time
 
-from jaxd2l.cli import DataFlags, Run, TrainingFlags, flag, run_cli, training_setup
-from jaxd2l.cli.flags import FlagError
-from jaxd2l.cli.record import write_csv
+from jaxd2l.cli import DataFlags, FlagError, Run, TrainingFlags, flag, run_cli, when, write_csv
+from jaxd2l.cli.runner import training_setup
 from jaxd2l.core.keys import run_keys
 from jaxd2l.core.parallel import TrialParallel
 from jaxd2l.data import fashion_mnist as fm
 from jaxd2l.plot import search_figures
 from jaxd2l.search import strategies
 from jaxd2l.search.loop import best_so_far
+from jaxd2l.search.strategies import SAMPLERS
 from jaxd2l.search.trials import accuracy_on, largest_group_speed, validation_split
+
+GRID, NOT_GRID = when("method", "grid"), when("method", "random", "bayes", "compare")
+BAYES, COMPARE = when("method", "bayes", "compare"), when("method", "compare")
 
 
 @dataclasses.dataclass(frozen=True)
 class Config(TrainingFlags, DataFlags):
     method: str = flag("grid", "compare: all three", choices=(*strategies.METHODS, "compare"))
     model: str = flag("mlp", "mlp, or softmax (no hidden layer)", choices=("mlp", "softmax"))
-    trials: int = flag(8, "random, bayes, compare: number of trials", min=1, max=4096)
-    lrs: tuple[float, ...] = flag((0.03, 0.1, 0.3), "grid: learning rates", gt=0)
-    lr_range: tuple[float, ...] = flag((0.01, 1.0), "log-uniform lr range (not grid)", gt=0)
-    hidden: tuple[int, ...] = flag((64, 256), "hidden widths to try (mlp)", min=1, max=65536)
+    trials: int = flag(8, "number of trials", min=1, max=4096, needs=NOT_GRID)
+    lrs: tuple[float, ...] = flag((0.03, 0.1, 0.3), "grid: learning rates", gt=0, needs=GRID)
+    lr_range: tuple[float, ...] = flag((0.01, 1.0), "log-uniform lr range", gt=0, needs=NOT_GRID)
+    hidden: tuple[int, ...] = flag(
+        (64, 256), "hidden widths to try", min=1, max=65536, needs=when("model", "mlp")
+    )
     batch_sizes: tuple[int, ...] = flag((256,), "batch sizes to try", min=1, max=2**24)
     epochs: int = flag(3, "epochs per trial", min=1, max=10**5)
     val_size: int = flag(10000, "validation examples held out of training", min=1, max=10**6)
-    round_size: int = flag(8, "bayes: trials asked (and vmapped) per round", min=1, max=4096)
-    sampler: str = flag(
-        "tpe", "bayes: Optuna's sampler (gp needs PyTorch)", choices=strategies.SAMPLERS
-    )
-    seeds: int = flag(3, "compare: seeds per strategy", min=1, max=64)
+    round_size: int = flag(8, "trials asked (vmapped) a round", min=1, max=4096, needs=BAYES)
+    sampler: str = flag("tpe", "Optuna's (gp: PyTorch)", choices=SAMPLERS, needs=BAYES)
+    seeds: int = flag(3, "seeds per strategy", min=1, max=64, needs=COMPARE)
 
     def check(self) -> None:
         super().check()
@@ -69,16 +72,13 @@ def settings(config: Config) -> strategies.SearchSettings:
 def compare(config: Config, run: Run, train, val) -> dict:
     """Grid, random and Bayesian search on one budget over --seeds seeds."""
     seeds = range(config.seed, config.seed + config.seeds)
-    curves = strategies.compare_strategies(train, val, settings(config), seeds, print_best)
+    said = lambda m, seed, curve: print(f"{m} seed {seed}: best val acc {curve[-1]:.4f}")  # noqa: E731
+    curves = strategies.compare_strategies(train, val, settings(config), seeds, said)
     if run.primary:
         search_figures.save_strategies(curves, run.file("strategies.png"), epochs=config.epochs)
     final = strategies.summarize_strategies(curves)
     medians = ", ".join(f"{m} {v['median_best_val_acc']:.4f}" for m, v in final.items())
     return run.finish(final, f"hparam_search compare: median best val acc {medians}")
-
-
-def print_best(method: str, seed: int, curve: list[float]) -> None:
-    print(f"{method} seed {seed}: best val acc {curve[-1]:.4f}", flush=True)
 
 
 def main(config: Config) -> dict:

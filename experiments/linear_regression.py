@@ -20,7 +20,7 @@ import optax
 
 from jaxd2l import plot
 from jaxd2l.chapters.linear_regression import from_concise, lr_sweep, score, solve_timed
-from jaxd2l.cli import Run, TrainingFlags, fit_and_record, flag, run_cli, training_setup
+from jaxd2l.cli import Run, TrainingFlags, fit_and_record, flag, run_cli, training_setup, when
 from jaxd2l.core.epoch import make_epoch
 from jaxd2l.core.keys import run_keys
 from jaxd2l.core.step import init_state, make_train_step
@@ -29,13 +29,15 @@ from jaxd2l.models import linear
 from jaxd2l.nn.losses import squared_loss
 from jaxd2l.nn.optim import sgd
 
+SGD_OR_LRS = ("--impl scratch or concise, or --lrs", lambda c: c.impl != "closed_form" or c.lrs)
+
 
 @dataclasses.dataclass(frozen=True)
 class Config(TrainingFlags):
     impl: str = flag("scratch", "implementation", choices=("scratch", "concise", "closed_form"))
-    epochs: int = flag(3, "passes over the data", min=1, max=10**5)
-    batch_size: int = flag(10, "examples per minibatch", min=1, max=2**24)
-    lr: float = flag(0.03, "learning rate", gt=0)
+    epochs: int = flag(3, "passes over the data", min=1, max=10**5, needs=SGD_OR_LRS)
+    batch_size: int = flag(10, "examples per minibatch", min=1, max=2**24, needs=SGD_OR_LRS)
+    lr: float = flag(0.03, "learning rate", gt=0, needs=when("impl", "scratch", "concise"))
     num_examples: int = flag(1000, "synthetic examples", min=2, max=10**7)
     noise: float = flag(0.01, "label noise standard deviation", min=0)
     lrs: tuple[float, ...] = flag((), "learning rates to train at once (vmap)", gt=0, empty_ok=True)

@@ -31,7 +31,7 @@ from jaxd2l.cli import (
     run_classifier,
     run_cli,
 )
-from jaxd2l.cli.flags import FlagError
+from jaxd2l.cli.flags import FlagError, when
 from jaxd2l.core.keys import run_keys
 from jaxd2l.data import fashion_mnist as fm
 from jaxd2l.models import mlp, pretrain
@@ -39,21 +39,17 @@ from jaxd2l.models.init import SCHEMES
 from jaxd2l.nn.activations import ACTIVATIONS
 from jaxd2l.nn.optim import sgd
 
+PRETRAIN = when("init", "pretrain")
+
 
 @dataclasses.dataclass(frozen=True)
 class Config(TrainingFlags, DataFlags):
     impl: str = flag("scratch", "implementation", choices=("scratch", "concise"))
-    hidden: tuple[int, ...] = flag(
-        (256,), "hidden layer widths, e.g. 256 or 256,128,64", min=1, max=65536
-    )
-    activation: str = flag(
-        "relu",
-        "hidden activation (prelu: a learnable slope per layer)",
-        choices=(*ACTIVATIONS, "prelu"),
-    )
+    hidden: tuple[int, ...] = flag((256,), "hidden widths (256,128,64)", min=1, max=65536)
+    activation: str = flag("relu", "prelu: a slope per layer", choices=(*ACTIVATIONS, "prelu"))
     init: str = flag("normal", "weight initialisation", choices=(*SCHEMES, "pretrain"))
-    pretrain_epochs: int = flag(1, "autoencoder epochs a layer (--init pretrain)", min=1, max=10**5)
-    sigma: float = flag(0.01, "standard deviation of the normal init", gt=0)
+    pretrain_epochs: int = flag(1, "epochs a layer", min=1, max=10**5, needs=PRETRAIN)
+    sigma: float = flag(0.01, "std of the normal init", gt=0, needs=when("init", "normal"))
     epochs: int = flag(10, "passes over the training set", min=1, max=10**5)
     batch_size: int = flag(256, "examples per minibatch", min=1, max=2**24)
     lr: float = flag(0.1, "learning rate", gt=0)

@@ -33,14 +33,18 @@ from jaxd2l.nn.optim import sgd
 
 TRAINED = (("normal", "sigmoid"), ("xavier", "tanh"), ("he", "relu"))
 
+TRAINED = ("--train-epochs 1 or more", lambda c: c.train_epochs > 0)  # see `flag`'s needs
+
 
 @dataclasses.dataclass(frozen=True)
 class Config(SeedFlags, DataFlags):
     depth: int = flag(20, "hidden layers of the measured MLP", min=1, max=200)
     width: int = flag(256, "units per hidden layer", min=1, max=4096)
     train_epochs: int = flag(1, "epochs of the three trained nets (0: none)", min=0, max=10**5)
-    train_width: int = flag(128, "units per hidden layer of the trained nets", min=1, max=4096)
-    lr: float = flag(0.1, "learning rate of the trained nets", gt=0)
+    train_width: int = flag(
+        128, "units per hidden layer of the trained nets", min=1, max=4096, needs=TRAINED
+    )
+    lr: float = flag(0.1, "learning rate of the trained nets", gt=0, needs=TRAINED)
 
 
 def main(config: Config) -> dict:

@@ -11,12 +11,14 @@ library (whose modules take plain arguments, never a Config).
 from jaxd2l.cli.flags import (
     DataFlags,
     ExperimentConfig,
+    FlagError,
     SeedFlags,
     TrainingFlags,
     build_parser,
     check_config,
     flag,
     parse_config,
+    when,
 )
 from jaxd2l.cli.main import enable_compilation_cache, run_cli, start_backend
 from jaxd2l.cli.record import (
@@ -40,6 +42,7 @@ __all__ = [
     "ClassifierRun",
     "DataFlags",
     "ExperimentConfig",
+    "FlagError",
     "Run",
     "SeedFlags",
     "TrainingFlags",
@@ -59,6 +62,7 @@ __all__ = [
     "start_backend",
     "training_setup",
     "write_csv",
+    "when",
     "write_json",
 ]
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import math
+import re
 import types
 import typing
 from typing import Any
@@ -29,7 +30,12 @@ def flag(default: Any, help: str, **checks: Any) -> Any:
     """A Config field with help text and checks: `min` (>=), `max` (<=), `gt` (>), `lt` (<),
     `choices`, `empty_ok` (for a tuple). Float values must also be finite. Every integer
     flag states its `max` (a test checks it): a count a user controls is bounded before
-    anything is allocated (10**5 for epochs: a history grows with them)."""
+    anything is allocated (10**5 for epochs: a history grows with them).
+
+    `needs=(partners, acts)` marks a flag that acts only with other flags: `acts(config)`
+    says whether it does, `partners` names them ("--method random, bayes or compare").
+    Given on the command line where it would do nothing, it is refused in one line naming
+    both (`check_partners`)."""
     return dataclasses.field(default=default, metadata={"help": help, **checks})
 
 
@@ -165,6 +171,52 @@ def check_config(config: Any) -> None:
             raise FlagError(f"{name} needs at least one value")
 
 
+def when(field: str, *values: Any) -> tuple[str, Any]:
+    """`needs=` for a flag that acts only when `field` is one of `values` (or, for a list
+    flag, holds one of them): `when("method", "random", "bayes")`."""
+    said = ", ".join(map(str, values[:-1])) + " or " if len(values) > 1 else ""
+    partners = f"{flag_name(field)} {said}{values[-1]}"
+
+    def acts(config: Any) -> bool:
+        value = getattr(config, field)
+        held = value if isinstance(value, tuple) else (value,)
+        return any(v in values for v in held)
+
+    return partners, acts
+
+
+def check_partners(config_cls: type, given: Any) -> None:
+    """Refuse a flag given (a value other than its default) where the flags it needs make
+    it do nothing: `--lr-range` with `--method grid`, `--sigma` with `--init xavier`.
+    `given` holds the parsed values by name (the argparse namespace, or a Config): checked
+    before the Config's own rules and before any derived setting (`--quick`) fills values
+    in, so the flag that does nothing is what the line names."""
+    for f in dataclasses.fields(config_cls):
+        if "needs" not in f.metadata or getattr(given, f.name) == f.default:
+            continue
+        partners, acts = f.metadata["needs"]
+        if not acts(given):
+            raise FlagError(
+                f"{flag_name(f.name)} acts only with {partners}; here it would do nothing: "
+                f"drop it, or use {partners}"
+            )
+
+
+def in_flags(message: str, config_cls: type) -> str:
+    """A library error's argument names as the flags that set them, the one place the two
+    vocabularies meet: `batch_size` -> `--batch-size` (a name with an underscore, bare or in
+    backticks), `` `lr` `` -> `--lr` (a one-word name only in backticks, since it is also
+    a word)."""
+    if not dataclasses.is_dataclass(config_cls):
+        return message
+    for name in sorted((f.name for f in dataclasses.fields(config_cls)), key=len, reverse=True):
+        flag = flag_name(name)
+        message = message.replace(f"`{name}`", flag)
+        if "_" in name:
+            message = re.sub(rf"(?<![\w\-.]){re.escape(name)}(?![\w(])", flag, message)
+    return message
+
+
 class _OneLineParser(argparse.ArgumentParser):
     def error(self, message: str) -> typing.NoReturn:
         self.exit(2, f"{self.prog}: error: {message}\n")
@@ -223,6 +275,8 @@ def parse_config(
     parser = build_parser(config_cls, description, prog)
     namespace = parser.parse_args(argv)
     try:
-        return config_cls(**vars(namespace))
+        check_partners(config_cls, namespace)
+        config = config_cls(**vars(namespace))
     except ValueError as e:
-        parser.error(str(e))
+        parser.error(in_flags(str(e), config_cls))
+    return config

@@ -8,9 +8,7 @@ with one line, no traceback; Ctrl-C or SIGTERM exits 130 saying how to resume.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import os
-import re
 import signal
 import sys
 import threading
@@ -19,7 +17,7 @@ from typing import Any
 
 import jax
 
-from jaxd2l.cli.flags import FlagError, flag_name, parse_config
+from jaxd2l.cli.flags import FlagError, in_flags, parse_config
 from jaxd2l.core.errors import UserError
 from jaxd2l.core.numbers import env_number
 from jaxd2l.data.cache import cache_home
@@ -95,21 +93,6 @@ class Terminated(KeyboardInterrupt):
 
 def _raise_terminated(signum, frame):
     raise Terminated()
-
-
-def in_flags(message: str, config_cls: type) -> str:
-    """A library error's argument names as the flags that set them, the one place the two
-    vocabularies meet: `batch_size` -> `--batch-size` (a name with an underscore, bare or in
-    backticks), `` `lr` `` -> `--lr` (a one-word name only in backticks, since it is also
-    a word)."""
-    if not dataclasses.is_dataclass(config_cls):
-        return message
-    for name in sorted((f.name for f in dataclasses.fields(config_cls)), key=len, reverse=True):
-        flag = flag_name(name)
-        message = message.replace(f"`{name}`", flag)
-        if "_" in name:
-            message = re.sub(rf"(?<![\w\-.]){re.escape(name)}(?![\w(])", flag, message)
-    return message
 
 
 CLOSED_LOOP = "Event loop is closed"

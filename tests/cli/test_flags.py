@@ -188,3 +188,102 @@ def test_every_count_a_user_controls_has_a_stated_bound(capsys):
     config = parser.parse_args(["--epochs", "10000000000"])
     with pytest.raises(ValueError, match=r"--epochs must be <= 100000, got 10000000000"):
         dict(_experiment_configs())["mlp"](**vars(config))
+
+
+def _alternative(field, config):
+    """A valid value for `field` other than its default (None when none is obvious)."""
+    value, meta = field.default, field.metadata
+    if value is None:
+        return meta.get("min", 1)
+    if isinstance(value, bool):
+        return not value
+    if "choices" in meta and not isinstance(value, tuple):
+        return next((c for c in meta["choices"] if c != value), None)
+    if isinstance(value, tuple):
+        return tuple(v * 2 if isinstance(v, float) else v + 1 for v in value)
+    if isinstance(value, (int, float)):
+        bigger = value + 1 if isinstance(value, int) else value * 2
+        return bigger if bigger <= meta.get("max", bigger) else value - 1
+    return None
+
+
+def _partner_values(config_cls, field):
+    """(name, value) pairs for the other flags: each choice, and the least of a count."""
+    for other in dataclasses.fields(config_cls):
+        if other.name == field.name:
+            continue
+        meta = other.metadata
+        if "choices" in meta:
+            for choice in meta["choices"]:
+                yield other.name, (choice,) if isinstance(other.default, tuple) else choice
+        elif isinstance(other.default, int) and not isinstance(other.default, bool):
+            if "min" in meta:
+                yield other.name, meta["min"]
+
+
+def _argv(name, value):
+    from jaxd2l.cli.flags import flag_name
+
+    if value is None:
+        return []
+    if isinstance(value, bool):
+        return [flag_name(name) if value else "--no-" + flag_name(name)[2:]]
+    text = ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
+    return [flag_name(name), text]
+
+
+def test_a_flag_that_acts_only_with_another_is_refused_alone_naming_both(capsys):
+    from jaxd2l.cli.flags import flag_name, parse_config
+
+    checked = []
+    for name, config_cls in _experiment_configs():
+        for field in dataclasses.fields(config_cls):
+            if "needs" not in field.metadata:
+                continue
+            partners, acts = field.metadata["needs"]
+            value = _alternative(field, config_cls)
+            assert value is not None, (name, field.name)
+            for other, other_value in _partner_values(config_cls, field):
+                try:
+                    if acts(config_cls(**{other: other_value})):
+                        continue
+                except ValueError:
+                    continue
+                argv = _argv(other, other_value) + _argv(field.name, value)
+                with pytest.raises(SystemExit) as e:
+                    parse_config(config_cls, argv, prog=name)
+                said = capsys.readouterr().err
+                assert e.value.code == 2 and said.count("\n") == 1, said
+                assert f"{flag_name(field.name)} acts only with {partners};" in said, said
+                # with a partner it acts with, the same value is taken
+                acting = next(
+                    _argv(o, v)
+                    for o, v in [("out", None), *_partner_values(config_cls, field)]
+                    if acts(config_cls(**{o: v}))
+                )
+                try:
+                    taken = parse_config(config_cls, acting + _argv(field.name, value))
+                    assert getattr(taken, field.name) == value
+                except SystemExit:  # refused for a reason of its own (gp without torch)
+                    assert "acts only with" not in capsys.readouterr().err
+                checked.append(f"{name} {flag_name(field.name)}")
+                break
+            else:
+                raise AssertionError(f"{name} {field.name}: no setting found where it is idle")
+    # the search's method flags, mlp's init flags, the benchmark's section flags, the
+    # stability run's training flags, the closed form's SGD flags
+    assert len(checked) >= 18, checked
+
+
+def test_rules_across_flags_name_flags_not_arguments(capsys):
+    from jaxd2l.cli.flags import parse_config
+
+    configs = dict(_experiment_configs())
+    for name, argv, said in [
+        ("hparam_search", ["--method", "random", "--lr-range", "0.1,0.01"], "--lr-range must be"),
+        ("hparam_search", ["--method", "bayes", "--lr-range", "0.1"], "--lr-range must be two"),
+    ]:
+        with pytest.raises(SystemExit):
+            parse_config(configs[name], argv, prog=name)
+        err = capsys.readouterr().err
+        assert said in err and "lr_range" not in err, err

@@ -66,11 +66,9 @@ class Config(DataFlags):
 
     def effective(self) -> Config:
         """--quick shrinks the sizes and counts not given explicitly; the rest stays."""
-        if not self.quick:
-            return self
         defaults = {f.name: f.default for f in dataclasses.fields(self)}
         shrunk = {k: v for k, v in QUICK.items() if getattr(self, k) == defaults[k]}
-        return dataclasses.replace(self, **shrunk)
+        return dataclasses.replace(self, **shrunk) if self.quick else self
 
 
 def main(config: Config) -> dict:

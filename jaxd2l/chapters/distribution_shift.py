@@ -25,6 +25,8 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from jaxd2l.core.arrays import array, takes
+from jaxd2l.core.divergence import check_minimized
 from jaxd2l.core.errors import ArgumentError
 
 # ---------------------------------------------------------------- covariate shift
@@ -71,9 +73,10 @@ def _domain_features(x: jax.Array) -> jax.Array:
     return jnp.concatenate([x, x**2], axis=-1)
 
 
-def minimize(loss, params, *, steps: int, lr: float):
-    """`params` after `steps` full-batch steps of SGD with momentum 0.9 (optax) on `loss`,
-    as one `lax.scan`."""
+def descend(loss, params, *, steps: int, lr: float):
+    """`steps` full-batch steps of SGD with momentum 0.9 (optax) on `loss`, as one
+    `lax.scan`: (params, (the untrained loss, the final loss)), for the divergence rule."""
+    check_steps(steps)
     tx = optax.sgd(lr, momentum=0.9)
 
     def step(carry, _):
@@ -81,10 +84,24 @@ def minimize(loss, params, *, steps: int, lr: float):
         updates, opt = tx.update(jax.grad(loss)(params), opt)
         return (optax.apply_updates(params, updates), opt), None
 
-    (params, _), _ = jax.lax.scan(step, (params, tx.init(params)), None, length=steps)
+    (trained, _), _ = jax.lax.scan(step, (params, tx.init(params)), None, length=steps)
+    return trained, (loss(params), loss(trained))
+
+
+def minimize(loss, params, *, steps: int, lr: float, what: str = "the fit"):
+    """`params` after `descend`, checked by the drivers' divergence rule (`what` names the
+    fit in the DivergedError; under `jit` the caller checks `descend`'s losses)."""
+    params, (untrained, final) = descend(loss, params, steps=steps, lr=lr)
+    check_minimized(untrained, final, what, f"lower the learning rate `lr` (now {lr:g})")
     return params
 
 
+def check_steps(steps: int) -> None:
+    if not isinstance(steps, int) or isinstance(steps, bool) or not 1 <= steps <= 10**7:
+        raise ArgumentError(f"steps must be an int in [1, 10**7], got {steps!r}")
+
+
+@takes(x_source=array(2), x_target=array(2, trailing_of="x_source"))
 def fit_domain_classifier(
     x_source: jax.Array, x_target: jax.Array, *, steps: int = 2000, lr: float = 0.1
 ):
@@ -99,10 +116,12 @@ def fit_domain_classifier(
         w, b = params
         return jnp.mean(jax.nn.softplus(-z * (Xs @ w + b)))
 
-    w, b = minimize(loss, (jnp.zeros(X.shape[1]), jnp.zeros(())), steps=steps, lr=lr)
+    start = (jnp.zeros(X.shape[1]), jnp.zeros(()))
+    w, b = minimize(loss, start, steps=steps, lr=lr, what="the domain classifier")
     return w / scale, b
 
 
+@takes(x=array(2))
 def importance_weights(params, x: jax.Array, clip: float = 10.0, prior_ratio: float = 1.0):
     """beta(x) = exp(h(x)) * n_source / n_target (`prior_ratio`), clipped above at `clip`;
     the weights of source examples x ([n, 1]) as a vector."""
@@ -112,6 +131,11 @@ def importance_weights(params, x: jax.Array, clip: float = 10.0, prior_ratio: fl
     return jnp.minimum(jnp.exp(_domain_features(x) @ w + b) * prior_ratio, clip)
 
 
+@takes(
+    x=array(2),
+    y=array(2, rows_of="x", trailing_of="x"),
+    weights=array(2, entries_of="x", low=0, not_all_zero=True),
+)
 def fit_weighted_lines(x, y, weights, *, steps: int = 2000, lr: float = 0.05):
     """Lines y = a x + c fitted by weighted squared error, one per row of `weights`
     ([k, n]), vmapped, each by `minimize`. Returns (a, c), each [k]."""
@@ -121,11 +145,17 @@ def fit_weighted_lines(x, y, weights, *, steps: int = 2000, lr: float = 0.05):
             a, c = params
             return jnp.sum(wts * (a * x[:, 0] + c - y[:, 0]) ** 2) / jnp.sum(wts)
 
-        return minimize(loss, (jnp.zeros(()), jnp.zeros(())), steps=steps, lr=lr)
+        return descend(loss, (jnp.zeros(()), jnp.zeros(())), steps=steps, lr=lr)
 
-    return jax.vmap(fit_one)(weights)
+    lines, (untrained, final) = jax.vmap(fit_one)(weights)
+    fix = f"lower the learning rate `lr` (now {lr:g})"
+    check_minimized(
+        untrained, final, "a weighted line", fix, [f"row {i}" for i in range(len(final))]
+    )
+    return lines
 
 
+@takes(x=array(2), y=array(2, rows_of="x", trailing_of="x"))
 def line_loss(params, x, y) -> jax.Array:
     """Mean squared error of the lines (a, c) ([k] each) on (x, y): [k]."""
     a, c = params

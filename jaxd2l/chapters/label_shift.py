@@ -8,10 +8,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxd2l.core import checks
-from jaxd2l.core.errors import ArgumentError, ArgumentTypeError
+from jaxd2l.core.arrays import array, takes
+from jaxd2l.core.errors import ArgumentError
 
 
+@takes(
+    predicted=array(1, labels_of="num_classes"),
+    labels=array(1, rows_of="predicted", labels_of="num_classes"),
+)
 def confusion_matrix(predicted: jax.Array, labels: jax.Array, num_classes: int) -> jax.Array:
     """C[i, j] = P(predict i | true class j), columns sum to 1 (a class never seen gives
     a zero column)."""
@@ -39,6 +43,10 @@ def check_invertible(confusion: jax.Array, fix: str = "") -> None:
         )
 
 
+@takes(
+    confusion=array(2, "float", square=True, low=0, high=1),
+    predicted_labels=array(1, labels_of="confusion"),
+)
 def estimate_target_priors(confusion: jax.Array, predicted_labels: jax.Array) -> jax.Array:
     """The target's class priors from the classifier's hard predictions on the unlabelled
     target data (d2l 4.9.3.2).
@@ -57,22 +65,18 @@ def estimate_target_priors(confusion: jax.Array, predicted_labels: jax.Array) ->
       ValueError: a label outside [0, k), or a singular confusion matrix (a class the
         classifier never predicts).
     """
-    predicted_labels = jnp.asarray(predicted_labels)
-    if predicted_labels.ndim != 1 or not jnp.issubdtype(predicted_labels.dtype, jnp.integer):
-        raise ArgumentTypeError(
-            "predicted_labels must be [N] integer class predictions on the target data, "
-            f"got {predicted_labels.dtype} of shape {predicted_labels.shape}: pass "
-            "jnp.argmax(outputs, axis=-1) (mean probabilities bias the estimate)"
-        )
-    k = confusion.shape[0]
-    if not isinstance(predicted_labels, jax.core.Tracer):
-        checks.class_labels(predicted_labels, k, "predicted_labels")  # -1 or k: never counted
+    predicted_labels, k = jnp.asarray(predicted_labels), confusion.shape[0]
     if not isinstance(confusion, jax.core.Tracer):
         check_invertible(confusion)
     mean_prediction = jnp.bincount(predicted_labels, length=k) / predicted_labels.shape[0]
     return solve_priors(confusion, mean_prediction)
 
 
+@takes(
+    probs=array(2, probabilities=True),
+    target_priors=array(1, classes_of="probs", low=0, not_all_zero=True),
+    source_priors=array(1, classes_of="probs", above=0),
+)
 def correct_probabilities(probs: jax.Array, target_priors, source_priors) -> jax.Array:
     """p_target(y | x) ~ p(y | x) q(y) / p_source(y), renormalised over classes."""
     p = probs * (target_priors / source_priors)
@@ -88,6 +92,7 @@ def skewed_priors(severity: jax.Array, order: jax.Array, ratio: float = 0.5) -> 
     return (1 - severity) * jnp.full(k, 1.0 / k) + severity * geometric
 
 
+@takes(labels=array(1, labels_of="priors"), priors=array(1, low=0, not_all_zero=True))
 def sample_with_priors(key: jax.Array, labels: jax.Array, priors: jax.Array, n: int):
     """n indices into `labels` drawn with replacement so that classes follow `priors`
     (each example of class c weighs priors[c] / count(c))."""

@@ -3,6 +3,7 @@ library (whose modules take plain arguments, never a Config).
 
 - `flags`: typed flags from a frozen Config dataclass (`ExperimentConfig`, `DataFlags`,
   `TrainingFlags`), checked once;
+- `parse`: the command line to a Config (flags that act only with another, refused);
 - `main`: `run_cli(main, Config)`: parse, start the backend, one-line errors, exit codes;
 - `record`: `Run`, the metrics.json of a run, written after every epoch;
 - `runner`: the one training runner (placement, checkpoints, progress, record).
@@ -14,13 +15,12 @@ from jaxd2l.cli.flags import (
     FlagError,
     SeedFlags,
     TrainingFlags,
-    build_parser,
     check_config,
     flag,
-    parse_config,
     when,
 )
 from jaxd2l.cli.main import enable_compilation_cache, run_cli, start_backend
+from jaxd2l.cli.parse import build_parser, parse_config
 from jaxd2l.cli.record import (
     Run,
     device_info,

@@ -140,6 +140,8 @@ def dataset(X: Any, y: Any, name: str = "train") -> None:
     for part, value in (("X", X), ("y", y)):
         if getattr(value, "shape", None) is None:
             raise ArgumentTypeError(f"{name}: {part} must be an array, got {type(value).__name__}")
+        if np.dtype(value.dtype).kind not in "biuf":
+            raise ArgumentTypeError(f"{name}: {part} must hold real numbers, got {value.dtype}")
     if X.ndim < 1 or X.shape[0] == 0:
         raise ArgumentError(
             f"{name}: X is empty (shape {tuple(X.shape)}): there is nothing to train on"

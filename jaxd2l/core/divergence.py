@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import jax
 import numpy as np
 
 from jaxd2l.core.errors import UserError
@@ -101,3 +102,30 @@ def check_divergence(history: list[dict[str, Any]], factor: float | None) -> Non
         raise DivergedError(
             record["epoch"], earlier[-1] if earlier else None, history, factor=factor
         )
+
+
+def check_minimized(
+    untrained: Any, final: Any, what: str, fix: str, names: Any = None, factor: float = FACTOR
+) -> None:
+    """The rule for a loss minimised outside an epoch (a full-batch fit, an autoencoder, a
+    stack of fits): raise DivergedError when `final` is not finite or above `factor` times
+    `untrained`. Scalars, or one value a member (`names` labels the members in the message).
+    Inside `jit` or `vmap` (tracers) nothing can be checked: the caller checks the returned
+    losses once they are values."""
+    if any(isinstance(x, jax.core.Tracer) for x in (untrained, final)):
+        return
+    bad = np.atleast_1d(breaks_rule(final, untrained, factor))
+    if not bad.any():
+        return
+    finals = np.atleast_1d(np.asarray(final, np.float64))
+    firsts = np.broadcast_to(np.asarray(untrained, np.float64), finals.shape)
+    i = int(np.argmax(bad))
+    who = what if names is None else f"{what} ({names[i]}; {int(bad.sum())} of {bad.size})"
+    raise DivergedError(
+        0,
+        None,
+        [],
+        f"{who} diverged: the loss is {finals[i]:.4g}, the untrained {firsts[i]:.4g} (the "
+        f"rule: finite and at most {factor:g}x); {fix}",
+        factor,
+    )

@@ -24,6 +24,7 @@ import optax
 
 from jaxd2l.core import checks, divergence
 from jaxd2l.core.arguments import check_run, host_means
+from jaxd2l.core.arrays import array, check_arrays
 from jaxd2l.core.divergence import check_divergence
 from jaxd2l.core.epoch import Epoch, as_epoch, make_gather
 from jaxd2l.core.errors import ArgumentError
@@ -106,14 +107,16 @@ def make_train(
     return train
 
 
+DATA = {"X": array(), "y": array(rows_of="X")}
+
+
 def _data(data) -> tuple:
     """(X, y, weights or None) from (X, y) or (X, y, weights), checked as far as tracing
     allows (shapes always; weights' values when concrete)."""
     if not isinstance(data, (tuple, list)) or len(data) not in (2, 3):
         raise ArgumentError("data must be (X, y) or (X, y, weights)")
     X, y, *rest = data
-    if X.shape[:1] != y.shape[:1]:
-        raise ArgumentError(f"data: X has {X.shape[0]} examples but y has {y.shape[:1]}")
+    check_arrays({"X": X, "y": y}, DATA)
     weights = rest[0] if rest else None
     if weights is not None:
         weights = checks.example_weights(weights, X.shape[0], "weights")

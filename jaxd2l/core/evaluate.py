@@ -3,16 +3,20 @@ every example counts once, weighted by example count, never a mean of batch mean
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import jax
 
 from jaxd2l.core import checks
+from jaxd2l.core.arrays import array, check_arrays
 from jaxd2l.core.batching import epoch_indices
 from jaxd2l.core.epoch import Prepare, identity, make_gather
 from jaxd2l.core.model import Apply, takes_key
 from jaxd2l.core.parallel import DataParallel
 from jaxd2l.core.step import Batch, Loss, Metrics, batch_sums
+
+EVALUATED = {"X": array(), "y": array(rows_of="X")}  # examples and one target each
 
 
 def make_evaluate(
@@ -50,8 +54,6 @@ def make_evaluate(
     prepare = prepare or identity
 
     def evaluate(params, X, y, weights=None):
-        if weights is not None:
-            checks.weights_shape(weights, X.shape[0], "test_weights")
         size = min(batch_size, X.shape[0])
         size = -(-size // devices) * devices
         idx, mask = epoch_indices(None, X.shape[0], size)
@@ -68,4 +70,14 @@ def make_evaluate(
         _, sums = jax.lax.scan(body, None, (idx, mask))
         return jax.tree.map(lambda s: s.sum(axis=0), sums)
 
-    return jax.jit(evaluate)
+    compiled = jax.jit(evaluate)
+
+    def checked(params, X, y, weights=None):
+        check_arrays({"X": X, "y": y}, EVALUATED)
+        if weights is not None:  # one per example, >= 0, finite, not all zero
+            weights = checks.example_weights(weights, X.shape[0], "weights")
+        if not any(isinstance(a, jax.core.Tracer) for a in (X, y)):
+            checks.targets_fit_model(apply, params, X, y, prepare, "evaluate")
+        return compiled(params, X, y, weights)
+
+    return functools.wraps(evaluate)(checked)

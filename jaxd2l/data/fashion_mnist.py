@@ -40,6 +40,8 @@ SPLITS = ("train", "test")
 def text_labels(labels: Sequence[int] | np.ndarray) -> list[str]:
     """d2l's get_fashion_mnist_labels: class ids 0-9 to names."""
     ids = np.asarray(labels).ravel()
+    if ids.dtype.kind not in "biuf":
+        raise ArgumentError(f"labels must be integer class ids in 0-9, got {labels!r}")
     if ids.size and (
         not np.issubdtype(ids.dtype, np.integer) or ids.min() < 0 or ids.max() >= len(LABELS)
     ):

@@ -5,22 +5,33 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from jaxd2l.core.arrays import array, takes
 
+CLASSIFIER = dict(logits=array(2), y=array(1, rows_of="logits", labels_of="logits"))
+CALIBRATION = dict(
+    probs=array(2, probabilities=True), y=array(1, rows_of="probs", labels_of="probs")
+)
+
+
+@takes(**CLASSIFIER)
 def correct(logits: jax.Array, y: jax.Array) -> jax.Array:
     """1.0 where argmax(logits) == y, per example [B]."""
     return (jnp.argmax(logits, axis=-1) == y).astype(jnp.float32)
 
 
+@takes(**CLASSIFIER)
 def accuracy(logits: jax.Array, y: jax.Array) -> jax.Array:
     """d2l's accuracy: the number of correct predictions (divide by len(y) for a rate)."""
     return correct(logits, y).sum()
 
 
+@takes(**CLASSIFIER)
 def classification_metrics(logits: jax.Array, y: jax.Array) -> dict[str, jax.Array]:
     """The metrics of a classifier's train step and evaluation: `acc` per example."""
     return {"acc": correct(logits, y)}
 
 
+@takes(**CALIBRATION)
 def reliability(probs: jax.Array, y: jax.Array, num_bins: int = 15) -> dict[str, jax.Array]:
     """A reliability diagram's bins (Guo et al. 2017): the top class's probability binned
     into `num_bins` equal bins over [0, 1]; per bin the example count, the mean confidence
@@ -37,6 +48,7 @@ def reliability(probs: jax.Array, y: jax.Array, num_bins: int = 15) -> dict[str,
     }
 
 
+@takes(**CALIBRATION)
 def expected_calibration_error(probs: jax.Array, y: jax.Array, num_bins: int = 15) -> jax.Array:
     """ECE: the count-weighted mean over bins of the absolute gap between accuracy and mean
     confidence (`reliability`);

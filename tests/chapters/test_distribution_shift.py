@@ -157,5 +157,5 @@ def test_the_prior_estimate_takes_hard_predictions_and_refuses_a_singular_confus
     with pytest.raises(ValueError, match="singular"):
         estimate_target_priors(always_zero, labels)
     for outside in ([0, 1, -1], [0, 1, 3]):  # -1 was counted as class 0, k dropped
-        with pytest.raises(ValueError, match=r"predicted_labels must hold class ids in \[0, 3\)"):
+        with pytest.raises(ValueError, match=r"predicted_labels` must hold class ids in \[0, 3\)"):
             estimate_target_priors(C, jnp.asarray(outside))

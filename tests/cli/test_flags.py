@@ -135,7 +135,8 @@ def _experiment_configs():
 def test_every_numeric_flag_of_every_experiment_reads_numbers_one_way(capsys):
     import typing
 
-    from jaxd2l.cli.flags import build_parser, flag_name
+    from jaxd2l.cli.flags import flag_name
+    from jaxd2l.cli.parse import build_parser
 
     walked = 0
     for name, config in _experiment_configs():
@@ -174,7 +175,8 @@ def test_ports_and_environment_numbers_go_through_the_same_reader(monkeypatch):
 def test_every_count_a_user_controls_has_a_stated_bound(capsys):
     import typing
 
-    from jaxd2l.cli.flags import build_parser, flag_name
+    from jaxd2l.cli.flags import flag_name
+    from jaxd2l.cli.parse import build_parser
 
     unbounded = []
     for name, config in _experiment_configs():
@@ -233,7 +235,8 @@ def _argv(name, value):
 
 
 def test_a_flag_that_acts_only_with_another_is_refused_alone_naming_both(capsys):
-    from jaxd2l.cli.flags import flag_name, parse_config
+    from jaxd2l.cli.flags import flag_name
+    from jaxd2l.cli.parse import parse_config
 
     checked = []
     for name, config_cls in _experiment_configs():
@@ -276,7 +279,7 @@ def test_a_flag_that_acts_only_with_another_is_refused_alone_naming_both(capsys)
 
 
 def test_rules_across_flags_name_flags_not_arguments(capsys):
-    from jaxd2l.cli.flags import parse_config
+    from jaxd2l.cli.parse import parse_config
 
     configs = dict(_experiment_configs())
     for name, argv, said in [

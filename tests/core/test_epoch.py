@@ -58,7 +58,7 @@ def test_evaluation_runs_the_model_without_a_key():
 
     evaluate = make_evaluate(apply, cross_entropy, classification_metrics, batch_size=2)
     evaluate(None, jnp.ones((3, 2)), jnp.zeros(3, jnp.int32))
-    assert seen == [None]
+    assert seen and set(seen) == {None}  # traced once, shapes checked once: never a key
 
 
 def test_a_model_without_a_key_argument_trains_too():

@@ -3,7 +3,8 @@ import json
 import pytest
 
 from experiments import claims as claims_exp
-from jaxd2l.cli.flags import FlagError, parse_config
+from jaxd2l.cli.flags import FlagError
+from jaxd2l.cli.parse import parse_config
 
 
 def test_quick_run_writes_the_report(fake_fashion_mnist, tmp_path):

@@ -9,7 +9,7 @@ import shlex
 
 import pytest
 
-from jaxd2l.cli.flags import parse_config
+from jaxd2l.cli.parse import parse_config
 from jaxd2l.tools.accel_check import ROOT
 from jaxd2l.tools.results import catalog, check, make, provenance, render
 

@@ -1,13 +1,12 @@
 """d2l 3.1-3.5: linear regression from scratch, concise (flax + optax), and in closed form.
 
     python -m experiments.linear_regression --impl scratch|concise|closed_form
-        [--epochs 3] [--batch-size 10] [--lr 0.03] [--seed 0] [--out DIR]
-        [--lrs 0.001,0.03,0.3,3]
+        [--epochs 3] [--batch-size 10] [--lr 0.03] [--seed 0] [--out DIR] [--lrs 0.03,0.3]
 
 Expected: every impl recovers w = [2, -3.4] and b = 4.2 within 0.01 (loss about 5e-5).
 Writes DIR/metrics.json (default runs/linear_regression/<impl>), DIR/scatter.png and, with
 --lrs, DIR/lr_curves.png: every rate trained at once with jax.vmap on the same batches
-(0.001 crawls, 0.03 and 0.3 converge, 3 diverges).
+(0.001 crawls, 0.03 and 0.3 converge; 3 diverges: exit 1 unless --no-stop-on-divergence).
 """
 
 from __future__ import annotations
@@ -101,6 +100,10 @@ def main(config: Config) -> dict:
             labelled = {f"lr={lr}": c for lr, c in curves.items()}
             path, axes = run.file("lr_curves.png"), ("minibatch step", "minibatch loss")
             plot.save_lines(labelled, path, xlabel=axes[0], ylabel=axes[1], logy=True)
+            marks = {f"lr {lr}": v["diverged"] for lr, v in extra["lr_sweep"].items()}
+            if config.stop_on_divergence:  # the curves and record kept, then exit 1
+                run.record.update(extra)
+                run.refuse_diverged({}, marks, "learning rates of --lrs")
         final = {**score(params, X, y), **params}
         summary = (
             f"linear_regression {config.impl}: loss {final['loss']:.3g}, "

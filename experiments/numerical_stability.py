@@ -33,7 +33,7 @@ from jaxd2l.nn.optim import sgd
 
 TRAINED = (("normal", "sigmoid"), ("xavier", "tanh"), ("he", "relu"))
 
-TRAINED = ("--train-epochs 1 or more", lambda c: c.train_epochs > 0)  # see `flag`'s needs
+TRAINING = ("--train-epochs 1 or more", lambda c: c.train_epochs > 0)  # see `flag`'s needs
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,9 +42,9 @@ class Config(SeedFlags, DataFlags):
     width: int = flag(256, "units per hidden layer", min=1, max=4096)
     train_epochs: int = flag(1, "epochs of the three trained nets (0: none)", min=0, max=10**5)
     train_width: int = flag(
-        128, "units per hidden layer of the trained nets", min=1, max=4096, needs=TRAINED
+        128, "units per hidden layer of the trained nets", min=1, max=4096, needs=TRAINING
     )
-    lr: float = flag(0.1, "learning rate of the trained nets", gt=0, needs=TRAINED)
+    lr: float = flag(0.1, "learning rate of the trained nets", gt=0, needs=TRAINING)
 
 
 def main(config: Config) -> dict:

@@ -12,6 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxd2l.core import checks
+from jaxd2l.core.divergence import diverged_runs
 from jaxd2l.core.epoch import make_epoch
 from jaxd2l.core.stack import with_learning_rates
 from jaxd2l.core.step import make_train_step
@@ -80,7 +81,8 @@ def lr_sweep(
     batch_size: int,
     epochs: int,
 ) -> tuple[dict[float, list[float]], dict[float, dict[str, Any]]]:
-    """Every learning rate trained at once from one init on the same batches (vmap).
+    """Every learning rate trained at once from one init on the same batches (vmap); a
+    rate diverged when a minibatch loss broke the drivers' rule (`divergence.diverged_runs`).
 
     Returns:
       (minibatch loss curves by rate, each rate's final loss and whether it diverged).
@@ -96,8 +98,8 @@ def lr_sweep(
         epochs=epochs,
         key=train_key,
     )
-    verdicts = {
-        lr: {"final_loss": c[-1], "diverged": not np.isfinite(c[-1]) or c[-1] > c[0]}
+    verdicts = {  # the drivers' rule: not finite, or 100x the untrained first batch's
+        lr: {"final_loss": c[-1], "diverged": bool(diverged_runs(c, c[0]))}
         for lr, c in curves.items()
     }
     return curves, verdicts

@@ -19,6 +19,7 @@ import jax
 
 from jaxd2l.cli.flags import FlagError
 from jaxd2l.cli.parse import in_flags, parse_config
+from jaxd2l.core.divergence import DivergedError
 from jaxd2l.core.errors import UserError
 from jaxd2l.core.numbers import env_number
 from jaxd2l.data.cache import cache_home
@@ -135,7 +136,7 @@ def run_cli(main: Callable[[Any], dict], config_cls: type, argv: list[str] | Non
         print(f"{prog or 'error'}: error: {in_flags(str(e), config_cls)}", file=sys.stderr)
         raise SystemExit(2) from None
     except UserError as e:
-        print(f"error: {in_flags(str(e), config_cls)}", file=sys.stderr)
+        print(f"error: {in_flags(_with_flag(e, config), config_cls)}", file=sys.stderr)
         raise SystemExit(1) from None
     except KeyboardInterrupt:
         print(f"interrupted: {_resume_hint(config)}", file=sys.stderr)
@@ -144,6 +145,16 @@ def run_cli(main: Callable[[Any], dict], config_cls: type, argv: list[str] | Non
         signal.signal(signal.SIGTERM, previous)
     if jax.distributed.is_initialized():
         jax.distributed.shutdown()
+
+
+def _with_flag(error: UserError, config: Any) -> str:
+    """A divergence told with the flag to change: "lower the learning rate (--lr, now 5)"."""
+    said, lr = str(error), getattr(config, "lr", None)
+    if isinstance(error, DivergedError) and isinstance(lr, float) and "--lr" not in said:
+        said = said.replace(
+            "lower the learning rate", f"lower the learning rate (--lr, now {lr:g})"
+        )
+    return said
 
 
 def _resume_hint(config: Any) -> str:

@@ -99,10 +99,8 @@ class Run:
 
     def __enter__(self) -> Run:
         if self.primary:
+            files.output_folder(self.out, "--out")
             try:
-                if os.path.exists(self.out) and not os.path.isdir(self.out):
-                    raise NotADirectoryError("it is a file, not a folder")
-                os.makedirs(self.out, exist_ok=True)
                 self.write()
             except OSError as e:
                 reason = e.strerror or str(e)

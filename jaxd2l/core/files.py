@@ -73,3 +73,25 @@ def inside(root: str | os.PathLike, relative: str, name: str = "path") -> str:
     if os.path.commonpath([base, target]) != base:
         raise ArgumentError(f"{name} {relative!r} leads outside {root}: refused")
     return target
+
+
+def output_folder(path: str | os.PathLike, name: str = "--out", empty: bool = False) -> str:
+    """The one check for an output folder a user gives: made if missing, refused in one line
+    (a UserError naming `name`, the reason and the fix) when it is a file, cannot be made or
+    cannot be written, or (`empty`) already holds files. Returns its absolute path."""
+    from jaxd2l.core.errors import UserError
+
+    path = os.fspath(path)
+    try:
+        if os.path.exists(path) and not os.path.isdir(path):
+            raise NotADirectoryError(0, "it is a file, not a folder")
+        if empty and os.path.isdir(path) and os.listdir(path):
+            raise FileExistsError(0, "it is not empty")
+        os.makedirs(path, exist_ok=True)
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise PermissionError(0, "it cannot be written")
+    except OSError as e:
+        reason = e.strerror or str(e)
+        fix = "give a new folder" if empty else "choose a folder you can write"
+        raise UserError(f"cannot write to {name} {path}: {reason}; {fix}") from None
+    return os.path.abspath(path)

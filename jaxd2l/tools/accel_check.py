@@ -28,6 +28,7 @@ import time
 from importlib import metadata
 
 from jaxd2l.core import files
+from jaxd2l.core.errors import UserError
 from jaxd2l.core.numbers import number_type
 
 # the repository root (jaxd2l/tools/accel_check.py is three levels below it)
@@ -135,10 +136,10 @@ def main(argv=None) -> int:
     parser.add_argument("--test-timeout", type=number_type(float, 1, 86400), default=420)
     parser.add_argument("--bench-timeout", type=number_type(float, 1, 86400), default=480)
     args = parser.parse_args(argv)
-    if os.path.exists(args.out) and not os.path.isdir(args.out):
-        parser.error(f"--out {args.out} is a file: give a folder (it is made if missing)")
-    os.makedirs(args.out, exist_ok=True)
-    out = os.path.abspath(args.out)
+    try:
+        out = files.output_folder(args.out, "--out")
+    except UserError as e:
+        parser.exit(2, f"{parser.prog}: error: {e}\n")  # one line: the usage is not the problem
     summary: dict = {"started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "steps": {}}
 
     def write() -> None:

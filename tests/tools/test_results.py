@@ -10,6 +10,7 @@ import shlex
 import pytest
 
 from jaxd2l.cli.parse import parse_config
+from jaxd2l.core.errors import UserError
 from jaxd2l.tools.accel_check import ROOT
 from jaxd2l.tools.results import catalog, check, make, provenance, render
 
@@ -116,7 +117,7 @@ def test_an_empty_results_folder_says_how_to_make_each_record(tmp_path):
 
 def test_pick_names_the_known_entries():
     assert [e.name for e in make.pick(["claims", "losses"])] == ["losses", "claims"]
-    with pytest.raises(SystemExit, match="unknown result nope"):
+    with pytest.raises(UserError, match="unknown result nope"):
         make.pick(["nope"])
 
 

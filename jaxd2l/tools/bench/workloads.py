@@ -88,11 +88,14 @@ WORKLOADS = {
 def load_data(data_dir: str | None) -> dict[str, Any]:
     """{"fashion": (train, test), "regression": (train, None), "note": ...}: the real
     Fashion-MNIST when it can be had, else random uint8 images of its shape (timings stay
-    meaningful, accuracies do not: the note says so)."""
+    meaningful, accuracies do not: the note says so). A `data_dir` given but not holding
+    the data is an error (DataNotFoundError), never replaced by random images."""
     note = None
     try:
         train_split, test_split = fm.load_train_test(data_dir=data_dir)
     except DataNotFoundError as e:
+        if data_dir is not None:  # a folder the user named: refused, never replaced
+            raise
         rng = np.random.default_rng(0)
         train_split = (
             rng.integers(0, 256, (60000, 28, 28, 1), np.uint8),

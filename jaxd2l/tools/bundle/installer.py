@@ -42,14 +42,12 @@ def check_image(manifest: dict) -> None:
 
 def install(bundle: str, target: str) -> str:
     """Check, install the wheels into `target` with no network, write target/jaxd2l_env.sh."""
-    if os.path.exists(target) and not os.path.isdir(target):
-        raise UserError(f"target {target} is a file: give a folder (it is made if missing)")
+    files.output_folder(target, "target")
     manifest = check_bundle(bundle)
     check_image(manifest)
     wheels = sorted(
         os.path.join(bundle, rel) for rel in manifest["files"] if rel.startswith("wheels" + os.sep)
     )
-    os.makedirs(target, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
     subprocess.run(
         [

@@ -15,6 +15,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from jaxd2l.core.errors import UserError
+from jaxd2l.core.files import output_folder
 from jaxd2l.tools.bundle.manifest import write_manifest
 
 IMAGE_PACKAGES = (
@@ -132,8 +133,7 @@ def make_bundle(
     """Write the bundle into `out` (wheels/, data/, manifest.json); returns the manifest."""
     from jaxd2l.data import fashion_mnist_source, house_prices
 
-    if os.path.exists(out) and os.listdir(out):
-        raise UserError(f"{out} is not empty: give a new folder for the bundle")
+    output_folder(out, "the bundle's folder", empty=True)
     wheels = os.path.join(out, "wheels")
     os.makedirs(wheels)
     packages = packages_to_bundle(python_version)

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from jaxd2l.core import files
+from jaxd2l.core.errors import UserError
 from jaxd2l.tools.accel_check import ROOT
 from jaxd2l.tools.results.catalog import BY_NAME, ENTRIES, Entry
 from jaxd2l.tools.results.provenance import provenance
@@ -29,7 +30,7 @@ def pick(names: Sequence[str]) -> list[Entry]:
     listing the known ones."""
     unknown = sorted(set(names) - set(BY_NAME))
     if unknown:
-        raise SystemExit(f"unknown result {', '.join(unknown)}: choose from {', '.join(BY_NAME)}")
+        raise UserError(f"unknown result {', '.join(unknown)}: choose from {', '.join(BY_NAME)}")
     return [e for e in ENTRIES if not names or e.name in names]
 
 

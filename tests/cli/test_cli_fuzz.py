@@ -1,0 +1,113 @@
+"""The command line by class, over every experiment and tool: an output that cannot be
+written (a file where a folder must be, a folder that cannot be made), a data folder that
+is not there, and numbers spelled as people spell them (Unicode digits, units, huge
+counts) each end in one line and an exit code, before anything trains: never a traceback,
+a signal or memory that grows."""
+
+import dataclasses
+import importlib
+import pathlib
+import typing
+
+import pytest
+
+from jaxd2l.cli.flags import DataFlags, TrainingFlags, flag_name
+from jaxd2l.cli.main import run_cli
+
+EXPERIMENTS = pathlib.Path(__file__).resolve().parents[2] / "experiments"
+NUMBERS = ["１０", "10k", "1e400", "10" * 30, "0x10", "٣", "nan", "1 000"]
+
+
+def _configs():
+    for path in sorted(EXPERIMENTS.glob("*.py")):
+        if "class Config" in path.read_text():
+            module = importlib.import_module(f"experiments.{path.stem}")
+            yield path.stem, module
+
+
+def _one_line(capsys, call) -> tuple[int, str]:
+    with pytest.raises(SystemExit) as e:
+        call()
+    said = capsys.readouterr()
+    err = said.err.strip()
+    assert "Traceback" not in said.err + said.out, err
+    assert err.count("\n") == 0 and "error" in err, err
+    return e.value.code, err
+
+
+@pytest.fixture
+def a_file(tmp_path):
+    path = tmp_path / "a-file"
+    path.write_text("not a folder")
+    return path
+
+
+def test_every_experiment_refuses_an_output_it_cannot_write_in_one_line(capsys, a_file):
+    refused = []
+    for name, module in _configs():
+        for out in (a_file, a_file / "below"):
+            code, err = _one_line(
+                capsys, lambda: run_cli(module.main, module.Config, ["--out", str(out)])
+            )
+            assert code == 1 and "cannot write to --out" in err, (name, err)
+        refused.append(name)
+    assert len(refused) >= 17
+
+
+def test_every_training_experiment_refuses_a_checkpoint_folder_it_cannot_write(
+    capsys, a_file, tmp_path
+):
+    seen = 0
+    for name, module in _configs():
+        if not issubclass(module.Config, TrainingFlags):
+            continue
+        argv = ["--out", str(tmp_path / name), "--checkpoint-dir", str(a_file / "ckpt")]
+        code, err = _one_line(capsys, lambda: run_cli(module.main, module.Config, argv))
+        assert code in (1, 2) and "--checkpoint-dir" in err, (name, err)
+        seen += 1
+    assert seen >= 6
+
+
+def test_every_data_experiment_names_a_data_folder_that_is_not_there(capsys, tmp_path):
+    seen = 0
+    for name, module in _configs():
+        if not any(f.name == "data_dir" for f in dataclasses.fields(module.Config)):
+            continue
+        argv = ["--out", str(tmp_path / name), "--data-dir", str(tmp_path / "nowhere")]
+        code, err = _one_line(capsys, lambda: run_cli(module.main, module.Config, argv))
+        assert code in (1, 2) and "nowhere" in err, (name, err)
+        seen += 1
+    assert seen >= 8 and issubclass(DataFlags, object)
+
+
+def test_every_count_of_every_experiment_refuses_numbers_spelled_wrong(capsys):
+    walked = 0
+    for name, module in _configs():
+        hints = typing.get_type_hints(module.Config)
+        for field in dataclasses.fields(module.Config):
+            kinds = set(typing.get_args(hints[field.name])) | {hints[field.name]}
+            if not kinds & {int, tuple[int, ...]}:
+                continue
+            for text in NUMBERS:
+                argv = [flag_name(field.name), text]
+                code, err = _one_line(capsys, lambda: run_cli(module.main, module.Config, argv))
+                assert code == 2 and flag_name(field.name) in err, (name, text, err)
+            walked += 1
+    assert walked > 40
+
+
+def test_every_tool_refuses_an_output_it_cannot_write_in_one_line(capsys, a_file):
+    from jaxd2l.tools import accel_check
+    from jaxd2l.tools.bundle.__main__ import main as bundle
+    from jaxd2l.tools.results.__main__ import run as results
+
+    below = str(a_file / "below")
+    _, err = _one_line(capsys, lambda: accel_check.main(["--out", below]))
+    assert "cannot write to --out" in err
+    for argv in (["make", "--out", below], ["install", str(a_file), "--target", below]):
+        code = bundle(argv)
+        err = capsys.readouterr().err.strip()
+        assert code == 2 and err.count("\n") == 0 and "Traceback" not in err, err
+    assert results(["page", below]) == 1
+    assert "cannot write to" in capsys.readouterr().err
+    assert results(["make", "nope"]) == 1 and "error: unknown result" in capsys.readouterr().err

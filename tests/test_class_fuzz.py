@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-import pytest
 
 import jaxd2l as d2l
 from jaxd2l.chapters import distribution_shift as shift
@@ -22,7 +21,6 @@ from jaxd2l.data import fashion_mnist as fm
 from jaxd2l.models import linear, perceptron, softmax
 from jaxd2l.nn import losses, metrics
 from jaxd2l.search import trials
-
 
 KEY = jax.random.key(0)
 N, D, K = 6, 3, 3

@@ -28,9 +28,10 @@ from jaxd2l.core.arrays import array, check_arrays
 from jaxd2l.core.divergence import check_divergence
 from jaxd2l.core.epoch import Epoch, as_epoch, make_gather
 from jaxd2l.core.errors import ArgumentError
-from jaxd2l.core.fit import FitResult
+from jaxd2l.core.fit import IN_ONE_PROGRAM, MOVED, FitResult
 from jaxd2l.core.keys import batch_key, run_keys
 from jaxd2l.core.model import Params
+from jaxd2l.core.signatures import named
 from jaxd2l.core.step import FIRST_BATCH_LOSS, Batch, TrainState, check_tx, init_state
 
 
@@ -50,6 +51,7 @@ def scan_epochs(epoch: Epoch, epochs: int, observe: Callable | None = None) -> C
     return whole
 
 
+@named(**{**MOVED, **IN_ONE_PROGRAM})
 def make_train(
     init: Callable[[jax.Array], Params],
     tx: optax.GradientTransformation,
@@ -123,6 +125,7 @@ def _data(data) -> tuple:
     return X, y, weights
 
 
+@named(**{**MOVED, **IN_ONE_PROGRAM})
 def fit_whole_run(
     state: TrainState,
     epoch: Epoch,
@@ -190,6 +193,7 @@ def records(train_sums, test_sums, start: int, parallel=None) -> list[dict]:
     return history
 
 
+@named(**{**MOVED, **IN_ONE_PROGRAM})
 def fit_python_loop(
     state: TrainState,
     epoch: Epoch,

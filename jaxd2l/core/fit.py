@@ -19,7 +19,24 @@ from jaxd2l.core.arguments import Run, check_run, host_means, identity
 from jaxd2l.core.divergence import DivergedError, check_divergence
 from jaxd2l.core.epoch import Epoch
 from jaxd2l.core.hooks import Hook, Record, StopTraining, as_hooks
+from jaxd2l.core.signatures import named
 from jaxd2l.core.step import TrainState
+
+# Arguments people bring from other trainers (or earlier jaxd2l), and where they go now.
+MOVED = {
+    "callbacks": "callbacks are hooks: fit(..., hooks=[fn]), fn taking the epoch's record",
+    "checkpoint": "fit(..., hooks=[Checkpoint(folder)])",
+    "early_stopping": "fit(..., hooks=[EarlyStopping(patience)])",
+    "key": "the key lives in the state: init_state(params, tx, key)",
+    "weights": "example weights travel with the data: train=(X, y, weights)",
+    "batch_size": "the epoch holds the batch size: make_epoch(step, batch_size)",
+}
+WHOLE_RUN = "one compiled program has no host between epochs: use fit for hooks"
+IN_ONE_PROGRAM = {
+    k: f"{WHOLE_RUN} ({v})"
+    for k, v in MOVED.items()
+    if k in ("callbacks", "checkpoint", "early_stopping")
+}
 
 
 @dataclass
@@ -42,6 +59,7 @@ class FitResult:
         return self.state.params
 
 
+@named(**MOVED)
 def fit(
     state: TrainState,
     epoch: Epoch,

@@ -6,8 +6,10 @@ Research code never sees a module object: `pure(module, input_shape)` gives a
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import flax
 import flax.linen as nn
@@ -51,6 +53,7 @@ class MLP(nn.Module):
 
 # The argument by which a Linen module learns whether it trains, and its value when it does.
 MODE_FLAGS = {"deterministic": False, "train": True, "training": True}
+INVERTED = ("determin", "infer", "eval")  # a flag spelled so that True means evaluation
 
 
 def mode_flag(module: nn.Module) -> str | None:
@@ -59,46 +62,89 @@ def mode_flag(module: nn.Module) -> str | None:
     return next((name for name in MODE_FLAGS if name in parameters), None)
 
 
-def pure(module: nn.Module, input_shape: Sequence[int]) -> Model:
+def _switch(module: nn.Module, flag: str | None) -> Callable[[bool], tuple[nn.Module, dict]]:
+    """training -> (the module to apply, the keyword arguments that tell it): `flag` is a
+    `__call__` argument or a module field (then the module is cloned with it set)."""
+    if flag is None:
+        return lambda training: (module, {})
+    trains = MODE_FLAGS.get(flag, not any(w in flag for w in INVERTED))
+    fields = {f.name for f in dataclasses.fields(module)}
+    if flag in fields:
+        return lambda training: (module.clone(**{flag: training == trains}), {})
+    if flag not in inspect.signature(module.__call__).parameters:
+        raise ArgumentError(
+            f"train_flag {flag!r} is neither an argument of {type(module).__name__}.__call__ "
+            "nor a field of the module"
+        )
+    return lambda training: (module, {flag: training == trains})
+
+
+def _dropout_calls(module: nn.Module, params: Any, X: Any, kwargs: dict, rngs: Any) -> list:
+    """Apply once, observing every `nn.Dropout` with a rate above 0: whether it drew units
+    (`deterministic` as it was resolved at the call)."""
+    seen = []
+
+    def observe(call, args, call_kwargs, context):
+        layer = context.module
+        if isinstance(layer, nn.Dropout) and context.method_name == "__call__" and layer.rate > 0:
+            given = call_kwargs.get("deterministic", args[1] if len(args) > 1 else None)
+            seen.append(bool(nn.merge_param("deterministic", layer.deterministic, given)))
+        return call(*args, **call_kwargs)
+
+    with nn.intercept_methods(observe):
+        module.apply({"params": params}, X, **kwargs, rngs=rngs)
+    return seen
+
+
+def pure(module: nn.Module, input_shape: Sequence[int], *, train_flag: str | None = None) -> Model:
     """`Model(init, apply)` for a Linen module taking inputs of `input_shape` (one example,
     no batch axis).
 
     `apply(params, X, *, key=None)` passes `key` as the module's "dropout" stream and tells
     the module whether it trains through whichever argument it takes: `deterministic=key
     is None` (flax's `nn.Dropout` convention), or `train=` / `training=key is not None`
-    (flax's examples), so evaluation never drops units.
+    (flax's examples), so evaluation never drops units. `train_flag` names another
+    argument or a module field (`"is_training"`; True means training unless the name says
+    deterministic, inference or eval).
+
+    Whether the switch reaches the dropout is decided at `init` by observation, not by
+    the spelling: the module is run once in each mode, and every `nn.Dropout` with a rate
+    above 0 must draw units when training and none when evaluating.
 
     Raises:
-      ValueError: (from `init`) the module draws dropout but takes none of those
-        arguments, so evaluation could not turn it off.
+      ValueError: (from `init`) the module draws dropout that the switch does not reach
+        (evaluation would drop units, or training would not), naming `train_flag`.
     """
     example = jnp.zeros((1, *input_shape))
-    flag = mode_flag(module)
-
-    def mode(training: bool) -> dict:
-        if flag is None:
-            return {}
-        return {flag: training if MODE_FLAGS[flag] else not training}
+    switch = _switch(module, train_flag if train_flag is not None else mode_flag(module))
+    name = type(module).__name__
 
     def init(key):
         checks.key(key)
-        params = module.init(key, example, **mode(False))["params"]
-        if flag is None:  # evaluation must be deterministic: a probe without a dropout key
-            try:
-                module.apply({"params": params}, example)
-            except flax.errors.InvalidRngError:
-                raise ArgumentError(
-                    f"{type(module).__name__} draws dropout but its __call__ takes none of "
-                    f"{', '.join(MODE_FLAGS)}: add `deterministic: bool` (or `train`) and pass "
-                    "it to nn.Dropout, so evaluation can turn dropout off"
-                ) from None
+        evaluating, off = switch(False)
+        params = evaluating.init(key, example, **off)["params"]
+        training, on = switch(True)
+        try:  # evaluation must be deterministic: observed without a dropout key
+            drew_in_eval = [not d for d in _dropout_calls(evaluating, params, example, off, None)]
+        except flax.errors.InvalidRngError:
+            drew_in_eval = [True]
+        drew_in_training = [
+            not d for d in _dropout_calls(training, params, example, on, {"dropout": key})
+        ]
+        if any(drew_in_eval) or (drew_in_training and not all(drew_in_training)):
+            where = "evaluation draws dropout" if any(drew_in_eval) else "training draws none"
+            raise ArgumentError(
+                f"{name}'s dropout is not reached by the training switch ({where}): its "
+                f"__call__ takes none of {', '.join(MODE_FLAGS)}; name the argument or field "
+                "that turns dropout on with train_flag= (e.g. train_flag='is_training'), or "
+                "pass `deterministic: bool` to nn.Dropout"
+            )
         return params
 
     def apply(params, X, *, key=None):
-        if flag is None:
-            return module.apply({"params": params}, X)
+        runs, kwargs = switch(key is not None)
         rngs = {"dropout": key} if key is not None else None
-        return module.apply({"params": params}, X, **mode(key is not None), rngs=rngs)
+        return runs.apply({"params": params}, X, **kwargs, rngs=rngs)
 
     return Model(init, apply)
 

@@ -25,9 +25,9 @@ def _configs():
             yield path.stem, module
 
 
-def _one_line(capsys, call) -> tuple[int, str]:
+def _one_line(capsys, call, *args) -> tuple[int, str]:
     with pytest.raises(SystemExit) as e:
-        call()
+        call(*args)
     said = capsys.readouterr()
     err = said.err.strip()
     assert "Traceback" not in said.err + said.out, err
@@ -46,9 +46,7 @@ def test_every_experiment_refuses_an_output_it_cannot_write_in_one_line(capsys, 
     refused = []
     for name, module in _configs():
         for out in (a_file, a_file / "below"):
-            code, err = _one_line(
-                capsys, lambda: run_cli(module.main, module.Config, ["--out", str(out)])
-            )
+            code, err = _one_line(capsys, run_cli, module.main, module.Config, ["--out", str(out)])
             assert code == 1 and "cannot write to --out" in err, (name, err)
         refused.append(name)
     assert len(refused) >= 17
@@ -62,7 +60,7 @@ def test_every_training_experiment_refuses_a_checkpoint_folder_it_cannot_write(
         if not issubclass(module.Config, TrainingFlags):
             continue
         argv = ["--out", str(tmp_path / name), "--checkpoint-dir", str(a_file / "ckpt")]
-        code, err = _one_line(capsys, lambda: run_cli(module.main, module.Config, argv))
+        code, err = _one_line(capsys, run_cli, module.main, module.Config, argv)
         assert code in (1, 2) and "--checkpoint-dir" in err, (name, err)
         seen += 1
     assert seen >= 6
@@ -74,7 +72,7 @@ def test_every_data_experiment_names_a_data_folder_that_is_not_there(capsys, tmp
         if not any(f.name == "data_dir" for f in dataclasses.fields(module.Config)):
             continue
         argv = ["--out", str(tmp_path / name), "--data-dir", str(tmp_path / "nowhere")]
-        code, err = _one_line(capsys, lambda: run_cli(module.main, module.Config, argv))
+        code, err = _one_line(capsys, run_cli, module.main, module.Config, argv)
         assert code in (1, 2) and "nowhere" in err, (name, err)
         seen += 1
     assert seen >= 8 and issubclass(DataFlags, object)
@@ -90,7 +88,7 @@ def test_every_count_of_every_experiment_refuses_numbers_spelled_wrong(capsys):
                 continue
             for text in NUMBERS:
                 argv = [flag_name(field.name), text]
-                code, err = _one_line(capsys, lambda: run_cli(module.main, module.Config, argv))
+                code, err = _one_line(capsys, run_cli, module.main, module.Config, argv)
                 assert code == 2 and flag_name(field.name) in err, (name, text, err)
             walked += 1
     assert walked > 40
@@ -102,7 +100,7 @@ def test_every_tool_refuses_an_output_it_cannot_write_in_one_line(capsys, a_file
     from jaxd2l.tools.results.__main__ import run as results
 
     below = str(a_file / "below")
-    _, err = _one_line(capsys, lambda: accel_check.main(["--out", below]))
+    _, err = _one_line(capsys, accel_check.main, ["--out", below])
     assert "cannot write to --out" in err
     for argv in (["make", "--out", below], ["install", str(a_file), "--target", below]):
         code = bundle(argv)

@@ -128,3 +128,18 @@ def test_make_train_refuses_a_grid_of_keys_naming_the_fix():
         ValueError, match=r"key must be one PRNG key \(shape \(\)\), got keys of shape \(3,\)"
     ):
         jax.vmap(train, in_axes=(0, None, None))(grid, X, y)
+
+
+def test_arguments_from_other_trainers_are_told_where_they_go():
+    import jaxd2l as d2l
+
+    for call, said in [
+        (lambda: d2l.fit_whole_run(None, None, None, 1, callbacks=[print]), "use fit for hooks"),
+        (lambda: d2l.fit(None, None, None, 1, callbacks=[print]), "hooks=[fn]"),
+        (lambda: d2l.fit(None, None, None, 1, checkpoint="ckpt"), "Checkpoint(folder)"),
+        (lambda: d2l.make_train(None, None, None, 1, batch_size=8), "make_epoch(step, batch_size)"),
+        (lambda: d2l.fit_python_loop(None, None, None), "missing a required argument: 'epochs'"),
+    ]:
+        with pytest.raises(TypeError, match=r"it takes \(state|it takes \(init") as e:
+            call()
+        assert said in str(e.value)

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from experiments import linear_regression as exp
+from jaxd2l.core.divergence import DivergedError
 
 
 @pytest.mark.parametrize("impl", ["scratch", "concise", "closed_form"])
@@ -31,7 +32,13 @@ def test_one_epoch_smoke_run_writes_the_contract(tmp_path):
 
 
 def test_learning_rate_sweep_shows_divergence_without_crashing(tmp_path):
-    result = exp.main(exp.Config(lrs=(0.001, 0.03, 0.3, 3.0), out=str(tmp_path)))
+    lrs = (0.001, 0.03, 0.3, 3.0)
+    with pytest.raises(DivergedError, match=r"1 of 4 learning rates of --lrs diverged \(lr 3.0\)"):
+        exp.main(exp.Config(lrs=lrs, out=str(tmp_path / "stops")))  # the default: exit 1
+    record = json.loads((tmp_path / "stops" / "metrics.json").read_text())
+    assert record["status"] == "diverged" and record["lr_sweep"]["3.0"]["diverged"]
+    assert (tmp_path / "stops" / "lr_curves.png").stat().st_size > 0  # kept
+    result = exp.main(exp.Config(lrs=lrs, out=str(tmp_path), stop_on_divergence=False))
     sweep = result["lr_sweep"]
     assert sweep["3.0"]["diverged"] and not sweep["0.03"]["diverged"]
     assert sweep["0.03"]["final_loss"] < 1e-3 < sweep["0.001"]["final_loss"]

@@ -88,3 +88,53 @@ def test_a_key_turns_dropout_on_whatever_the_modules_flag_is_called(module):
 def test_a_module_with_dropout_and_no_flag_is_refused():
     with pytest.raises(ValueError, match="takes none of deterministic, train, training"):
         concise.pure(NoFlagDropoutNet(), (8,)).init(jax.random.key(0))
+
+
+class IsTrainingNet(nn.Module):  # a spelling pure does not know
+    @nn.compact
+    def __call__(self, x, is_training: bool = False):
+        return nn.Dropout(0.5, deterministic=not is_training)(nn.Dense(64)(x))
+
+
+class FieldFlagNet(nn.Module):  # the switch held as a module field
+    training: bool = False
+
+    @nn.compact
+    def __call__(self, x):
+        return nn.Dropout(0.5, deterministic=not self.training)(nn.Dense(64)(x))
+
+
+class NoDropoutNet(nn.Module):
+    @nn.compact
+    def __call__(self, x, is_training: bool = False):
+        return nn.relu(nn.Dense(64)(x))
+
+
+@pytest.mark.parametrize("module", [IsTrainingNet(), FieldFlagNet()])
+def test_dropout_the_switch_does_not_reach_is_refused_at_init_by_observation(module):
+    with pytest.raises(ValueError, match=r"not reached by the training switch .*train_flag="):
+        concise.pure(module, (8,)).init(jax.random.key(0))
+
+
+@pytest.mark.parametrize(
+    ("module", "flag"), [(IsTrainingNet(), "is_training"), (FieldFlagNet(), "training")]
+)
+def test_train_flag_names_the_switch_as_an_argument_or_a_field(module, flag):
+    model = concise.pure(module, (8,), train_flag=flag)
+    params = model.init(jax.random.key(0))
+    X = jnp.ones((4, 8))
+    trained = model.apply(params, X, key=jax.random.key(1))
+    assert float(jnp.mean(trained == 0)) > 0.3  # training drops units
+    np.testing.assert_array_equal(model.apply(params, X), model.apply(params, X))
+    assert float(jnp.mean(model.apply(params, X) == 0)) < float(jnp.mean(trained == 0))
+    with pytest.raises(ValueError, match="neither an argument .* nor a field"):
+        concise.pure(module, (8,), train_flag="is_trianing")
+
+
+def test_a_module_without_dropout_needs_no_switch():
+    model = concise.pure(NoDropoutNet(), (8,))
+    params = model.init(jax.random.key(0))
+    X = jnp.ones((2, 8))
+    np.testing.assert_array_equal(
+        model.apply(params, X), model.apply(params, X, key=jax.random.key(3))
+    )

@@ -37,7 +37,7 @@ def test_an_out_that_is_a_file_is_one_line(tmp_path, capsys):
     with pytest.raises(SystemExit) as e:
         accel_check.main(["--out", str(target), "--skip-tests", "--skip-benchmark"])
     assert e.value.code == 2
-    assert "is a file: give a folder" in capsys.readouterr().err
+    assert "it is a file, not a folder" in capsys.readouterr().err
 
 
 def test_the_root_is_the_repository_with_its_tests_and_experiments():

@@ -135,7 +135,7 @@ def test_install_into_a_file_is_refused_in_one_line(tmp_path, capsys):
     target = tmp_path / "a-file"
     target.write_text("x")
     assert bundle_cli(["install", str(out), "--target", str(target)]) == 2
-    assert "is a file: give a folder" in capsys.readouterr().err
+    assert "it is a file, not a folder" in capsys.readouterr().err
 
 
 def test_the_packages_to_bundle_leave_out_the_image_and_pyarrow():

@@ -42,9 +42,9 @@ def check_image(manifest: dict) -> None:
 
 def install(bundle: str, target: str) -> str:
     """Check, install the wheels into `target` with no network, write target/jaxd2l_env.sh."""
-    files.output_folder(target, "target")
     manifest = check_bundle(bundle)
     check_image(manifest)
+    files.output_folder(target, "target")  # made only once the bundle is known whole
     wheels = sorted(
         os.path.join(bundle, rel) for rel in manifest["files"] if rel.startswith("wheels" + os.sep)
     )

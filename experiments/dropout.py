@@ -38,9 +38,9 @@ from jaxd2l.nn.optim import sgd
 @dataclasses.dataclass(frozen=True)
 class Config(TrainingFlags, DataFlags):
     impl: str = flag("scratch", "implementation", choices=("scratch", "concise"))
-    hidden: tuple[int, ...] = flag((256, 256), "hidden layer widths", min=1, max=65536)
+    hidden: tuple[int, ...] = flag((256, 256), "layer widths", min=1, max=65536, repeats=True)
     dropout: tuple[float, ...] = flag(
-        (0.2, 0.5), "dropout rate after each hidden layer", min=0, max=1, empty_ok=True
+        (0.2, 0.5), "rate after each hidden layer", min=0, max=1, empty_ok=True, repeats=True
     )
     epochs: int = flag(10, "passes over the training set", min=1, max=10**5)
     batch_size: int = flag(256, "examples per minibatch", min=1, max=2**24)

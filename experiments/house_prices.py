@@ -44,8 +44,10 @@ class Config(TrainingFlags):
     batch_size: int = flag(64, "examples per minibatch", min=1, max=2**24)
     grid_lrs: tuple[float, ...] = flag((0.003, 0.01, 0.03), "grid: Adam lr (log target)", gt=0)
     grid_weight_decays: tuple[float, ...] = flag((0.0, 0.1, 1.0), "grid: weight decay", min=0)
-    hidden: tuple[int, ...] = flag((64,), "grid: the MLP's hidden widths", min=1, max=65536)
-    dropout: tuple[float, ...] = flag((0.5,), "grid: MLP dropout", min=0, max=1, empty_ok=True)
+    hidden: tuple[int, ...] = flag((64,), "the MLP's widths", min=1, max=65536, repeats=True)
+    dropout: tuple[float, ...] = flag(
+        (0.5,), "its dropout", min=0, max=1, empty_ok=True, repeats=True
+    )
     final: str = flag("ensemble", "average the folds, or retrain", choices=("ensemble", "retrain"))
 
     def check(self) -> None:

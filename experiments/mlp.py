@@ -45,7 +45,7 @@ PRETRAIN = when("init", "pretrain")
 @dataclasses.dataclass(frozen=True)
 class Config(TrainingFlags, DataFlags):
     impl: str = flag("scratch", "implementation", choices=("scratch", "concise"))
-    hidden: tuple[int, ...] = flag((256,), "hidden widths (256,128,64)", min=1, max=65536)
+    hidden: tuple[int, ...] = flag((256,), "widths (256,128,64)", min=1, max=65536, repeats=True)
     activation: str = flag("relu", "prelu: a slope per layer", choices=(*ACTIVATIONS, "prelu"))
     init: str = flag("normal", "weight initialisation", choices=(*SCHEMES, "pretrain"))
     pretrain_epochs: int = flag(1, "epochs a layer", min=1, max=10**5, needs=PRETRAIN)

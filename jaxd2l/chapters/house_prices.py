@@ -23,6 +23,7 @@ from jaxd2l.core.divergence import DivergedError
 from jaxd2l.core.drivers import make_train
 from jaxd2l.core.epoch import make_epoch
 from jaxd2l.core.errors import ArgumentError
+from jaxd2l.core.grids import grid
 from jaxd2l.core.keys import RunKeys, run_keys
 from jaxd2l.core.model import Model
 from jaxd2l.core.step import init_state, make_train_step
@@ -121,7 +122,8 @@ def grid_values(key, run: Callable, X, log_price, *, num_folds: int, lrs, weight
     over = jax.vmap(run, in_axes=(None, None, None, 0, None, None))  # folds
     over = jax.vmap(over, in_axes=(None, None, 0, None, None, None))  # weight decays
     over = jax.vmap(over, in_axes=(None, 0, None, None, None, None))  # learning rates
-    lrs, wds = jnp.asarray(lrs, jnp.float32), jnp.asarray(weight_decays, jnp.float32)
+    lrs = jnp.asarray(grid(lrs, "lrs", above=0), jnp.float32)
+    wds = jnp.asarray(grid(weight_decays, "weight_decays", minimum=0), jnp.float32)
     _, curves = jax.jit(over)(key, lrs, wds, weights, X, log_price)
     return curves["val"][..., -1]
 

@@ -14,6 +14,7 @@ import numpy as np
 from jaxd2l.core import checks
 from jaxd2l.core.divergence import diverged_runs
 from jaxd2l.core.epoch import make_epoch
+from jaxd2l.core.grids import grid
 from jaxd2l.core.stack import with_learning_rates
 from jaxd2l.core.step import make_train_step
 from jaxd2l.data.synthetic import TRUE_B, TRUE_W
@@ -87,6 +88,7 @@ def lr_sweep(
     Returns:
       (minibatch loss curves by rate, each rate's final loss and whether it diverged).
     """
+    lrs = grid(lrs, "lrs", above=0)  # each names its curve
     curves = learning_rate_curves(
         linear.apply,
         squared_loss,

@@ -24,6 +24,7 @@ from jaxd2l.core.divergence import diverged_runs
 from jaxd2l.core.drivers import make_train
 from jaxd2l.core.epoch import make_epoch
 from jaxd2l.core.errors import ArgumentError
+from jaxd2l.core.grids import grid
 from jaxd2l.core.keys import run_keys
 from jaxd2l.core.model import Model
 from jaxd2l.core.step import make_train_step
@@ -81,9 +82,7 @@ def make_polynomial_run(epochs: int, batch_size: int = 10, lr: float = 0.01) -> 
 
 def check_degrees(degrees: Sequence[int], num_features: int) -> list[int]:
     """Feature counts, each an integer from 1 to `num_features`."""
-    degrees = list(degrees)
-    if not degrees:
-        raise ArgumentError("degrees is empty: give at least one feature count")
+    degrees = grid(degrees, "degrees", integer=True)
     for d in degrees:
         checks.integer(d, "degrees", minimum=1)
         if d > num_features:
@@ -158,9 +157,7 @@ def make_decay_run(
 def decay_sweep(key, lambdas, train, test, **settings: Any):
     """Every penalty strength in `lambdas` in one program: (params, curves) stacked;
     `curves["diverged"]` [L] marks the members that broke the divergence rule."""
-    values = np.asarray(lambdas, np.float64).reshape(-1)
-    if values.size == 0 or not np.all(np.isfinite(values) & (values >= 0)):
-        raise ArgumentError(f"lambdas must be finite numbers >= 0, at least one, got {lambdas}")
+    values = grid(lambdas, "lambdas", minimum=0)
     run = make_decay_run(**settings)
     lambdas = jnp.asarray(values, jnp.float32)
     swept = jax.jit(jax.vmap(run, in_axes=(None, 0, None, None)))

@@ -24,7 +24,8 @@ class FlagError(UserError, ValueError):
 
 def flag(default: Any, help: str, **checks: Any) -> Any:
     """A Config field with help text and checks: `min` (>=), `max` (<=), `gt` (>), `lt` (<),
-    `choices`, `empty_ok` (for a tuple). Float values must also be finite. Every integer
+    `choices`, `empty_ok` (for a tuple), `repeats` (a tuple that may hold a value twice, such
+    as layer widths; otherwise each value names one member of a sweep). Float values must also be finite. Every integer
     flag states its `max` (a test checks it): a count a user controls is bounded before
     anything is allocated (10**5 for epochs: a history grows with them).
 
@@ -165,6 +166,9 @@ def check_config(config: Any) -> None:
                 raise FlagError(f"{name} must be one of {', '.join(map(str, meta['choices']))}")
         if isinstance(value, tuple) and not value and not meta.get("empty_ok", False):
             raise FlagError(f"{name} needs at least one value")
+        if isinstance(value, tuple) and len(set(value)) < len(value) and not meta.get("repeats"):
+            twice = ", ".join(sorted({str(v) for v in value if value.count(v) > 1}))
+            raise FlagError(f"{name} holds {twice} more than once: give each value once")
 
 
 def when(field: str, *values: Any) -> tuple[str, Any]:

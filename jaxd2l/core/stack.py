@@ -18,6 +18,7 @@ import optax
 
 from jaxd2l.core import checks
 from jaxd2l.core.errors import ArgumentError, ArgumentTypeError
+from jaxd2l.core.grids import grid
 from jaxd2l.core.model import Params
 from jaxd2l.core.step import TrainState, check_tx
 
@@ -78,13 +79,7 @@ def with_learning_rates(
             "learning rate), not an optimizer instance such as optax.sgd(0.1)"
         )
     checks.callable_(tx_factory, "tx_factory")
-    lrs = jnp.asarray(lrs, jnp.float32)
-    if lrs.ndim != 1 or lrs.shape[0] == 0:
-        raise ArgumentError(
-            f"lrs must be a non-empty 1-D list of learning rates, got shape {lrs.shape}"
-        )
-    for i, lr in enumerate(lrs.tolist()):
-        checks.learning_rate(lr, f"lrs[{i}]")
+    lrs = jnp.asarray(grid(lrs, "lrs", above=0, unique=False), jnp.float32)
     checks.key(key, "key")
     tx = optax.inject_hyperparams(tx_factory)(learning_rate=lrs[0])
 

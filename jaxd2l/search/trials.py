@@ -17,7 +17,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxd2l.core import checks
+from jaxd2l.core import checks, grids
 from jaxd2l.core.divergence import diverged_runs
 from jaxd2l.core.epoch import make_epoch
 from jaxd2l.core.errors import ArgumentError
@@ -45,7 +45,10 @@ class Trial(NamedTuple):
 
 
 def grid(lrs: Sequence[float], hiddens: Sequence[int], batch_sizes: Sequence[int]) -> list[Trial]:
-    """Every combination."""
+    """Every combination (each list flat, no value twice: a trial is named by its values)."""
+    lrs = grids.grid(lrs, "lrs", above=0)
+    hiddens = grids.grid(hiddens, "hiddens", integer=True, minimum=0)
+    batch_sizes = grids.grid(batch_sizes, "batch_sizes", integer=True, minimum=1)
     return [Trial(lr, h, b) for h, b, lr in itertools.product(hiddens, batch_sizes, lrs)]
 
 

@@ -290,3 +290,21 @@ def test_rules_across_flags_name_flags_not_arguments(capsys):
             parse_config(configs[name], argv, prog=name)
         err = capsys.readouterr().err
         assert said in err and "lr_range" not in err, err
+
+
+def test_a_list_flag_that_names_members_refuses_a_value_twice(capsys):
+    from jaxd2l.cli.parse import parse_config
+
+    configs = dict(_experiment_configs())
+    for name, argv in [
+        ("hparam_search", ["--lrs", "0.1,0.1"]),
+        ("model_selection", ["--degrees", "3,3"]),
+        ("weight_decay", ["--sweep", "0,1,1"]),
+        ("benchmark", ["--sections", "limits,limits"]),
+    ]:
+        with pytest.raises(SystemExit):
+            parse_config(configs[name], argv, prog=name)
+        assert "more than once" in capsys.readouterr().err, name
+    # layer widths and dropout rates may repeat: they are layers, not members of a sweep
+    assert parse_config(configs["mlp"], ["--hidden", "256,256"]).hidden == (256, 256)
+    assert parse_config(configs["dropout"], ["--dropout", "0.5,0.5"]).dropout == (0.5, 0.5)

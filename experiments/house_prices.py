@@ -49,6 +49,7 @@ class Config(TrainingFlags):
         (0.5,), "its dropout", min=0, max=1, empty_ok=True, repeats=True
     )
     final: str = flag("ensemble", "average the folds, or retrain", choices=("ensemble", "retrain"))
+    ARGUMENT_FLAGS = {"lrs": "grid_lrs", "weight_decays": "grid_weight_decays"}  # the grid's
 
     def check(self) -> None:
         super().check()
@@ -89,10 +90,8 @@ def main(config: Config) -> dict:
         for i, f in enumerate(folds):
             print(f"fold {i + 1}: train log rmse {f['train']:.4f}, val log rmse {f['val']:.4f}")
         axes = {"lrs": config.grid_lrs, "weight_decays": config.grid_weight_decays}
-        models = {"hidden": config.hidden, "dropout": config.dropout}
-        grid, best = house.search(
-            keys.root, X, y, num_folds=config.folds, **axes, **models, **settings
-        )
+        models = {"hidden": config.hidden, "dropout": config.dropout, "num_folds": config.folds}
+        grid, best = house.search(keys.root, X, y, **axes, **models, **settings)
         model = house.make_model(best["model"], X.shape[1], config.hidden, config.dropout)
         if config.final == "ensemble":
             log_pred = house.ensemble_predict(
@@ -108,7 +107,7 @@ def main(config: Config) -> dict:
             house_figures.save_grid(grid, *axes.values(), run.file("grid.png"))
         final = {"book_folds": folds, "book_mean": mean, "grid": grid, "best": best}
         final.update(final=config.final, submission_rows=len(prices))
-        run.refuse_diverged(final, house.diverged_folds(folds), "of the book's folds")
+        run.refuse_diverged(final, house.diverged_folds(curves), "of the book's folds")
         summary = (
             f"house_prices: the book's {config.folds} folds, log rmse train {mean['train']:.4f}, "
             f"val {mean['val']:.4f}; best of the grid {best}; submission.csv ({len(prices)} rows)"

@@ -65,12 +65,6 @@ def main(config: Config) -> dict:
         (_, sweep), sweep_s = timed(degree_sweep, keys.root, train, test, degrees, **settings)
         cv = dict(num_folds=config.folds, **settings)
         (val, best), cv_s = timed(cross_validate, keys.root, train, degrees, **cv)
-        if run.primary:
-            plot.save_loss_panels(curves, run.file("fits.png"))
-            lines = {"train": sweep["train"][:, -1], "test": sweep["test"][:, -1]}
-            lines[f"{config.folds}-fold validation"] = val.mean(axis=1)
-            path, xlabel = run.file("degrees.png"), "features (degree + 1)"
-            plot.save_lines(lines, path, xlabel=xlabel, ylabel="MSE", logy=True, x=degrees)
         final = {
             "fits": {str(d): f for d, f in fits.items()},
             "sweep": {"train": sweep["train"][:, -1], "test": sweep["test"][:, -1]},
@@ -88,6 +82,12 @@ def main(config: Config) -> dict:
         )
         marks = {f"{d} features": bad for d, bad in zip(degrees, sweep["diverged"], strict=True)}
         run.refuse_diverged(final, marks, "degrees")
+        if run.primary:
+            plot.save_loss_panels(curves, run.file("fits.png"))
+            lines = {"train": sweep["train"][:, -1], "test": sweep["test"][:, -1]}
+            lines[f"{config.folds}-fold validation"] = val.mean(axis=1)
+            path, xlabel = run.file("degrees.png"), "features (degree + 1)"
+            plot.save_lines(lines, path, xlabel=xlabel, ylabel="MSE", logy=True, x=degrees)
         return run.finish(final, summary)
 
 

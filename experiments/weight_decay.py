@@ -59,6 +59,18 @@ def main(config: Config) -> dict:
             decay_sweep(keys.root, config.sweep, train, test, **settings)
         )
         sweep_s = time.perf_counter() - t0
+        final = {
+            "fits": {
+                f"{lam:g}": {k: float(fits[k][i, -1]) for k in ("train", "test", "w_norm")}
+                for i, lam in enumerate(config.lambdas)
+            },
+            "sweep": {"lambda": config.sweep, **{k: swept[k][:, -1] for k in ("test", "w_norm")}},
+            "sweep_seconds": sweep_s,
+        }
+        pairs = [*zip(config.lambdas, fits["diverged"], strict=True)]
+        pairs += zip(config.sweep, swept["diverged"], strict=True)
+        marks = {f"lambda {lam:g}": bad for lam, bad in pairs}
+        run.refuse_diverged(final, marks, "penalty strengths")  # before figures of NaN
         if run.primary:
             panels = {
                 f"lambda = {lam:g}": {k: fits[k][i] for k in ("train", "test")}
@@ -74,18 +86,6 @@ def main(config: Config) -> dict:
                 x=config.sweep,
                 logx=True,
             )
-        final = {
-            "fits": {
-                f"{lam:g}": {k: float(fits[k][i, -1]) for k in ("train", "test", "w_norm")}
-                for i, lam in enumerate(config.lambdas)
-            },
-            "sweep": {"lambda": config.sweep, **{k: swept[k][:, -1] for k in ("test", "w_norm")}},
-            "sweep_seconds": sweep_s,
-        }
-        pairs = [*zip(config.lambdas, fits["diverged"], strict=True)]
-        pairs += zip(config.sweep, swept["diverged"], strict=True)
-        marks = {f"lambda {lam:g}": bad for lam, bad in pairs}
-        run.refuse_diverged(final, marks, "penalty strengths")
         summary = (
             f"weight_decay {config.impl}: "
             + "; ".join(

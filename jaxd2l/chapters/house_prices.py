@@ -12,6 +12,7 @@ book does). The book's pipeline (d2l-zh) regresses the price itself with Adam at
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -19,14 +20,14 @@ import numpy as np
 import optax
 
 from jaxd2l.core import files
-from jaxd2l.core.divergence import DivergedError
+from jaxd2l.core.divergence import DivergedError, diverged_runs
 from jaxd2l.core.drivers import make_train
 from jaxd2l.core.epoch import make_epoch
 from jaxd2l.core.errors import ArgumentError
 from jaxd2l.core.grids import grid
 from jaxd2l.core.keys import RunKeys, run_keys
 from jaxd2l.core.model import Model
-from jaxd2l.core.step import init_state, make_train_step
+from jaxd2l.core.step import FIRST_BATCH_LOSS, init_state, make_train_step, summarize
 from jaxd2l.data.polynomial import fold_weights
 from jaxd2l.models import linear, mlp
 from jaxd2l.nn.losses import squared_error
@@ -84,7 +85,8 @@ def make_house_run(model: Model, *, target: str, epochs: int, batch_size: int = 
     """`run(key, lr, weight_decay, weights, X, log_price) -> (params, curves)`: Adam with
     weight decay on the weights (biases not decayed), MSE on the target, training on the
     examples weighted 1. `curves` [epochs]: `train` and `val` log-RMSE (val on the examples
-    weighted 0, the held-out fold)."""
+    weighted 0, the held-out fold), `loss` the training loss and `untrained` (a scalar) the
+    untrained model's first-batch loss, for the drivers' divergence rule."""
     if target not in TARGETS:
         raise ArgumentError(f"target must be one of {TARGETS}, got {target!r}")
 
@@ -101,8 +103,10 @@ def make_house_run(model: Model, *, target: str, epochs: int, batch_size: int = 
             }
 
         whole = make_train(model.init, tx, epoch, epochs, observe=observe)
-        state, (_, curves) = whole(key, (X, y, weights), (X, log_price, weights))
-        return state.params, curves
+        state, (sums, curves) = whole(key, (X, y, weights), (X, log_price, weights))
+        means = summarize(sums)
+        untrained = means[FIRST_BATCH_LOSS][0]
+        return state.params, {**curves, "loss": means["loss"], "untrained": untrained}
 
     return run
 
@@ -116,16 +120,19 @@ def kfold(key, run: Callable, X, log_price, *, num_folds: int, lr: float, weight
 
 
 def grid_values(key, run: Callable, X, log_price, *, num_folds: int, lrs, weight_decays):
-    """Every (lr, weight decay, fold) of one model in one program: the final validation
-    log-RMSE [len(lrs), len(weight_decays), K]."""
+    """Every (lr, weight decay, fold) of one model in one program: (the final validation
+    log-RMSE [len(lrs), len(weight_decays), K], whether each cell diverged [lrs, wds]: a
+    fold broke the drivers' rule or ended with a validation loss that is not finite)."""
     weights = fold_weights(X.shape[0], num_folds)
     over = jax.vmap(run, in_axes=(None, None, None, 0, None, None))  # folds
     over = jax.vmap(over, in_axes=(None, None, 0, None, None, None))  # weight decays
     over = jax.vmap(over, in_axes=(None, 0, None, None, None, None))  # learning rates
     lrs = jnp.asarray(grid(lrs, "lrs", above=0), jnp.float32)
     wds = jnp.asarray(grid(weight_decays, "weight_decays", minimum=0), jnp.float32)
-    _, curves = jax.jit(over)(key, lrs, wds, weights, X, log_price)
-    return curves["val"][..., -1]
+    _, curves = jax.device_get(jax.jit(over)(key, lrs, wds, weights, X, log_price))
+    val = np.asarray(curves["val"][..., -1])
+    broke = diverged_runs(curves["loss"], curves["untrained"]) | ~np.isfinite(val)
+    return val, broke.any(axis=-1)
 
 
 def predict_log(model: Model, params, X, target: str) -> jax.Array:
@@ -149,29 +156,33 @@ def search(key, X, log_price, *, num_folds, lrs, weight_decays, hidden, dropout,
     """The grid over model (linear, MLP) x lr x weight decay x folds on log prices, one
     program per model. Returns ({model: mean val log-RMSE [lrs, wds]}, the best
     configuration as a dict with the grid's diverged cells under "diverged"). A cell whose
-    folds diverged (a validation loss that is not finite) never wins.
+    folds diverged (the drivers' rule, or a validation loss that is not finite) never wins.
 
     Raises:
       DivergedError: every cell diverged.
     """
-    grid = {}
+    grid, broke = {}, {}
     for name in ("linear", "mlp"):
         model = make_model(name, X.shape[1], hidden, dropout)
         run = make_house_run(model, target="log", **settings)
-        val = grid_values(
-            key, run, X, log_price, num_folds=num_folds, lrs=lrs, weight_decays=weight_decays
-        )
-        grid[name] = np.asarray(jax.device_get(val.mean(axis=-1)))
+        axes = {"lrs": lrs, "weight_decays": weight_decays}
+        val, broke[name] = grid_values(key, run, X, log_price, num_folds=num_folds, **axes)
+        grid[name] = val.mean(axis=-1)
     diverged = [
         f"{name} lr {lrs[i]:g} weight decay {weight_decays[j]:g}"
-        for name, values in grid.items()
-        for i, j in zip(*np.nonzero(~np.isfinite(values)), strict=True)
+        for name, cells in broke.items()
+        for i, j in zip(*np.nonzero(cells), strict=True)
     ]
-    scores = {n: np.where(np.isfinite(v), v, np.inf) for n, v in grid.items()}
+    scores = {n: np.where(broke[n], np.inf, v) for n, v in grid.items()}
     name = min(scores, key=lambda n: scores[n].min())
     if not np.isfinite(scores[name].min()):
         raise DivergedError(
-            0, None, [], "every configuration of the grid diverged: lower the learning rates"
+            0,
+            None,
+            [],
+            f"every configuration of the grid diverged ({len(diverged)} cells: the training "
+            "loss is not finite or far above the untrained model's); lower the learning rates "
+            "`lrs`",
         )
     i, j = np.unravel_index(np.argmin(scores[name]), scores[name].shape)
     best = {
@@ -184,12 +195,13 @@ def search(key, X, log_price, *, num_folds, lrs, weight_decays, hidden, dropout,
     return grid, best
 
 
-def diverged_folds(folds: list[dict[str, float]]) -> dict[str, bool]:
-    """Which of `fold_figures`' folds ended with a log-RMSE that is not finite."""
-    return {
-        f"fold {i + 1}": not bool(np.isfinite([f["train"], f["val"]]).all())
-        for i, f in enumerate(folds)
-    }
+def diverged_folds(curves: dict[str, Any]) -> dict[str, bool]:
+    """Which of the K folds (`book_folds`' curves) broke the drivers' rule, or ended with a
+    log-RMSE that is not finite."""
+    curves = jax.device_get(curves)
+    final = np.stack([np.asarray(curves[k])[:, -1] for k in ("train", "val")], axis=-1)
+    broke = diverged_runs(curves["loss"], curves["untrained"]) | ~np.isfinite(final).all(-1)
+    return {f"fold {i + 1}": bool(b) for i, b in enumerate(broke)}
 
 
 def book_folds(key, X, price, *, num_folds: int, lr: float, weight_decay: float, **settings):

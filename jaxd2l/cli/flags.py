@@ -25,9 +25,9 @@ class FlagError(UserError, ValueError):
 def flag(default: Any, help: str, **checks: Any) -> Any:
     """A Config field with help text and checks: `min` (>=), `max` (<=), `gt` (>), `lt` (<),
     `choices`, `empty_ok` (for a tuple), `repeats` (a tuple that may hold a value twice, such
-    as layer widths; otherwise each value names one member of a sweep). Float values must also be finite. Every integer
-    flag states its `max` (a test checks it): a count a user controls is bounded before
-    anything is allocated (10**5 for epochs: a history grows with them).
+    as layer widths; otherwise each value names one member of a sweep). Float values must
+    also be finite. Every integer flag states its `max` (a test checks it): a count a user
+    controls is bounded before anything is allocated (10**5 for epochs: a history grows).
 
     `needs=(partners, acts)` marks a flag that acts only with other flags: `acts(config)`
     says whether it does, `partners` names them ("--method random, bayes or compare").

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import sys
 import threading
@@ -151,9 +152,7 @@ def _with_flag(error: UserError, config: Any) -> str:
     """A divergence told with the flag to change: "lower the learning rate (--lr, now 5)"."""
     said, lr = str(error), getattr(config, "lr", None)
     if isinstance(error, DivergedError) and isinstance(lr, float) and "--lr" not in said:
-        said = said.replace(
-            "lower the learning rate", f"lower the learning rate (--lr, now {lr:g})"
-        )
+        said = re.sub(r"lower the learning rate\b(?!s)", rf"\g<0> (--lr, now {lr:g})", said)
     return said
 
 

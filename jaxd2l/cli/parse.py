@@ -39,6 +39,8 @@ def in_flags(message: str, config_cls: type) -> str:
     a word)."""
     if not dataclasses.is_dataclass(config_cls):
         return message
+    for argument, field in getattr(config_cls, "ARGUMENT_FLAGS", {}).items():
+        message = message.replace(f"`{argument}`", flag_name(field))
     for name in sorted((f.name for f in dataclasses.fields(config_cls)), key=len, reverse=True):
         flag = flag_name(name)
         message = message.replace(f"`{name}`", flag)

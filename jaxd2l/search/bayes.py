@@ -169,7 +169,7 @@ def run_bayes_search(
         _tell_untold(study, asked, saved, state)
         if on_round is not None:
             on_round(rows)
-    return finish_search(rows, best, epochs, {}, "lr_range")
+    return finish_search(rows, best, epochs, {}, "`lr_range`")
 
 
 def _tell_untold(study: Any, asked: list, saved: dict[int, Row], state: Any) -> None:

@@ -146,7 +146,7 @@ def run_search(
             checkpoint.save(len(rows), best[1], keys.root, rows)
         if on_group is not None:
             on_group(rows, out)
-    return finish_search(rows, best, epochs, groups, "lrs, lr_range")
+    return finish_search(rows, best, epochs, groups, "`lrs` or `lr_range`")
 
 
 def best_so_far(rows: Sequence[Row]) -> list[float]:

@@ -96,7 +96,7 @@ def test_a_diverged_cell_never_wins_the_grid_and_is_named(monkeypatch):
         values = np.full((len(lrs), len(weight_decays), num_folds), 0.5, np.float32)
         values[0, 0] = np.nan  # the cell argmin would pick first
         values[1, 1] = 0.2
-        return jnp.asarray(values)
+        return values, np.isnan(values).any(axis=-1)
 
     monkeypatch.setattr(house, "grid_values", fake_grid)
     X, y = jnp.ones((10, 3)), jnp.ones(10)
@@ -104,4 +104,6 @@ def test_a_diverged_cell_never_wins_the_grid_and_is_named(monkeypatch):
     grid, best = house.search(jax.random.key(0), X, y, epochs=1, **settings)
     assert best["lr"] == 0.01 and best["weight_decay"] == 1.0 and best["val"] == pytest.approx(0.2)
     assert "linear lr 0.1 weight decay 0" in best["diverged"]
-    assert house.diverged_folds([{"train": 0.1, "val": float("nan")}]) == {"fold 1": True}
+    curves = {"train": np.full((2, 3), 0.1), "val": np.array([[0.2] * 3, [0.2, 0.2, np.nan]])}
+    curves.update(loss=np.array([[1.0, 0.5, 0.4], [1.0, 500.0, 0.4]]), untrained=np.ones(2))
+    assert house.diverged_folds(curves) == {"fold 1": False, "fold 2": True}  # rule, and NaN

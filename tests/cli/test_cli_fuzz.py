@@ -109,3 +109,22 @@ def test_every_tool_refuses_an_output_it_cannot_write_in_one_line(capsys, a_file
     assert results(["page", below]) == 1
     assert "cannot write to" in capsys.readouterr().err
     assert results(["make", "nope"]) == 1 and "error: unknown result" in capsys.readouterr().err
+
+
+DIVERGING = [  # an experiment run where its loss explodes, and the flag the line must name
+    ("linear_regression", ["--lr", "100"], "--lr"),
+    ("xor", ["--lr", "1000", "--steps", "50"], "--lr"),
+    ("weight_decay", ["--lr", "10", "--epochs", "3"], "--lr"),
+    ("model_selection", ["--lr", "100", "--epochs", "3", "--overfit-epochs", "3"], "--lr"),
+    ("house_prices", ["--grid-lrs", "1e6,1e7", "--epochs", "2", "--folds", "2"], "--grid-lrs"),
+    ("numerical_stability", ["--lr", "1000", "--depth", "2", "--train-width", "8"], "--lr"),
+]
+
+
+@pytest.mark.slow
+def test_no_diverged_computation_exits_0(capsys, tmp_path):
+    for name, argv, flag in DIVERGING:
+        module = importlib.import_module(f"experiments.{name}")
+        out = ["--out", str(tmp_path / name)]
+        code, err = _one_line(capsys, run_cli, module.main, module.Config, out + argv)
+        assert code == 1 and "diverged" in err and flag in err, (name, err)

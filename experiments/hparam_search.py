@@ -26,7 +26,7 @@ from jaxd2l.plot import search_figures
 from jaxd2l.search import strategies
 from jaxd2l.search.loop import best_so_far
 from jaxd2l.search.strategies import SAMPLERS
-from jaxd2l.search.trials import accuracy_on, largest_group_speed, validation_split
+from jaxd2l.search.trials import HPARAMS, accuracy_on, largest_group_speed, validation_split
 
 GRID, NOT_GRID = when("method", "grid"), when("method", "random", "bayes", "compare")
 BAYES, COMPARE = when("method", "bayes", "compare"), when("method", "compare")
@@ -101,11 +101,11 @@ def main(config: Config) -> dict:
         t0 = time.perf_counter()
         with checkpoint or contextlib.nullcontext():
             kwargs = dict(keys=keys, parallel=parallel, checkpoint=checkpoint, study=study)
-            result = strategies.search(
-                config.method, train, val, settings(config), **kwargs, on_round=report
-            )
+            kwargs["on_round"] = report
+            result = strategies.search(config.method, train, val, settings(config), **kwargs)
         run.record["timing"]["search_s"] = time.perf_counter() - t0
         best, test_acc = result.best, accuracy_on(result.best_params, test)
+        run.hparams(result.rows, *HPARAMS)  # TensorBoard's table of the trials
         if run.primary:
             search_figures.save_trials(result.rows, run.file("trials.png"))
         speed = largest_group_speed(result.rows, train, val, keys.probe, parallel)

@@ -11,6 +11,7 @@ from typing import Any
 
 import jax
 
+from jaxd2l.cli.events import EventLog
 from jaxd2l.core import files
 from jaxd2l.core.divergence import DivergedError
 from jaxd2l.core.errors import UserError
@@ -93,6 +94,7 @@ class Run:
             "history": [],
             "timing": {},
         }
+        self.events: EventLog | None = None
 
     def file(self, name: str) -> str:
         return os.path.join(self.out, name)
@@ -100,6 +102,7 @@ class Run:
     def __enter__(self) -> Run:
         if self.primary:
             files.output_folder(self.out, "--out")
+            self.events = EventLog(self.out)  # TensorBoard: tensorboard --logdir runs
             try:
                 self.write()
             except OSError as e:
@@ -114,6 +117,8 @@ class Run:
             self.record["status"] = _status_of(exc)
             self.record["error"] = f"{exc_type.__name__}: {exc}"
             self.write()
+        if self.events is not None:
+            self.events.close()
 
     def write(self) -> None:
         if self.primary:
@@ -122,6 +127,8 @@ class Run:
     def on_epoch(self, record: dict[str, Any]) -> None:
         self.record["history"].append(record)
         self.write()
+        if self.events is not None:
+            self.events.epoch(record)
 
     def refuse_diverged(self, final: dict[str, Any], diverged: dict[str, bool], what: str) -> None:
         """A sweep's verdict: when some members broke the divergence rule, keep `final`
@@ -140,6 +147,11 @@ class Run:
                 "learning rate or leave those out",
             )
 
+    def hparams(self, rows: list[dict[str, Any]], params: tuple, metrics: tuple) -> None:
+        """A search's trials (or a claim's seeds) as TensorBoard's hparams table."""
+        if self.events is not None:
+            self.events.hparams(rows, params, metrics)
+
     def finish(self, final: dict[str, Any], summary: str, **extra: Any) -> dict[str, Any]:
         self.record.update(extra)
         self.record["final"] = final
@@ -147,6 +159,8 @@ class Run:
         self.record["status"] = "done"
         self.record["timing"].setdefault("total_s", time.time() - self.started)
         self.write()
+        if self.events is not None:
+            self.events.final(jsonable({**final, "timing": self.record["timing"]}))
         if self.primary:
             print(f"wrote {self.path}")
             print(summary, flush=True)

@@ -44,6 +44,10 @@ class Trial(NamedTuple):
     """Examples per minibatch."""
 
 
+# A trial's settings and what it measured: the columns of TensorBoard's hparams table.
+HPARAMS = (("lr", "hidden", "batch_size"), ("val_acc", "val_loss", "train_loss"))
+
+
 def grid(lrs: Sequence[float], hiddens: Sequence[int], batch_sizes: Sequence[int]) -> list[Trial]:
     """Every combination (each list flat, no value twice: a trial is named by its values)."""
     lrs = grids.grid(lrs, "lrs", above=0)

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 FASHION_MNIST := /usr/share/datasets/fashion-mnist
 
-.PHONY: setup data browser tools run test test-fast lint docs docs-full bundle accel-check results
+.PHONY: setup data browser tools run test test-fast lint docs docs-full bundle accel-check results results-stale
 BUNDLE ?= dist/bundle
 BUNDLE_PYTHON ?= 3.12
 ACCEL_OUT ?= runs/accel_check
@@ -75,6 +75,10 @@ test-fast: setup tools
 # re-runs some; torch installed adds the PyTorch rows (pip install torch).
 results: setup data
 	$(BIN)/python -m jaxd2l.tools.results make $(NAMES)
+
+# Only the records whose code changed since their commit (`results check` names them).
+results-stale: setup data
+	$(BIN)/python -m jaxd2l.tools.results make --stale
 
 # The docs site, notebooks executed, warnings as errors. JAXD2L_DOCS_QUICK=1 shortens the
 # training runs (a few minutes on 2 cores); docs-full runs the chapters' full settings.

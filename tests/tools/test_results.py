@@ -139,3 +139,44 @@ def test_run_entry_writes_a_record_and_keeps_the_old_one_on_failure(tmp_path):
     broken = catalog.Entry("xor", "xor", ("--steps", "-1"), "4.1")
     assert not make.run_entry(broken, str(tmp_path), log=lambda _: None)
     assert json.loads((tmp_path / "xor.json").read_text()) == payload  # kept
+
+
+def test_a_record_is_stale_exactly_when_the_code_it_ran_changed(tmp_path):
+    import subprocess
+
+    from jaxd2l.tools.results import stale
+
+    def git(*args):
+        return subprocess.run(
+            ["git", *args], cwd=tmp_path, check=True, capture_output=True, text=True
+        ).stdout.strip()
+
+    for path, text in {
+        "experiments/__init__.py": "",
+        "experiments/run.py": "from jaxd2l.core import used\nimport jaxd2l.core.also as also\n",
+        "jaxd2l/__init__.py": "",
+        "jaxd2l/core/__init__.py": "",
+        "jaxd2l/core/used.py": "from .deep import x\n",
+        "jaxd2l/core/deep.py": "x = 1\n",
+        "jaxd2l/core/also.py": "",
+        "jaxd2l/core/unused.py": "y = 2\n",
+    }.items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text(text)
+    git("init", "-q")
+    git("-c", "user.email=a@b", "-c", "user.name=a", "add", "-A")
+    git("-c", "user.email=a@b", "-c", "user.name=a", "commit", "-qm", "first")
+    commit = git("rev-parse", "HEAD")
+    assert "jaxd2l/core/deep.py" in stale.code_of("experiments.run", str(tmp_path))  # followed
+    records = {
+        "run": {"module": "run", "provenance": {"commit": commit}},
+        "lost": {"module": "run", "provenance": {"commit": "0" * 40}},
+    }
+    (tmp_path / "jaxd2l/core/unused.py").write_text("y = 3\n")  # not run: not stale
+    found = stale.stale_records(records, str(tmp_path))
+    assert "run" not in found and "unknown" in found["lost"]
+    (tmp_path / "jaxd2l/core/deep.py").write_text("x = 2\n")  # imported through used.py
+    found = stale.stale_records(records, str(tmp_path))
+    assert found["run"]["changed"] == ["jaxd2l/core/deep.py"]
+    page = stale.mark_stale("# Results\n\nintro\n\n## Table\n\nSource: `results/run.json`", found)
+    assert "`results/run.json` (**stale**" in page and "2 record(s) are stale" in page

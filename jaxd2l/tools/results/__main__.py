@@ -1,6 +1,8 @@
-"""`python -m jaxd2l.tools.results [make|readme|page DIR|list] [NAMES...]`: run the
-documented set into `results/` (make), rewrite the README's blocks (readme), write the docs'
-Results page into DIR (page), or list the documented runs (list)."""
+"""`python -m jaxd2l.tools.results [make|readme|page DIR|list|check] [NAMES...]`: run the
+documented set into `results/` (make; `make --stale` remakes the stale records only),
+rewrite the README's blocks (readme), write the docs' Results page into DIR (page), list
+the documented runs (list), or name each record whose code changed since its commit
+(check)."""
 
 from __future__ import annotations
 
@@ -10,16 +12,25 @@ from jaxd2l.core.errors import UserError
 from jaxd2l.core.files import output_folder
 from jaxd2l.tools.results.catalog import ENTRIES
 from jaxd2l.tools.results.make import make
+from jaxd2l.tools.results.records import load
 from jaxd2l.tools.results.render import update_readme, write_pages
+from jaxd2l.tools.results.stale import describe, stale_records
 
-USAGE = "usage: python -m jaxd2l.tools.results [make [NAMES...] | readme | page DIR | list]"
+USAGE = (
+    "usage: python -m jaxd2l.tools.results "
+    "[make [--stale | NAMES...] | readme | page DIR | list | check]"
+)
 
 
 def main(argv: list[str]) -> int:
     command, names = (argv[0], argv[1:]) if argv else ("make", [])
+    if command == "make" and names == ["--stale"]:
+        stale = stale_records(load())
+        print(f"{len(stale)} stale record(s): {', '.join(stale) or 'none'}")
+        return make(list(stale)) if stale else 0
     if command == "make":
         return make(names)
-    takes = {"readme": 0, "list": 0, "page": 1}
+    takes = {"readme": 0, "list": 0, "page": 1, "check": 0}
     if command not in takes:
         raise UsageError(f"unknown command {command!r}; {USAGE}")
     if len(names) != takes[command]:
@@ -30,6 +41,12 @@ def main(argv: list[str]) -> int:
         update_readme()
     elif command == "page":
         write_pages(output_folder(names[0], "the page's folder"))
+    elif command == "check":
+        records = load()
+        stale = stale_records(records)
+        for name, said in stale.items():
+            print(describe(name, said))
+        print(f"{len(stale)} of {len(records)} records are stale (make results-stale remakes them)")
     else:
         for e in ENTRIES:
             print(f"{e.name:32s} {e.command}")

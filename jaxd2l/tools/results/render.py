@@ -19,6 +19,7 @@ from jaxd2l.tools.results.catalog import ENTRIES
 from jaxd2l.tools.results.make import RESULTS
 from jaxd2l.tools.results.provenance import line
 from jaxd2l.tools.results.records import load
+from jaxd2l.tools.results.stale import mark_stale, stale_records
 
 README = os.path.join(ROOT, "README.md")
 INITS = (
@@ -229,7 +230,7 @@ def results_page(folder: str = RESULTS) -> str:
         "## Every documented run\n\n" + experiments_table(r),
         "## Accelerator benchmark\n\n" + benchmark(r),
     ]
-    return "\n\n".join(parts) + "\n"
+    return mark_stale("\n\n".join(parts) + "\n", stale_records(r))
 
 
 def write_pages(docs: str, folder: str = RESULTS) -> None:

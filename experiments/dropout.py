@@ -1,6 +1,6 @@
 """d2l 4.6: dropout, from scratch and concise (flax's nn.Dropout), on Fashion-MNIST.
 
-    python -m experiments.dropout --impl scratch|concise [--dropout 0.2,0.5] [--hidden 256,256]
+    python -m experiments.dropout --impl scratch|concise|nnx [--dropout 0.2,0.5] [--hidden 256,256]
         [--epochs 10] [--batch-size 256] [--lr 0.5] [--no-compare] [--seed 0] [--out DIR]
 
 The book's net: 784-256-256-10, ReLU, dropout 0.2 after the first hidden layer and 0.5
@@ -37,7 +37,7 @@ from jaxd2l.nn.optim import sgd
 
 @dataclasses.dataclass(frozen=True)
 class Config(TrainingFlags, DataFlags):
-    impl: str = flag("scratch", "implementation", choices=("scratch", "concise"))
+    impl: str = flag("scratch", "implementation", choices=("scratch", "concise", "nnx"))
     hidden: tuple[int, ...] = flag((256, 256), "layer widths", min=1, max=65536, repeats=True)
     dropout: tuple[float, ...] = flag(
         (0.2, 0.5), "rate after each hidden layer", min=0, max=1, empty_ok=True, repeats=True
@@ -62,9 +62,9 @@ def make_model(config: Config, rates):
     if config.impl == "scratch":
         sizes = (784, *config.hidden, 10)
         return mlp.model(sizes, dropout=rates), sgd(config.lr), scratch_loss()
-    from jaxd2l.models import concise
+    from jaxd2l.models import concise_impl  # flax (Linen or NNX) loads only for these
 
-    model = concise.mlp((28, 28, 1), config.hidden, dropout=rates)
+    model = concise_impl(config.impl).mlp((28, 28, 1), config.hidden, dropout=rates)
     return model, optax.sgd(config.lr), optax_loss()
 
 

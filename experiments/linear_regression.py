@@ -1,12 +1,12 @@
-"""d2l 3.1-3.5: linear regression from scratch, concise (flax + optax), and in closed form.
+"""d2l 3.1-3.5: linear regression from scratch, concise (flax Linen or NNX), in closed form.
 
-    python -m experiments.linear_regression --impl scratch|concise|closed_form
-        [--epochs 3] [--batch-size 10] [--lr 0.03] [--seed 0] [--out DIR] [--lrs 0.03,0.3]
+    python -m experiments.linear_regression --impl scratch|concise|nnx|closed_form [--epochs 3]
+        [--batch-size 10] [--lr 0.03] [--seed 0] [--out DIR] [--lrs 0.03,0.3]
 
-Expected: every impl recovers w = [2, -3.4] and b = 4.2 within 0.01 (loss about 5e-5).
-Writes DIR/metrics.json (default runs/linear_regression/<impl>), DIR/scatter.png and, with
---lrs, DIR/lr_curves.png: every rate trained at once with jax.vmap on the same batches
-(0.001 crawls, 0.03 and 0.3 converge; 3 diverges: exit 1 unless --no-stop-on-divergence).
+Every impl recovers w = [2, -3.4], b = 4.2 within 0.01 (loss about 5e-5). Writes metrics.json
+(default runs/linear_regression/<impl>), scatter.png and, with --lrs, lr_curves.png: the rates
+vmapped on the same batches (0.001 crawls, 0.3 converges; 3 diverges: exit 1 unless
+--no-stop-on-divergence).
 """
 
 from __future__ import annotations
@@ -28,15 +28,18 @@ from jaxd2l.models import linear
 from jaxd2l.nn.losses import squared_loss
 from jaxd2l.nn.optim import sgd
 
-SGD_OR_LRS = ("--impl scratch or concise, or --lrs", lambda c: c.impl != "closed_form" or c.lrs)
+SGD_OR_LRS = (
+    "--impl scratch, concise or nnx, or --lrs",
+    lambda c: c.impl != "closed_form" or c.lrs,
+)
 
 
 @dataclasses.dataclass(frozen=True)
 class Config(TrainingFlags):
-    impl: str = flag("scratch", "implementation", choices=("scratch", "concise", "closed_form"))
+    impl: str = flag("scratch", "how", choices=("scratch", "concise", "nnx", "closed_form"))
     epochs: int = flag(3, "passes over the data", min=1, max=10**5, needs=SGD_OR_LRS)
     batch_size: int = flag(10, "examples per minibatch", min=1, max=2**24, needs=SGD_OR_LRS)
-    lr: float = flag(0.03, "learning rate", gt=0, needs=when("impl", "scratch", "concise"))
+    lr: float = flag(0.03, "learning rate", gt=0, needs=when("impl", "scratch", "concise", "nnx"))
     num_examples: int = flag(1000, "synthetic examples", min=2, max=10**7)
     noise: float = flag(0.01, "label noise standard deviation", min=0)
     lrs: tuple[float, ...] = flag((), "learning rates to train at once (vmap)", gt=0, empty_ok=True)
@@ -52,9 +55,9 @@ def train_by_sgd(run, config, X, y, keys):
     if config.impl == "scratch":
         model, tx = linear.model(X.shape[1]), sgd(config.lr)
     else:
-        from jaxd2l.models import concise  # flax loads only for the concise path
+        from jaxd2l.models import concise_impl  # flax (Linen or NNX) loads only for these
 
-        model, tx = concise.linear_regression(X.shape[1]), optax.sgd(config.lr)
+        model, tx = concise_impl(config.impl).linear_regression(X.shape[1]), optax.sgd(config.lr)
     parallel, checkpoint = training_setup(config)
     run_epoch = make_epoch(
         make_train_step(model.apply, squared_loss, tx), config.batch_size, parallel=parallel
@@ -70,7 +73,7 @@ def train_by_sgd(run, config, X, y, keys):
         stop_on_divergence=config.stop_on_divergence,
     )
     params = jax.device_get(result.params)
-    return from_concise(params) if config.impl == "concise" else params
+    return params if config.impl == "scratch" else from_concise(params)
 
 
 def main(config: Config) -> dict:
@@ -88,15 +91,8 @@ def main(config: Config) -> dict:
             params = train_by_sgd(run, config, X, y, keys)
         extra = {}
         if config.lrs:
-            curves, extra["lr_sweep"] = lr_sweep(
-                X,
-                y,
-                config.lrs,
-                init_key=keys.init,
-                train_key=keys.train,
-                batch_size=config.batch_size,
-                epochs=config.epochs,
-            )
+            sweep = dict(init_key=keys.init, train_key=keys.train, batch_size=config.batch_size)
+            curves, extra["lr_sweep"] = lr_sweep(X, y, config.lrs, epochs=config.epochs, **sweep)
             labelled = {f"lr={lr}": c for lr, c in curves.items()}
             path, axes = run.file("lr_curves.png"), ("minibatch step", "minibatch loss")
             plot.save_lines(labelled, path, xlabel=axes[0], ylabel=axes[1], logy=True)

@@ -1,6 +1,6 @@
 """d2l 4.2-4.3: MLPs on Fashion-MNIST, from scratch and concise, any depth and init scheme.
 
-    python -m experiments.mlp --impl scratch|concise [--hidden 256]
+    python -m experiments.mlp --impl scratch|concise|nnx [--hidden 256]
         [--init normal|zeros|xavier|he|pretrain] [--pretrain-epochs 1]
         [--activation relu|sigmoid|tanh]
         [--epochs 10] [--batch-size 256] [--lr 0.1] [--seed 0] [--out DIR] [--data-dir PATH]
@@ -44,7 +44,7 @@ PRETRAIN = when("init", "pretrain")
 
 @dataclasses.dataclass(frozen=True)
 class Config(TrainingFlags, DataFlags):
-    impl: str = flag("scratch", "implementation", choices=("scratch", "concise"))
+    impl: str = flag("scratch", "implementation", choices=("scratch", "concise", "nnx"))
     hidden: tuple[int, ...] = flag((256,), "widths (256,128,64)", min=1, max=65536, repeats=True)
     activation: str = flag("relu", "prelu: a slope per layer", choices=(*ACTIVATIONS, "prelu"))
     init: str = flag("normal", "weight initialisation", choices=(*SCHEMES, "pretrain"))
@@ -63,9 +63,9 @@ def make_model(config: Config):
         build = mlp.prelu_model if act == "prelu" else functools.partial(mlp.model, activation=act)
         model = build((784, *config.hidden, 10), scheme=scheme, sigma=config.sigma)
         return model, sgd(config.lr), scratch_loss()
-    from jaxd2l.models import concise  # flax loads only for the concise path
+    from jaxd2l.models import concise_impl  # flax (Linen or NNX) loads only for these
 
-    model = concise.mlp((28, 28, 1), config.hidden, 10, scheme, config.sigma, act)
+    model = concise_impl(config.impl).mlp((28, 28, 1), config.hidden, 10, scheme, config.sigma, act)
     return model, optax.sgd(config.lr), optax_loss()
 
 
@@ -82,16 +82,20 @@ def initial_params(run, config: Config, model):
     run.record["pretrain_loss"] = done.losses
     if config.impl == "scratch":
         return done.params
-    from jaxd2l.models import concise
+    from jaxd2l.models import concise_impl
 
-    return concise.mlp_params(done.params)
+    return concise_impl(config.impl).mlp_params(done.params)
 
 
 def first_layer_weights(params):
     """The first layer's weight matrix [784, hidden], in any of the layouts."""
     if isinstance(params, dict) and "layers" in params:  # scratch pReLU
         params = params["layers"]
-    return params[0]["W"] if isinstance(params, list) else params["Dense_0"]["kernel"]
+    return (
+        params[0]["W"]
+        if isinstance(params, list)
+        else params.get("Dense_0", params.get("dense_0"))["kernel"]
+    )
 
 
 def main(config: Config) -> dict:

@@ -1,6 +1,6 @@
 """d2l 3.6-3.7: softmax regression on Fashion-MNIST, from scratch and concise.
 
-    python -m experiments.softmax_regression --impl scratch|concise [--epochs 10]
+    python -m experiments.softmax_regression --impl scratch|concise|nnx [--epochs 10]
         [--batch-size 256] [--lr 0.1] [--seed 0] [--out DIR] [--data-dir PATH]
         [--label-smoothing 0.1]
 
@@ -32,7 +32,7 @@ from jaxd2l.nn.optim import sgd
 
 @dataclasses.dataclass(frozen=True)
 class Config(TrainingFlags, DataFlags):
-    impl: str = flag("scratch", "implementation", choices=("scratch", "concise"))
+    impl: str = flag("scratch", "implementation", choices=("scratch", "concise", "nnx"))
     epochs: int = flag(10, "passes over the training set", min=1, max=10**5)
     batch_size: int = flag(256, "examples per minibatch", min=1, max=2**24)
     lr: float = flag(0.1, "learning rate", gt=0)
@@ -43,9 +43,9 @@ def make_model(config: Config):
     """(model, optimizer, loss) of the implementation asked for (flax loads only for it)."""
     if config.impl == "scratch":
         return softmax.model(), sgd(config.lr), scratch_loss(config.label_smoothing)
-    from jaxd2l.models import concise
+    from jaxd2l.models import concise_impl  # flax (Linen or NNX) loads only for these
 
-    model = concise.softmax_regression((28, 28, 1))
+    model = concise_impl(config.impl).softmax_regression((28, 28, 1))
     return model, optax.sgd(config.lr), optax_loss(config.label_smoothing)
 
 

@@ -34,8 +34,10 @@ def solve_timed(X: jax.Array, y: jax.Array) -> tuple[dict[str, jax.Array], dict[
 
 
 def from_concise(params: Any) -> dict[str, jax.Array]:
-    """flax's Dense(1) parameters in the scratch layout: w [d], b []."""
-    return {"w": params["Dense_0"]["kernel"][:, 0], "b": params["Dense_0"]["bias"][0]}
+    """flax's Dense(1) parameters (Linen's `Dense_0`, NNX's `dense`) in the scratch layout:
+    w [d], b []."""
+    layer = params["Dense_0"] if "Dense_0" in params else params["dense"]
+    return {"w": layer["kernel"][:, 0], "b": layer["bias"][0]}
 
 
 def score(params: dict[str, Any], X: jax.Array, y: jax.Array) -> dict[str, Any]:

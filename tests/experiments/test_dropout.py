@@ -9,7 +9,7 @@ from jaxd2l.cli import run_cli
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("impl", ["scratch", "concise"])
+@pytest.mark.parametrize("impl", ["scratch", "concise", "nnx"])
 def test_one_epoch_smoke_run(impl, fake_fashion_mnist, tmp_path):
     folder, _ = fake_fashion_mnist
     config = exp.Config(

@@ -8,7 +8,7 @@ from experiments import linear_regression as exp
 from jaxd2l.core.divergence import DivergedError
 
 
-@pytest.mark.parametrize("impl", ["scratch", "concise", "closed_form"])
+@pytest.mark.parametrize("impl", ["scratch", "concise", "nnx", "closed_form"])
 def test_every_impl_recovers_w_and_b(impl, tmp_path):
     result = exp.main(exp.Config(impl=impl, out=str(tmp_path)))
     assert np.all(np.abs(result["final"]["w_err"]) < 0.01)

@@ -35,7 +35,7 @@ def test_same_seed_gives_identical_results_and_another_seed_differs(fake_fashion
     assert _without_timings(runs[0]) != _without_timings(runs[2])
 
 
-@pytest.mark.parametrize("impl", ["scratch", "concise"])
+@pytest.mark.parametrize("impl", ["scratch", "concise", "nnx"])
 def test_one_epoch_smoke_run(impl, fake_fashion_mnist, tmp_path):
     folder, _ = fake_fashion_mnist
     config = exp.Config(impl=impl, epochs=1, batch_size=64, data_dir=folder, out=str(tmp_path))

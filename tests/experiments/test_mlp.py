@@ -10,7 +10,7 @@ from experiments import mlp as mlp_exp
         pytest.param("concise", "relu", marks=pytest.mark.slow),
         pytest.param("scratch", "prelu", marks=pytest.mark.slow),
         pytest.param("concise", "prelu", marks=pytest.mark.slow),
-        pytest.param("nnx", "tanh", marks=pytest.mark.slow),
+        pytest.param("nnx", "relu", marks=pytest.mark.slow),
     ],
 )
 def test_one_epoch_smoke_run(impl, activation, fake_fashion_mnist, tmp_path):

@@ -60,8 +60,12 @@ lint: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
+# Everything, CI included: the tests that can share a machine on two workers, then the
+# slow ones (subprocesses, kills, launches, the docs build) one at a time; the compilation
+# cache (tests/conftest.py) carries from the first run to the second.
 test: setup data browser tools lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not slow" -n 2
+	$(BIN)/python -m pytest -m slow
 
 # The inner loop: everything but the tests marked slow (subprocesses, kills, launches, the
 # docs build, the benchmark), on two workers, compiled programs cached between runs

@@ -59,7 +59,8 @@ def array(ndim: int | tuple[int, ...] | None = None, kind: str = "real", **contr
         `rows_of`: another array argument whose leading length it must share;
         `labels_of`: class ids: integers in [0, K), K that argument's last axis, or that
         argument itself when it is an int (`num_classes`);
-        `size_of`: as many values as that argument (a [B] target against [B, 1] outputs);
+        `size_of`: as many values as that argument (a [B] target against [B, 1] outputs),
+        or a scalar;
         `entries_of`: its last axis holds one value per row of that argument (weights);
         `classes_of`: shape [K], K that argument's last axis (priors against probabilities);
         `trailing_of`: the shape of that argument after the leading axis;
@@ -167,7 +168,7 @@ def _partners(name: str, value: Any, spec: Spec, arguments: dict, present: dict)
             )
     if spec.size_of and other(spec.size_of) is not None:
         size = int(np.prod(other(spec.size_of).shape))
-        if int(np.prod(shape)) != size:
+        if shape and int(np.prod(shape)) != size:  # a scalar broadcasts (residuals against 0)
             raise ArgumentError(
                 f"`{name}` must hold one value per prediction of `{spec.size_of}` ({size}), "
                 f"got shape {shape}"

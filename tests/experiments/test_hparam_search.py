@@ -52,7 +52,9 @@ def test_a_search_where_every_trial_diverged_says_so(fake_fashion_mnist, tmp_pat
         data_dir=folder,
         out=str(tmp_path),
     )
-    with pytest.raises(DivergedError, match=r"every trial diverged \(1 of 1.*\(`lrs` or `lr_range`\)"):
+    with pytest.raises(
+        DivergedError, match=r"every trial diverged \(1 of 1.*\(`lrs` or `lr_range`\)"
+    ):
         exp.main(config)
     assert json.loads((tmp_path / "metrics.json").read_text())["status"] == "diverged"
     assert (tmp_path / "trials.csv").read_text().count("\n") == 2  # header + the trial

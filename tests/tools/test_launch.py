@@ -84,8 +84,15 @@ def test_two_processes_match_one_and_write_one_metrics_file(fake_fashion_mnist, 
     assert b["final"]["train_loss"] == pytest.approx(a["final"]["train_loss"], rel=1e-5)
     for p, q in zip(final_params(tmp_path / "ck1"), final_params(tmp_path / "ck2"), strict=True):
         np.testing.assert_allclose(p, q, atol=1e-5)
-    names = sorted(os.listdir(tmp_path / "two"))
-    assert names == ["curves.png", "metrics.json", "piecewise.png", "predictions.png"]
+    names = sorted(os.listdir(tmp_path / "two"))  # process 0 alone writes, one event file too
+    events = [n for n in names if n.startswith("events.out.tfevents.")]
+    assert len(events) == 1
+    assert [n for n in names if n not in events] == [
+        "curves.png",
+        "metrics.json",
+        "piecewise.png",
+        "predictions.png",
+    ]
 
 
 def test_killing_one_process_stops_the_launcher_quickly(fake_fashion_mnist, tmp_path):

@@ -38,6 +38,14 @@ class Config(DataFlags):
     )
 
 
+def seed_table(result) -> tuple[list[dict], tuple, tuple]:
+    """A claim's per-seed values as rows (seed, then every measured quantity)."""
+    per_seed = {k: e.values for k, e in result.measured.items() if len(e.values) > 1}
+    n = max((len(v) for v in per_seed.values()), default=0)
+    rows = [{"seed": i, **{k: v[i] for k, v in per_seed.items() if len(v) == n}} for i in range(n)]
+    return rows, ("seed",), tuple(k for k, v in per_seed.items() if len(v) == n)
+
+
 def main(config: Config) -> dict:
     seeds = config.seeds or (2 if config.quick else 5)
     budget = check_budget(Budget(seeds, config.quick, config.seed))
@@ -58,6 +66,7 @@ def main(config: Config) -> dict:
             )
             run.record["claims"] = [r.to_json() for r in results]  # kept if a later one fails
             run.write()
+            run.hparams(*seed_table(result), group=name)  # TensorBoard: one row a seed
         run.record["timing"]["claim_s"] = seconds
         verdicts = {r.name: r.verdict for r in results}
         if run.primary:

@@ -65,16 +65,22 @@ class EventLog:
         self.writer.flush()
 
     def hparams(
-        self, rows: Sequence[dict[str, Any]], params: Sequence[str], metrics: Sequence[str]
+        self,
+        rows: Sequence[dict[str, Any]],
+        params: Sequence[str],
+        metrics: Sequence[str],
+        group: str = "",
     ) -> None:
         """One hparams run per row (a trial, a seed): `params` its settings, `metrics` what
-        it measured; the plugin shows them as one table to sort and filter."""
+        it measured; the plugin shows them as one table to sort and filter. `group` keeps
+        tables apart in one run folder (one per claim)."""
         if self.writer is None:
             return
         for i, row in enumerate(rows):
             hparams = {p: _plain(row.get(p)) for p in params}
             measured = {m: float(row[m]) for m in metrics if _finite(row.get(m))}
-            self.writer.add_hparams(hparams, measured, name=os.path.join("hparams", f"{i:04d}"))
+            name = os.path.join("hparams", group, f"{i:04d}") if group else f"hparams/{i:04d}"
+            self.writer.add_hparams(hparams, measured, name=name)
         self.writer.flush()
 
     def close(self) -> None:

@@ -147,10 +147,12 @@ class Run:
                 "learning rate or leave those out",
             )
 
-    def hparams(self, rows: list[dict[str, Any]], params: tuple, metrics: tuple) -> None:
+    def hparams(
+        self, rows: list[dict[str, Any]], params: tuple, metrics: tuple, group: str = ""
+    ) -> None:
         """A search's trials (or a claim's seeds) as TensorBoard's hparams table."""
         if self.events is not None:
-            self.events.hparams(rows, params, metrics)
+            self.events.hparams(rows, params, metrics, group)
 
     def finish(self, final: dict[str, Any], summary: str, **extra: Any) -> dict[str, Any]:
         self.record.update(extra)

@@ -22,6 +22,13 @@ def test_quick_run_writes_the_report(fake_fashion_mnist, tmp_path):
     assert "| 2 |" in text and "| 7 |" in text and "Rule (written before the run)" in text
     assert (tmp_path / "claim02_sum_vs_mean.png").exists()
     assert (tmp_path / "claim07_logistic.png").exists()
+    # each estimate keeps its per-seed values, and each claim's seeds are a TensorBoard table
+    assert all(len(v["values"]) == v["seeds"] for v in first.values())
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    seed = EventAccumulator(str(tmp_path / "hparams" / "logistic" / "0001"))
+    seed.Reload()
+    assert seed.Tags()["scalars"] and seed.PluginTagToContent("hparams")
 
 
 def test_flags_name_the_claims_and_need_two_seeds():

@@ -24,6 +24,8 @@ class Estimate(NamedTuple):
     low: float
     high: float
     seeds: int
+    values: tuple[float, ...] = ()
+    """The per-seed values it came from (so a record can be re-derived and tabled)."""
 
     def text(self, digits: int = 3) -> str:
         """`mean [low, high]`, rounded to `digits` significant digits."""
@@ -39,12 +41,13 @@ def estimate(values: Sequence[float] | np.ndarray) -> Estimate:
         raise ValueError("no values to estimate from: run at least one seed")
     mean = float(values.mean())
     sem = float(scipy.stats.sem(values)) if values.size > 1 else 0.0
+    kept = tuple(float(v) for v in values)
     if not np.isfinite(mean):
-        return Estimate(mean, mean, mean, values.size)
+        return Estimate(mean, mean, mean, values.size, kept)
     if sem == 0.0 or not np.isfinite(sem):
-        return Estimate(mean, mean, mean, values.size)
+        return Estimate(mean, mean, mean, values.size, kept)
     low, high = scipy.stats.t.interval(CONFIDENCE, values.size - 1, loc=mean, scale=sem)
-    return Estimate(mean, float(low), float(high), values.size)
+    return Estimate(mean, float(low), float(high), values.size, kept)
 
 
 def side(effect: Estimate, threshold: float = 0.0) -> int:

@@ -28,7 +28,7 @@ KINDS = {"real": "real numbers", "float": "floating-point numbers", "int": "inte
 
 
 @dataclasses.dataclass(frozen=True)
-class Spec:
+class _Spec:
     """One array argument's contract (made by `array`, whose Args say what each means)."""
 
     ndim: tuple[int, ...] | None = None
@@ -49,7 +49,7 @@ class Spec:
     optional: bool = False
 
 
-def array(ndim: int | tuple[int, ...] | None = None, kind: str = "real", **contract: Any) -> Spec:
+def array(ndim: int | tuple[int, ...] | None = None, kind: str = "real", **contract: Any) -> _Spec:
     """One array argument's contract.
 
     Args:
@@ -72,10 +72,10 @@ def array(ndim: int | tuple[int, ...] | None = None, kind: str = "real", **contr
         `square`: a square matrix (a confusion matrix);
         `optional`: None is allowed.
     """
-    return Spec((ndim,) if isinstance(ndim, int) else ndim, kind, **contract)
+    return _Spec((ndim,) if isinstance(ndim, int) else ndim, kind, **contract)
 
 
-def takes(**specs: Spec) -> Callable:
+def takes(**specs: _Spec) -> Callable:
     """Decorate a public function: its named array arguments are checked against `specs`
     before it runs (shapes and dtypes always, values when concrete)."""
 
@@ -97,7 +97,7 @@ def takes(**specs: Spec) -> Callable:
     return wrap
 
 
-def check_arrays(arguments: dict[str, Any], specs: dict[str, Spec]) -> None:
+def check_arrays(arguments: dict[str, Any], specs: dict[str, _Spec]) -> None:
     """Check `arguments` (by name) against `specs`: each alone, then against its partners,
     then (when concrete) its values."""
     present = {}
@@ -112,7 +112,7 @@ def check_arrays(arguments: dict[str, Any], specs: dict[str, Spec]) -> None:
         _values(name, value, specs[name], arguments, present)
 
 
-def _alone(value: Any, name: str, spec: Spec) -> Any:
+def _alone(value: Any, name: str, spec: _Spec) -> Any:
     shape, dtype = getattr(value, "shape", None), getattr(value, "dtype", None)
     if shape is None or dtype is None:
         if isinstance(value, (list, tuple, int, float)) and not isinstance(value, bool):
@@ -154,7 +154,7 @@ def _leading(value: Any) -> int | None:
     return value.shape[0] if len(value.shape) else None
 
 
-def _partners(name: str, value: Any, spec: Spec, arguments: dict, present: dict) -> None:
+def _partners(name: str, value: Any, spec: _Spec, arguments: dict, present: dict) -> None:
     def other(partner: str) -> Any:
         return present.get(partner, arguments.get(partner))
 
@@ -200,7 +200,7 @@ def _concrete(*values: Any) -> bool:
     return not any(isinstance(v, jax.core.Tracer) for v in values)
 
 
-def _values(name: str, value: Any, spec: Spec, arguments: dict, present: dict) -> None:
+def _values(name: str, value: Any, spec: _Spec, arguments: dict, present: dict) -> None:
     checks_values = spec.labels_of or spec.low is not None or spec.high is not None
     checks_values = checks_values or spec.values or spec.probabilities or spec.not_all_zero
     checks_values = checks_values or spec.above is not None

@@ -28,7 +28,7 @@ from jaxd2l.core.arrays import array, check_arrays
 from jaxd2l.core.divergence import check_divergence
 from jaxd2l.core.epoch import Epoch, as_epoch, make_gather
 from jaxd2l.core.errors import ArgumentError
-from jaxd2l.core.fit import IN_ONE_PROGRAM, MOVED, FitResult
+from jaxd2l.core.fit import IN_A_WHOLE_RUN, FitResult
 from jaxd2l.core.keys import batch_key, run_keys
 from jaxd2l.core.model import Params
 from jaxd2l.core.signatures import named
@@ -51,7 +51,7 @@ def scan_epochs(epoch: Epoch, epochs: int, observe: Callable | None = None) -> C
     return whole
 
 
-@named(**{**MOVED, **IN_ONE_PROGRAM})
+@named(**IN_A_WHOLE_RUN)
 def make_train(
     init: Callable[[jax.Array], Params],
     tx: optax.GradientTransformation,
@@ -125,7 +125,7 @@ def _data(data) -> tuple:
     return X, y, weights
 
 
-@named(**{**MOVED, **IN_ONE_PROGRAM})
+@named(**IN_A_WHOLE_RUN)
 def fit_whole_run(
     state: TrainState,
     epoch: Epoch,
@@ -193,7 +193,7 @@ def records(train_sums, test_sums, start: int, parallel=None) -> list[dict]:
     return history
 
 
-@named(**{**MOVED, **IN_ONE_PROGRAM})
+@named(**IN_A_WHOLE_RUN)
 def fit_python_loop(
     state: TrainState,
     epoch: Epoch,

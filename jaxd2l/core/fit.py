@@ -32,11 +32,9 @@ MOVED = {
     "batch_size": "the epoch holds the batch size: make_epoch(step, batch_size)",
 }
 WHOLE_RUN = "one compiled program has no host between epochs: use fit for hooks"
-IN_ONE_PROGRAM = {
-    k: f"{WHOLE_RUN} ({v})"
-    for k, v in MOVED.items()
-    if k in ("callbacks", "checkpoint", "early_stopping")
-}
+HOOKS = ("callbacks", "checkpoint", "early_stopping")
+IN_ONE_PROGRAM = {k: f"{WHOLE_RUN} ({v})" for k, v in MOVED.items() if k in HOOKS}
+IN_A_WHOLE_RUN = {**MOVED, **IN_ONE_PROGRAM}  # what the whole-run drivers say
 
 
 @dataclass

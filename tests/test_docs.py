@@ -62,9 +62,10 @@ def site(tmp_path_factory):
 class Page(html.parser.HTMLParser):
     def __init__(self):
         super().__init__()
-        self.links, self.images, self.ids = [], [], set()
+        self.links, self.images, self.ids, self.tags = [], [], set(), []
 
     def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
         attrs = dict(attrs)
         if "id" in attrs:
             self.ids.add(attrs["id"])
@@ -78,6 +79,15 @@ def parse(path: Path) -> Page:
     page = Page()
     page.feed(path.read_text())
     return page
+
+
+def test_the_claims_chapter_shows_its_table_as_a_table(site):
+    """The claims' table is an HTML table in the built page (a Markdown string displayed
+    from a notebook rendered its pipes as one paragraph), with every claim's verdict."""
+    page = site / "chapters" / "claims.html"
+    assert parse(page).tags.count("table") >= 2  # the verdicts, and each claim's values
+    text = page.read_text()
+    assert "each part" in text and "sha256" in text
 
 
 def test_every_chapter_page_shows_its_executed_plots(site):

@@ -1,6 +1,8 @@
 """The claims module: its statistics, its exact equivalences (claims 2 and 7) as oracle
 tests, calibration on a constructed example, and every claim's quick mode."""
 
+import itertools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -9,7 +11,7 @@ import scipy.stats
 from scipy.spatial.distance import jensenshannon
 
 from jaxd2l.chapters import claims
-from jaxd2l.chapters.claims import regression, two_class, verdicts
+from jaxd2l.chapters.claims import decide, regression, two_class, verdicts
 from jaxd2l.chapters.claims.report import markdown, write_report
 from jaxd2l.chapters.claims.sweeps import Budget, Images, check_budget, first_reaching
 from jaxd2l.core.errors import ArgumentError
@@ -35,39 +37,98 @@ def images():
     return fake_images()
 
 
-def test_estimate_is_students_t_interval():
+def test_estimate_is_students_t_interval_and_needs_two_seeds():
     values = [0.81, 0.84, 0.83, 0.80, 0.85]
     e = verdicts.estimate(values)
     low, high = scipy.stats.t.interval(0.95, 4, loc=np.mean(values), scale=scipy.stats.sem(values))
     assert (e.mean, e.low, e.high, e.seeds) == pytest.approx((np.mean(values), low, high, 5))
+    assert e.values == tuple(values)  # kept, so a record can be re-derived
     assert verdicts.estimate([0.5, 0.5]).low == verdicts.estimate([0.5, 0.5]).high == 0.5
-    with pytest.raises(ValueError, match="at least one seed"):
-        verdicts.estimate([])
+    for few in ([], [0.003]):  # one seed said "holds" before: an interval needs a spread
+        with pytest.raises(ValueError, match="at least 2 seeds"):
+            verdicts.estimate(few)
+
+
+def spread(mean, sd, n=8):
+    base = np.linspace(-1, 1, n)
+    return verdicts.estimate(mean + sd * base / base.std(ddof=1))
 
 
 @pytest.mark.parametrize(
-    "interval, rule, expected",
+    "part, expected",
     [
-        ((0.02, 0.01, 0.03), ("direction", +1), verdicts.HOLDS),
-        ((-0.02, -0.03, -0.01), ("direction", +1), verdicts.FAILS),
-        ((0.0, -0.01, 0.01), ("direction", +1), verdicts.DEPENDS),
-        ((0.001, -0.004, 0.006), ("equivalence", 0.01), verdicts.HOLDS),
-        ((0.05, 0.03, 0.07), ("equivalence", 0.01), verdicts.FAILS),
-        ((0.01, 0.0, 0.02), ("equivalence", 0.01), verdicts.DEPENDS),
-        ((float("nan"),) * 3, ("equivalence", 0.01), verdicts.FAILS),
+        (lambda: decide.direction("d", spread(0.02, 0.002), +1), verdicts.HOLDS),
+        (lambda: decide.direction("d", spread(0.02, 0.002), -1), verdicts.FAILS),
+        (lambda: decide.direction("d", spread(0.001, 0.02), +1), verdicts.INCONCLUSIVE),
+        (lambda: decide.direction("d", spread(0.0, 0.002), +1, -0.01), verdicts.HOLDS),
+        (lambda: decide.equivalence("e", spread(0.001, 0.004), 0.01), verdicts.HOLDS),
+        (lambda: decide.equivalence("e", spread(0.05, 0.004), 0.01), verdicts.FAILS),
+        (lambda: decide.equivalence("e", spread(0.009, 0.01), 0.01), verdicts.INCONCLUSIVE),
+        (lambda: decide.equivalence("e", spread(float("nan"), 0.0), 0.01), verdicts.INCONCLUSIVE),
+        (lambda: decide.exact("x", 1e-7, 1e-6), verdicts.HOLDS),
+        (lambda: decide.exact("x", 1e-3, 1e-6), verdicts.FAILS),
+        (lambda: decide.exact("x", float("nan"), 1e-6), verdicts.FAILS),
     ],
 )
-def test_verdict_rules(interval, rule, expected):
-    effect = verdicts.Estimate(*interval, 5)
-    kind, arg = rule
-    assert getattr(verdicts, kind)(effect, arg) == expected
+def test_each_part_is_decided_by_its_test(part, expected):
+    (decided,) = decide.decide([part()])
+    assert decided.verdict == expected
+    if expected == verdicts.INCONCLUSIVE and decided.effect.values[0] == decided.effect.values[0]:
+        assert decided.seeds_needed and decided.seeds_needed > 8  # more would decide it
+        assert "seeds would decide it" in verdicts.describe(decided)
 
 
-def test_combine():
-    H, F, D = verdicts.HOLDS, verdicts.FAILS, verdicts.DEPENDS
-    assert verdicts.combine([H, H]) == H
-    assert verdicts.combine([F, F]) == F
-    assert verdicts.combine([H, F]) == verdicts.combine([D, H]) == D
+def test_tost_is_statsmodels_and_the_seeds_come_from_a_power_calculation():
+    from statsmodels.stats.power import TTestPower
+    from statsmodels.stats.weightstats import DescrStatsW
+
+    effect = spread(0.004, 0.01)
+    part = decide.equivalence("e", effect, 0.01)
+    tost = DescrStatsW(np.asarray(effect.values)).ttost_mean(-0.01, 0.01)[0]
+    assert part.p == pytest.approx(tost) and not part.beyond
+    n = decide.seeds_for("direction", 0.5, 1.0, 0.0, 0.05)
+    power = TTestPower()
+    assert power.power(0.5, n, 0.05) >= 0.8 > power.power(0.5, n - 1, 0.05)
+
+
+def test_holm_corrects_across_the_primary_parts_only():
+    from statsmodels.stats.multitest import multipletests
+
+    effect = spread(0.01, 0.01)
+    ps = [0.03, 0.04, 0.001]
+    parts = [
+        verdicts.Part(f"p{i}", "direction", effect, 0.0, +1, True, p=p) for i, p in enumerate(ps)
+    ]
+    parts.append(verdicts.Part("secondary", "direction", effect, 0.0, +1, False, p=0.03))
+    decided = decide.decide(parts)
+    reject = multipletests(ps, alpha=0.05, method="holm")[0]
+    for part, rejected in zip(decided, reject, strict=False):
+        assert (part.verdict == verdicts.HOLDS) == bool(rejected)
+    assert [p.verdict for p in decided[:3]] == ["inconclusive", "inconclusive", "holds"]
+    assert decided[3].verdict == verdicts.HOLDS  # secondary: its own alpha, not the family
+
+
+def test_the_one_combination_rule_on_every_mix():
+    H, F, I, D = verdicts.HOLDS, verdicts.FAILS, verdicts.INCONCLUSIVE, verdicts.DEPENDS
+
+    def parts(*said, secondary=()):
+        out = [verdicts.Part(str(i), "exact", None, 0.0, verdict=v) for i, v in enumerate(said)]
+        out += [verdicts.Part("s", "exact", None, 0.0, primary=False, verdict=v) for v in secondary]
+        return out
+
+    for n in (1, 2, 3):
+        for mix in itertools.product((H, F, I), repeat=n):
+            combined = verdicts.combine(parts(*mix))
+            if set(mix) == {H}:
+                assert combined == H
+            elif H in mix and F in mix:
+                assert combined == D  # decided in different directions
+            elif F in mix:
+                assert combined == F  # none holds, one fails: does not hold here
+            else:
+                assert combined == I
+    assert verdicts.combine(parts(I, F)) == F  # claim 1's first pass read "depends"
+    assert verdicts.combine(parts(H, H, secondary=(F,))) == H  # secondary parts do not vote
 
 
 def test_summed_loss_with_lr_over_b_is_the_mean_loss_exactly(key):
@@ -145,7 +206,7 @@ FAST = {"sum_vs_mean", "logistic", "soft_labels"}
 def test_each_claims_quick_mode_runs(name, images, tmp_path):
     result = claims.CLAIMS[name](Budget(seeds=2, quick=True), images)
     assert result.name == name and result.number == list(claims.CLAIMS).index(name) + 1
-    assert result.verdict in (verdicts.HOLDS, verdicts.FAILS, verdicts.DEPENDS)
+    assert result.verdict in verdicts.VERDICTS and result.parts
     assert result.measured and all(e.seeds == 2 for e in result.measured.values())
     assert result.rule and result.reason and result.setting
     figures = write_report([result], str(tmp_path))

@@ -7,9 +7,10 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from jaxd2l.chapters.claims.result import ClaimResult
+from jaxd2l.chapters.claims.decide import direction, equivalence
+from jaxd2l.chapters.claims.result import ClaimResult, claim_result
 from jaxd2l.chapters.claims.sweeps import Budget, Images, classifier_sweep, curve_estimates
-from jaxd2l.chapters.claims.verdicts import DEPENDS, combine, direction, equivalence, estimate
+from jaxd2l.chapters.claims.verdicts import estimate
 from jaxd2l.chapters.classification import scratch_loss
 from jaxd2l.core.batching import batch_plan
 from jaxd2l.core.keys import run_keys
@@ -54,29 +55,26 @@ def learning_rate(budget: Budget, images: Images) -> ClaimResult:
             best[name, scheme] = acc.max(axis=1)
             measured[f"{name}, {scheme} init: best test acc"] = estimate(best[name, scheme])
             curves[f"{name}, {scheme}"] = curve_estimates(acc)
-    parts, reasons = [], []
+    parts = []
     for scheme in schemes:
         effect = estimate(widths["adam", scheme] - widths["sgd", scheme])
         measured[f"{scheme} init: adam - sgd decades"] = effect
-        parts.append(direction(effect, +1))
-        reasons.append(f"{scheme} init: Adam's range minus SGD's {effect.text()} decades")
+        parts.append(direction(f"{scheme} init: adam - sgd decades", effect, +1))
     for name in OPTIMIZERS if len(schemes) == 2 else ():
         effect = estimate(best[name, "xavier"] - best[name, "normal"])
         measured[f"{name}: xavier - normal best test acc"] = effect
-        reasons.append(f"{name}: Xavier - normal(0.01) best acc {effect.text()}")
-    return ClaimResult(
+        parts.append(direction(f"{name}: xavier - normal best test acc", effect, +1, primary=False))
+    return claim_result(
         3,
         "learning_rate",
         "How to find a good learning rate? Use an optimizer insensitive to it, such as Adam, "
         "and a sensible initialisation.",
         f"MLP 784-64-10 (ReLU), {len(lrs)} learning rates 1e-4..10 (log grid), {epochs} "
         f"epochs, batch 256, {data.train[0].shape[0]} training images; {budget.seeds} seeds",
-        "per init: holds if the interval of (Adam's - SGD's width of the lr range within "
-        f"{WITHIN} of its best accuracy) lies above 0, does not hold below, depends otherwise; "
-        "both inits combined (all hold: holds)",
+        "per init (primary): Adam's - SGD's width of the lr range within "
+        f"{WITHIN} of its best accuracy above 0 (t test); Xavier - normal best accuracy "
+        "per optimizer above 0 (secondary)",
         measured,
-        combine(parts),
-        "; ".join(reasons),
         {
             "kind": "curves",
             "x": lrs.tolist(),
@@ -85,6 +83,7 @@ def learning_rate(budget: Budget, images: Images) -> ClaimResult:
             "ylabel": "test accuracy",
             "logx": True,
         },
+        parts=parts,
     )
 
 
@@ -109,7 +108,7 @@ def batch_size(budget: Budget, images: Images) -> ClaimResult:
         for i, mode in enumerate(("lr fixed", "lr scaled")):
             acc[mode, size] = np.nan_to_num(test[i], nan=0.0)
             gap[mode, size] = np.nan_to_num(train[i] - test[i], nan=0.0)
-    measured, parts, reasons, curves = {}, [], [], {}
+    measured, parts, curves = {}, [], {}
     small, large = sizes[0], sizes[-1]
     for mode in ("lr fixed", "lr scaled"):
         for size in sizes:
@@ -117,10 +116,9 @@ def batch_size(budget: Budget, images: Images) -> ClaimResult:
             measured[f"{mode}, batch {size}: train - test acc"] = estimate(gap[mode, size])
         effect = estimate(acc[mode, small] - acc[mode, large])
         measured[f"{mode}: test acc, batch {small} - batch {large}"] = effect
-        parts.append(direction(effect, +1))
-        reasons.append(f"{mode}: batch {small} - batch {large} test acc {effect.text()}")
+        parts.append(direction(f"{mode}: test acc, smallest batch - largest batch", effect, +1))
         curves[f"{mode}: test acc"] = curve_estimates(np.stack([acc[mode, s] for s in sizes], 1))
-    return ClaimResult(
+    return claim_result(
         4,
         "batch_size",
         "lr and batch size under over/underfitting? In theory they do not change the final "
@@ -128,11 +126,9 @@ def batch_size(budget: Budget, images: Images) -> ClaimResult:
         f"MLP 784-128-10, SGD lr {lr} fixed or {lr} x B/256, {epochs} epochs over "
         f"{data.train[0].shape[0]} images (the same examples seen at every batch size); "
         f"{budget.seeds} seeds",
-        f"per lr mode: holds if the interval of test acc(batch {small}) - test acc(batch "
-        f"{large}) lies above 0, does not hold below, depends otherwise; both modes combined",
+        f"per lr mode (primary): test acc(batch {small}) - test acc(batch {large}) above 0 "
+        "(t test)",
         measured,
-        combine(parts),
-        "; ".join(reasons),
         {
             "kind": "curves",
             "x": list(sizes),
@@ -141,6 +137,7 @@ def batch_size(budget: Budget, images: Images) -> ClaimResult:
             "ylabel": "test accuracy",
             "logx": True,
         },
+        parts=parts,
     )
 
 
@@ -174,30 +171,27 @@ def remainder(budget: Budget, images: Images) -> ClaimResult:
         measured[f"{mode}: test acc"] = estimate(acc[mode])
         measured[f"{mode}: spread of times seen (std over examples)"] = estimate(counts.std(1))
         measured[f"{mode}: share never seen"] = estimate((counts == 0).mean(1))
-    parts, reasons = [], []
+    parts = []
     for mode in ("drop", "roll"):
         effect = estimate(acc[mode] - acc["pad"])
         measured[f"{mode} - pad test acc"] = effect
-        parts.append(equivalence(effect, WITHIN))
-        reasons.append(f"{mode} - pad test acc {effect.text()} ({parts[-1]})")
+        parts.append(equivalence(f"{mode} - pad test acc", effect, WITHIN))
     bars = {
         "test acc": {m: tuple(measured[f"{m}: test acc"][:3]) for m in acc},
         "std of times seen": {
             m: tuple(measured[f"{m}: spread of times seen (std over examples)"][:3]) for m in acc
         },
     }
-    verdict = combine(parts)
-    return ClaimResult(
+    return claim_result(
         5,
         "remainder",
         "If the examples are not a multiple of the batch size? Keep the remainder as a "
         "smaller batch, drop it, or fill it from the next epoch.",
         f"MLP 784-128-10, SGD 0.1, {n} images in batches of {size} ({n % size} left over), "
         f"{epochs} epochs; {budget.seeds} seeds",
-        f"holds if drop - pad and roll - pad test accuracy both lie within +-{WITHIN} (all "
-        "three are fine); does not hold if both lie outside; depends otherwise",
+        f"drop - pad and roll - pad test accuracy, each equivalent within +-{WITHIN} (TOST), "
+        "both primary",
         measured,
-        verdict if verdict != DEPENDS else DEPENDS,
-        "; ".join(reasons),
         {"kind": "bars", "groups": bars, "ylabel": "mean and 95% interval"},
+        parts=parts,
     )

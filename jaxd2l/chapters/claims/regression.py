@@ -8,15 +8,10 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from jaxd2l.chapters.claims.result import ClaimResult
+from jaxd2l.chapters.claims.decide import equivalence, exact
+from jaxd2l.chapters.claims.result import ClaimResult, claim_result
 from jaxd2l.chapters.claims.sweeps import Budget, curve_estimates
-from jaxd2l.chapters.claims.verdicts import (
-    FAILS,
-    HOLDS,
-    combine,
-    equivalence,
-    estimate,
-)
+from jaxd2l.chapters.claims.verdicts import estimate
 from jaxd2l.core.divergence import breaks_rule
 from jaxd2l.core.drivers import make_train
 from jaxd2l.core.epoch import make_epoch
@@ -61,7 +56,7 @@ def squared_vs_absolute(budget: Budget, images=None) -> ClaimResult:
     outliers: parameter error after training and steps to converge."""
     epochs, keys = budget.pick(3, 1), budget.keys()
     settings = {"num_examples": 1000, "epochs": epochs, "batch_size": 10, "lr": 0.03}
-    measured, curves, parts, reasons = {}, {}, [], []
+    measured, curves, parts = {}, {}, []
     for noise, rate in (("gaussian", 0.0), ("outliers", OUTLIER_RATE)):
         errors = {}
         for name, loss in LOSSES.items():
@@ -81,26 +76,18 @@ def squared_vs_absolute(budget: Budget, images=None) -> ClaimResult:
             curves[f"{noise}, {name}"] = curve_estimates(np.log10(errors[name]))
         diff = estimate(errors["l1"][:, -1] - errors["squared"][:, -1])
         measured[f"{noise}: l1 - squared parameter error"] = diff
-        parts.append(equivalence(diff, MARGIN_ERROR))
-        reasons.append(f"{noise}: L1 - squared error {diff.text()} ({parts[-1]})")
-    verdict = combine(parts)
-    lead = {HOLDS: "little difference either way", FAILS: "the losses differ"}.get(
-        verdict, "little difference with Gaussian noise only; with outliers the loss matters"
-    )
+        parts.append(equivalence(f"{noise}: l1 - squared parameter error", diff, MARGIN_ERROR))
     steps = np.arange(1, errors["squared"].shape[-1] + 1)
-    return ClaimResult(
+    return claim_result(
         1,
         "squared_vs_absolute",
         "Squared rather than absolute loss? Little difference; squared was first used because "
         "it is differentiable.",
         f"synthetic regression, 1000 examples, noise N(0, 0.01^2) or plus 5% outliers "
         f"N(0, 10^2); SGD lr 0.03, batch 10, {epochs} epochs; {budget.seeds} seeds",
-        f"per noise: equivalence of the L1 - squared parameter error within +-{MARGIN_ERROR} "
-        "(holds inside, does not hold wholly outside); both hold: holds; both fail: does not "
-        "hold; else depends",
+        f"per noise: the L1 - squared parameter error equivalent within +-{MARGIN_ERROR} "
+        "(TOST); both parts primary",
         measured,
-        verdict,
-        f"{lead}: " + "; ".join(reasons),
         {
             "kind": "curves",
             "x": steps.tolist(),
@@ -108,6 +95,7 @@ def squared_vs_absolute(budget: Budget, images=None) -> ClaimResult:
             "xlabel": "SGD step",
             "ylabel": "log10 parameter error",
         },
+        parts=parts,
     )
 
 
@@ -140,19 +128,18 @@ def sum_vs_mean(budget: Budget, images=None) -> ClaimResult:
             broke[size].astype(float)
         )
     first_broken = next((s for s in sizes if broke[s].all()), None)
-    exact = bool(gaps.max() <= 1e-6)
-    verdict = HOLDS if exact and first_broken is not None else FAILS if not exact else "depends"
-    reason = (
-        f"the summed loss with lr/B matches the mean to {gaps.max():.1e} (exact test, 1e-6); "
-        f"with lr unchanged it "
-        + (
-            f"breaks the divergence rule from batch {first_broken} on (every seed)"
-            if first_broken is not None
-            else "never diverged in the grid"
-        )
-    )
+    never = 1.0 - max(float(broke[s].mean()) for s in sizes)  # 0: some batch diverged always
+    parts = [
+        exact("summed loss with lr/B: max |params - params(mean loss, lr)|", gaps.max(), 1e-6),
+        exact(
+            "summed loss with lr unchanged: least share of seeds diverged, over the batch "
+            "sizes, subtracted from 1",
+            never,
+            0.0,
+        ),
+    ]
     bars = {"diverged (share of seeds)": {str(s): (float(broke[s].mean()),) * 3 for s in sizes}}
-    return ClaimResult(
+    return claim_result(
         2,
         "sum_vs_mean",
         "Why average the loss? Without it gradients grow with n, so the learning rate must be "
@@ -160,12 +147,11 @@ def sum_vs_mean(budget: Budget, images=None) -> ClaimResult:
         f"synthetic regression; exact test: 1000 examples, batch {batch}, lr {lr} vs summed "
         f"loss with lr/{batch}; growth: 4096 examples, one epoch of the summed loss at lr {lr}, "
         f"batch {', '.join(map(str, sizes))}; {budget.seeds} seeds",
-        "holds if the summed loss with lr/B matches the mean loss with lr within 1e-6 AND the "
-        "summed loss with lr unchanged diverges (divergence rule) at some batch size of the "
-        "grid in every seed; does not hold if the match fails; else depends",
+        "two exact parts: the summed loss with lr/B matches the mean loss with lr within "
+        "1e-6, and with lr unchanged it breaks the divergence rule at some batch size of the "
+        "grid in every seed",
         measured,
-        verdict,
-        reason,
         {"kind": "bars", "groups": bars, "ylabel": "share of seeds diverged (batch size)"},
-        {"first_diverged_batch": first_broken, "max_gap": float(gaps.max())},
+        parts=parts,
+        details={"first_diverged_batch": first_broken, "max_gap": float(gaps.max())},
     )

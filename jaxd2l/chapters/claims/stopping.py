@@ -8,9 +8,10 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from jaxd2l.chapters.claims.result import ClaimResult
+from jaxd2l.chapters.claims.decide import direction
+from jaxd2l.chapters.claims.result import ClaimResult, claim_result
 from jaxd2l.chapters.claims.sweeps import Budget, Images, classifier_sweep, curve_estimates
-from jaxd2l.chapters.claims.verdicts import DEPENDS, FAILS, HOLDS, estimate, side
+from jaxd2l.chapters.claims.verdicts import estimate
 from jaxd2l.chapters.classification import classifier_evaluate, scratch_loss
 from jaxd2l.core.errors import ArgumentError
 from jaxd2l.core.hooks import EarlyStopping
@@ -91,13 +92,11 @@ def rise_and_fall(budget: Budget, images: Images) -> ClaimResult:
         "test acc after the last epoch": estimate(test[:, -1]),
         "test acc: kept - last epoch": gain,
     }
-    if side(drop, VISIBLE) == 1 and side(gain) == 1:
-        verdict = HOLDS
-    elif side(drop, VISIBLE) == -1:
-        verdict = FAILS
-    else:
-        verdict = DEPENDS
-    return ClaimResult(
+    parts = [
+        direction("clean validation: peak - final accuracy", drop, +1, threshold=VISIBLE),
+        direction("test acc: kept - last epoch", gain, +1),
+    ]
+    return claim_result(
         9,
         "rise_and_fall",
         "If test accuracy rises and then falls after many epochs, is that overfitting, and "
@@ -105,14 +104,10 @@ def rise_and_fall(budget: Budget, images: Images) -> ClaimResult:
         f"MLP 784-256-10 (Xavier), Adam 1e-3, batch 64, {epochs} epochs on {n} training "
         f"images with {NOISE:.0%} wrong labels; early stopping on {n_val} clean held-out "
         f"images; {budget.seeds} seeds",
-        f"holds if the validation accuracy's peak - final lies above {VISIBLE} (a visible "
-        "fall) AND the test accuracy at the epoch early stopping keeps lies above the last "
-        f"epoch's; does not hold if the fall lies below {VISIBLE}; depends otherwise",
+        f"primary: the validation accuracy's peak - final above {VISIBLE} (a visible fall), "
+        "and the test accuracy at the epoch early stopping keeps minus the last epoch's "
+        "above 0 (t tests)",
         measured,
-        verdict,
-        f"validation falls {drop.text()} from its peak; early stopping keeps epoch "
-        f"{measured[f'epoch early stopping keeps (patience {PATIENCE})'].text()}, test acc "
-        f"{gain.text()} above the last epoch",
         {
             "kind": "curves",
             "x": list(range(1, epochs + 1)),
@@ -124,4 +119,5 @@ def rise_and_fall(budget: Budget, images: Images) -> ClaimResult:
             "xlabel": "epoch",
             "ylabel": "accuracy",
         },
+        parts=parts,
     )

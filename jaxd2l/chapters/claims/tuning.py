@@ -12,9 +12,10 @@ import numpy as np
 import optax
 import pandas as pd
 
-from jaxd2l.chapters.claims.result import ClaimResult
+from jaxd2l.chapters.claims.decide import direction
+from jaxd2l.chapters.claims.result import ClaimResult, claim_result
 from jaxd2l.chapters.claims.sweeps import Budget, Images, classifier_sweep
-from jaxd2l.chapters.claims.verdicts import combine, direction, estimate
+from jaxd2l.chapters.claims.verdicts import estimate
 from jaxd2l.chapters.classification import scratch_loss
 from jaxd2l.models import mlp
 
@@ -143,9 +144,13 @@ def heuristics(budget: Budget, images: Images) -> ClaimResult:
     others = [min(s[f] for f in FACTORS[1:]) for s in per_seed]
     act = estimate([s["activation"] - o for s, o in zip(per_seed, others, strict=True)])
     measured["(c) activation's share - the smallest other factor's"] = act
-    b = combine([direction(deep_acc, +1), direction(deep_gap, -1)])
-    parts = {"a": direction(shrink, +1), "b": b, "c": direction(act, -1)}
-    return ClaimResult(
+    parts = [
+        direction("(a) shrinking - best of constant and growing, test acc", shrink, +1),
+        direction("(b) deep - shallow test acc", deep_acc, +1),
+        direction("(b) deep - shallow train-test gap", deep_gap, -1),
+        direction("(c) activation's share - the smallest other factor's", act, -1),
+    ]
+    return claim_result(
         11,
         "tuning",
         "Tuning: (a) widths shrink layer by layer toward the output; (b) deeper nets with "
@@ -155,16 +160,11 @@ def heuristics(budget: Budget, images: Images) -> ClaimResult:
         f"0.1, {epochs} epochs on {data.train[0].shape[0]} images; (c): activation "
         "{relu, sigmoid, tanh} x lr {0.03, 0.3} x width {32, 128} x depth {1, 2}, "
         f"{budget.pick(2, 1)} epochs, type II ANOVA per seed (statsmodels); {budget.seeds} seeds",
-        "(a) holds if shrinking's test acc minus the better of constant and growing lies above "
-        "0; (b) holds if deep - shallow test acc lies above 0 AND their train-test gap "
-        "difference below 0; (c) holds if the activation's share of variance minus the "
-        "smallest other factor's lies below 0; each fails on the other side; all three "
-        "combined",
+        "four primary parts (t tests): (a) shrinking's test acc minus the better of constant "
+        "and growing above 0; (b) deep - shallow test acc above 0, and their train-test gap "
+        "difference below 0; (c) the activation's share of variance minus the smallest "
+        "other factor's below 0",
         measured,
-        combine(list(parts.values())),
-        "; ".join(f"({k}) {v}" for k, v in parts.items())
-        + f": (a) {shrink.text()}; (b) test acc {deep_acc.text()}, gap {deep_gap.text()}; "
-        f"(c) {act.text()}",
         {
             "kind": "bars",
             "groups": {
@@ -175,7 +175,8 @@ def heuristics(budget: Budget, images: Images) -> ClaimResult:
             },
             "ylabel": "mean and 95% interval",
         },
-        {
+        parts=parts,
+        details={
             "architectures": {n: list(w) for n, w in archs.items()},
             "anova_cells": frame.to_dict(orient="list"),
         },

@@ -16,6 +16,7 @@ from jaxd2l.core import files
 from jaxd2l.tools.accel_check import ROOT
 from jaxd2l.tools.bench import reference, suite
 from jaxd2l.tools.results.catalog import ENTRIES
+from jaxd2l.tools.results.claims_render import claims_line, claims_table
 from jaxd2l.tools.results.make import RESULTS
 from jaxd2l.tools.results.provenance import line
 from jaxd2l.tools.results.records import load
@@ -83,31 +84,6 @@ def init_table(records: dict) -> str:
     )
     prov = line(sources[0]["provenance"]).split("` at ", 1)[1]
     return "\n".join(rows) + f"\n\nSources: {commands}; at {prov}."
-
-
-def claims_line(records: dict) -> str:
-    """How many of the note's claims hold, and which do not."""
-    payload = records.get("claims")
-    if payload is None:
-        return _missing("claims")
-    verdicts = payload["record"]["final"]["verdicts"]
-    by = {v: [n for n, w in verdicts.items() if w == v] for v in dict.fromkeys(verdicts.values())}
-    said = "; ".join(f"{v}: {', '.join(names)}" for v, names in by.items())
-    return f"{len(verdicts)} claims. {said}.\n\n{_source(payload)}"
-
-
-def claims_table(records: dict) -> str:
-    """One row per claim: what the note says, what was measured, the verdict."""
-    payload = records.get("claims")
-    if payload is None:
-        return _missing("claims")
-    rows = ["| # | the note says | measured (mean [95% interval]) | verdict |", "|---|---|---|---|"]
-    for c in payload["record"]["claims"]:
-        cell = lambda s: str(s).replace("|", "\\|")  # noqa: E731
-        rows.append(
-            f"| {c['number']} | {cell(c['note'])} | {cell(c['reason'])} | **{c['verdict']}** |"
-        )
-    return "\n".join(rows) + f"\n\n{_source(payload)}"
 
 
 def model_selection_table(records: dict) -> str:

@@ -15,7 +15,16 @@ def test_quick_run_writes_the_report(fake_fashion_mnist, tmp_path):
     result = claims_exp.main(config)
     assert set(result["final"]["verdicts"]) == {"sum_vs_mean", "logistic"}
     record = json.loads((tmp_path / "claims.json").read_text())
-    assert [c["number"] for c in record["claims"]] == [2, 7] and record["seeds"] == 2
+    assert [c["number"] for c in record["claims"]] == [2, 7]
+    assert record["seeds"] == {"sum_vs_mean": 2, "logistic": 2} and record["quick"]
+    # a smoke run says so in every output: the printed line, claims.md, the record
+    assert result["summary"].startswith("SMOKE RUN") and result["final"]["quick"]
+    assert (
+        (tmp_path / "claims.md")
+        .read_text()
+        .startswith("# The course note's claims, tested\n\n**SMOKE RUN")
+    )
+    assert len(record["plan"]["sha256"]) == 64
     first = record["claims"][0]["measured"]
     assert all({"mean", "low", "high", "seeds"} <= set(v) for v in first.values())
     text = (tmp_path / "claims.md").read_text()

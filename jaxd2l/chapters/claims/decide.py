@@ -104,6 +104,11 @@ def seeds_for(test: str, mean: float, sd: float, target: float, alpha: float) ->
         with warnings.catch_warnings():  # statsmodels warns at tiny effects; the search goes on
             warnings.simplefilter("ignore")
             found = power.power(effect_size=size, nobs=n, alpha=alpha, alternative=alternative)
+        if not np.isfinite(found):  # the noncentral t fails at huge effects: Johnson and
+            df = n - 1  # Welch's normal approximation of it, at the t test's own critical value
+            t = scipy.stats.t.ppf(1 - alpha / (2 if alternative == "two-sided" else 1), df)
+            z = (t * (1 - 1 / (4 * df)) - size * math.sqrt(n)) / math.sqrt(1 + t**2 / (2 * df))
+            found = scipy.stats.norm.sf(z)
         return bool(found >= POWER)
 
     high = 2

@@ -72,11 +72,16 @@ def main(config: Config) -> dict:
             check_against_plan(result, plan, subset=config.quick)  # the plan's rules, or none
             seconds[name] = time.perf_counter() - t0
             results.append(result)
-            print(f"{tag}claim {result.number:2d} {name} ({seconds[name]:.1f} s): {result.verdict}")
+            said = f"{result.verdict} within the claim (Holm across the report follows)"
+            print(
+                f"{tag}claim {result.number:2d} {name} ({seconds[name]:.1f} s): {said}", flush=True
+            )
             run.record["claims"] = [r.to_json() for r in results]  # kept if a later one fails
             run.write()
             run.hparams(*seed_table(result), group=name)  # TensorBoard: one row a seed
         results = decide_all(results, plan["alpha"])  # Holm across every primary part
+        for r in results:
+            print(f"{tag}claim {r.number:2d} {r.name}, Holm across the report: {r.verdict}")
         run.record["claims"] = [r.to_json() for r in results]
         run.record["timing"]["claim_s"] = seconds
         cited = {"path": "experiments/claims_plan.toml", "sha256": plan["sha256"]}

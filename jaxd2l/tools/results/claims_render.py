@@ -32,7 +32,9 @@ def claims_line(records: dict) -> str:
     for verdict in ("holds", "does not hold here", "depends", "inconclusive"):
         names = [n for n, v in verdicts.items() if v == verdict]
         if verdict != "holds":  # a failure or an open question names its parts
-            names = [f"{n} ({_parts(by_name[n])})" if n in by_name else n for n in names]
+            names = [
+                f"{n} ({_parts(by_name[n])})" if _parts(by_name.get(n, {})) else n for n in names
+            ]
         if names:
             said.append(f"**{verdict}**: {', '.join(names)}")
     smoke = "A smoke run (--quick): these verdicts mean nothing. " if final.get("quick") else ""

@@ -180,11 +180,9 @@ def mlp(
 ) -> Model:
     """The concise MLP with any init scheme of `models.init` (as a flax initializer) and
     flax's `nn.Dropout` at `dropout[i]` after hidden layer i (its key from `apply`'s)."""
-    from jaxd2l.models.mlp import check_dropout
+    from jaxd2l.models.mlp import check_architecture
 
-    hidden = checks.widths(hidden, "hidden", minimum_count=0)
-    checks.integer(num_outputs, "num_outputs", minimum=1)
-    dropout = check_dropout(dropout, len(hidden))
+    hidden, dropout = check_architecture(hidden, num_outputs, dropout)
     initializer = inits.flax_initializer(scheme, sigma)
     prelu = activation == "prelu"  # flax's nn.PReLU, a learnable slope per hidden layer
     activation = nn.relu if prelu else activation

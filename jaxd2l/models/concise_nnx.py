@@ -78,11 +78,9 @@ def mlp(
     dropout: Sequence[float] = (),
 ) -> Model:
     """The concise MLP in NNX, any init scheme of `models.init` (as a flax initializer)."""
-    from jaxd2l.models.mlp import check_dropout
+    from jaxd2l.models.mlp import check_architecture
 
-    hidden = checks.widths(hidden, "hidden", minimum_count=0)
-    checks.integer(num_outputs, "num_outputs", minimum=1)
-    dropout = check_dropout(dropout, len(hidden))
+    hidden, dropout = check_architecture(hidden, num_outputs, dropout)
     if not callable(activation):
         raise ArgumentTypeError(f"activation must be a function for --impl nnx, got {activation!r}")
     sizes = (int(jax.numpy.prod(jax.numpy.asarray(input_shape))), *hidden, num_outputs)

@@ -140,6 +140,16 @@ def prelu_model(
     return Model(init_fn, apply_fn)
 
 
+def check_architecture(
+    hidden: Sequence[int], num_outputs: int, dropout: Sequence[float]
+) -> tuple[tuple[int, ...], tuple[float, ...]]:
+    """The concise MLPs' (Linen's and NNX's) shape arguments, checked once: the hidden widths,
+    the outputs, and one dropout rate per hidden layer at most."""
+    hidden = checks.widths(hidden, "hidden", minimum_count=0)
+    checks.integer(num_outputs, "num_outputs", minimum=1)
+    return hidden, check_dropout(dropout, len(hidden))
+
+
 def check_dropout(rates: Sequence[float], hidden_layers: int) -> tuple[float, ...]:
     """Dropout rates, one per hidden layer at most, each in [0, 1]."""
     if isinstance(rates, (str, bytes)) or not isinstance(rates, Sequence):

@@ -44,7 +44,10 @@ def provenance(command: str, device: dict | None = None) -> dict:
     """The record's provenance: `command`, git commit and whether the tree was clean,
     Python and package versions, the device (kind, count, platform: from the run's own
     record when given), the CPU model and cores, and the date (UTC)."""
-    status = _git("status", "--porcelain", "--untracked-files=no")
+    # clean: no change to the code; the records and README blocks this tool writes do not count
+    status = _git(
+        "status", "--porcelain", "--untracked-files=no", "--", ".", ":!results", ":!README.md"
+    )
     device = device or {}
     return {
         "command": command,

@@ -78,10 +78,10 @@ def retrain(run, config, model, best, X, y, keys):
 
 def main(config: Config) -> dict:
     keys = run_keys(config.seed)
-    data, source = hp.load(config.data_dir, config.stats)
-    X, y, X_test = (jnp.asarray(a) for a in (data.X_train, data.y_train, data.X_test))
     settings = {"epochs": config.epochs, "batch_size": config.batch_size}
-    with Run("house_prices", config) as run:
+    with Run("house_prices", config) as run:  # --out is checked before the data is looked for
+        data, source = hp.load(config.data_dir, config.stats)
+        X, y, X_test = (jnp.asarray(a) for a in (data.X_train, data.y_train, data.X_test))
         run.record["data"] = {**source, "features": len(data.features), "train": len(y)}
         book = dict(num_folds=config.folds, lr=config.lr, weight_decay=config.weight_decay)
         curves, folds, mean = house.book_folds(keys.root, X, y, **book, **settings)  # compiled here

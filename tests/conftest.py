@@ -4,6 +4,10 @@ import os
 # precision is lower (TF32 or bf16 passes, about 1e-3 relative), so the suite asks for full
 # float32 everywhere, subprocesses included (on a CPU this changes nothing).
 os.environ.setdefault("JAX_DEFAULT_MATMUL_PRECISION", "highest")
+# On a GPU each JAX process takes 75% of the card's memory when it starts; with several
+# pytest-xdist workers (and the experiments' subprocesses) the second one could not start
+# its backend and its collection differed. Every process of the suite allocates as it goes.
+os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
 
 import jax  # noqa: E402
 import numpy as np

@@ -42,7 +42,12 @@ def a_file(tmp_path):
     return path
 
 
-def test_every_experiment_refuses_an_output_it_cannot_write_in_one_line(capsys, a_file):
+def test_every_experiment_refuses_an_output_it_cannot_write_in_one_line(
+    capsys, a_file, tmp_path, monkeypatch
+):
+    # No data anywhere (as on the lent GPU): --out is checked before any data is looked for.
+    for variable in ("JAXD2L_FASHION_MNIST_DIR", "JAXD2L_HOUSE_PRICES_DIR"):
+        monkeypatch.setenv(variable, str(tmp_path / "no-data-here"))
     refused = []
     for name, module in _configs():
         for out in (a_file, a_file / "below"):

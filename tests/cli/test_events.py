@@ -23,9 +23,10 @@ def test_tags_put_the_split_first():
 
 
 @pytest.mark.parametrize("name", ["softmax_regression", "xor"])
-def test_every_run_writes_the_numbers_of_its_record_as_events(name, tmp_path):
+def test_every_run_writes_the_numbers_of_its_record_as_events(name, tmp_path, fake_fashion_mnist):
     module = __import__(f"experiments.{name}", fromlist=["main"])
-    argv = {"softmax_regression": {"epochs": 2}, "xor": {"steps": 50}}[name]
+    data = {"data_dir": fake_fashion_mnist[0], "epochs": 2}  # never the real data: a unit test
+    argv = {"softmax_regression": data, "xor": {"steps": 50}}[name]
     module.main(module.Config(out=str(tmp_path), **argv))
     record = json.loads((tmp_path / "metrics.json").read_text())
     scalars = _scalars(tmp_path)

@@ -47,7 +47,8 @@ def test_pretrain_init_trains(fake_fashion_mnist, tmp_path):
         init="pretrain",
         activation="sigmoid",
         hidden=(32, 16),
-        epochs=1,
+        epochs=5,
+        lr=0.5,
         batch_size=64,
         data_dir=folder,
         out=str(tmp_path),
@@ -55,4 +56,6 @@ def test_pretrain_init_trains(fake_fashion_mnist, tmp_path):
     result = mlp_exp.main(config)
     losses = result["pretrain_loss"]
     assert len(losses) == 2 and all(layer[-1] < layer[0] for layer in losses)
-    assert result["final"]["test_acc"] > 0.1
+    # Chance is 0.1 (one epoch of 5 steps stayed exactly there, and 0.1 in float32 passed
+    # "> 0.1" on a CPU and failed on a GPU); 25 steps reach about 0.7 on these images.
+    assert result["final"]["test_acc"] > 0.4

@@ -97,7 +97,8 @@ def test_dropout_is_on_exactly_when_a_key_is_given(kind, data):
     model = models(0.5)[kind]
     params = model.init(jax.random.key(0))
     X = data[0][:4]
-    np.testing.assert_array_equal(model.apply(params, X), jax.jit(model.apply)(params, X))
+    # jit fuses differently (on the H200 the two differed by 4e-8), so equal to float32's ulps
+    np.testing.assert_allclose(model.apply(params, X), jax.jit(model.apply)(params, X), atol=1e-6)
     a, b = (model.apply(params, X, key=jax.random.key(k)) for k in (1, 2))
     assert not np.allclose(a, b) and not np.allclose(a, model.apply(params, X))
     np.testing.assert_allclose(a, jax.jit(model.apply)(params, X, key=jax.random.key(1)), atol=1e-6)

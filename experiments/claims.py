@@ -4,9 +4,9 @@ exercises), measured over seeds against a plan written before the run.
     python -m experiments.claims [--claim NAME ...] [--seeds N] [--quick] [--seed 0]
         [--data-dir PATH] [--out DIR]
 
---claim takes a comma list of names (default: all eleven, in the note's order):
-squared_vs_absolute, sum_vs_mean, learning_rate, batch_size, remainder, soft_labels,
-logistic, cross_entropy, rise_and_fall, pretraining, tuning. The plan
+--claim takes a comma list of names (default: all twelve, in the note's order, then the
+second pass's): squared_vs_absolute, sum_vs_mean, learning_rate, batch_size, remainder,
+soft_labels, logistic, cross_entropy, rise_and_fall, pretraining, tuning, regularisation. The plan
 (experiments/claims_plan.toml) sets each claim's seeds (a power calculation on a pilot)
 and every part's test; a claim whose parts differ from it is refused, and the report cites
 its sha256. The verdicts: holds, does not hold here, inconclusive (with the seeds that

@@ -12,7 +12,7 @@ class ClaimResult(NamedTuple):
     """One claim of the course note, measured."""
 
     number: int
-    """The claim's place in the note (1-11)."""
+    """The claim's place in the note (1-11; 12 added by the second pass)."""
     name: str
     """Its short name (`--claim NAME`)."""
     note: str

@@ -72,6 +72,7 @@ def classifier_sweep(
     batch_size: int,
     settings: Any = None,
     per_seed: Any = None,
+    labels: jax.Array | None = None,
     remainder: str = "pad",
     after: Callable | None = None,
     evaluate: Callable | None = None,
@@ -79,7 +80,8 @@ def classifier_sweep(
 ) -> dict[str, Any]:
     """Train `make(setting, seed_value) -> (model, tx, loss)` once per key (and per setting)
     in one program: the data are arguments, the runs a `vmap` over keys (inner, with
-    `per_seed` values) and settings (outer).
+    `per_seed` values, and `labels`: training labels [seeds, N] in place of data.train's,
+    e.g. noise drawn per seed) and settings (outer).
 
     Returns numpy {"train": summaries, "test": summaries, "after": after(model, params,
     X_test, y_test)} with axes [settings,] seeds, epochs (epochs only for the summaries).
@@ -100,11 +102,13 @@ def classifier_sweep(
             out["after"] = after(model, state.params, *test)
         return out
 
-    data_axes = (None,) * (2 + len(data.test))
-    run = jax.vmap(one, (None, 0, 0 if per_seed is not None else None, *data_axes))
+    seed_axes = (0 if per_seed is not None else None, None, 0 if labels is not None else None)
+    test_axes = (None,) * len(data.test)
+    run = jax.vmap(one, (None, 0, *seed_axes, *test_axes))
     if settings is not None:
-        run = jax.vmap(run, (0, None, None, *data_axes))
-    out = jax.jit(run)(settings, keys, per_seed, *data.train, *data.test)
+        run = jax.vmap(run, (0, None, None, None, None, *test_axes))
+    y = data.train[1] if labels is None else labels
+    out = jax.jit(run)(settings, keys, per_seed, data.train[0], y, *data.test)
     return jax.device_get(out)
 
 

@@ -13,7 +13,13 @@ from scipy.spatial.distance import jensenshannon
 from jaxd2l.chapters import claims
 from jaxd2l.chapters.claims import decide, regression, two_class, verdicts
 from jaxd2l.chapters.claims.report import markdown, write_report
-from jaxd2l.chapters.claims.sweeps import Budget, Images, check_budget, first_reaching
+from jaxd2l.chapters.claims.sweeps import (
+    Budget,
+    Images,
+    check_budget,
+    first_reaching,
+    reaching,
+)
 from jaxd2l.core.errors import ArgumentError
 from jaxd2l.nn.losses import brier_loss, jensen_shannon_loss, squared_loss
 from jaxd2l.nn.metrics import expected_calibration_error, reliability
@@ -184,6 +190,15 @@ def test_jensen_shannon_and_brier_losses_match_their_definitions():
 def test_first_reaching_counts_from_one_and_censors():
     curves = np.asarray([[0.1, 0.5, 0.9], [0.1, 0.2, 0.3]])
     assert first_reaching(curves, 0.5).tolist() == [2, 4]
+
+
+def test_reaching_says_when_no_seed_got_there_instead_of_a_censored_interval():
+    curves = np.array([[0.1, 0.6, 0.7], [0.2, 0.3, 0.4], [0.5, 0.5, 0.9]])
+    got = reaching(curves, 0.55, "x")
+    assert got["x: share of seeds reaching 0.55"].mean == pytest.approx(2 / 3)
+    assert got["x: epochs to 0.55 (seeds that reached it)"].values == (2, 3)
+    never = reaching(curves, 0.95, "x")
+    assert list(never) == ["x: share of seeds reaching 0.95"] and never[list(never)[0]].mean == 0
 
 
 def test_budget_needs_two_seeds():

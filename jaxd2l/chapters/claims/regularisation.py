@@ -10,7 +10,13 @@ import optax
 
 from jaxd2l.chapters.claims.decide import direction, equivalence
 from jaxd2l.chapters.claims.result import ClaimResult, claim_result
-from jaxd2l.chapters.claims.sweeps import Budget, Images, classifier_sweep, curve_estimates
+from jaxd2l.chapters.claims.sweeps import (
+    Budget,
+    Images,
+    classifier_sweep,
+    curve_estimates,
+    epoch_figure,
+)
 from jaxd2l.chapters.claims.verdicts import estimate
 from jaxd2l.chapters.classification import scratch_loss
 from jaxd2l.models import mlp
@@ -73,12 +79,6 @@ def regularisation(budget: Budget, images: Images) -> ClaimResult:
         f"none's equivalent within +-{WITHIN} (TOST); secondary: the train - test gap it "
         "closes (below 0, t test)",
         measured,
-        {
-            "kind": "curves",
-            "x": list(range(1, epochs + 1)),
-            "curves": curves,
-            "xlabel": "epoch",
-            "ylabel": "test accuracy",
-        },
+        epoch_figure(curves, epochs),
         parts=parts,
     )

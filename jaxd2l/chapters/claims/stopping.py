@@ -11,7 +11,13 @@ import optax
 
 from jaxd2l.chapters.claims.decide import direction
 from jaxd2l.chapters.claims.result import ClaimResult, claim_result
-from jaxd2l.chapters.claims.sweeps import Budget, Images, classifier_sweep, curve_estimates
+from jaxd2l.chapters.claims.sweeps import (
+    Budget,
+    Images,
+    classifier_sweep,
+    curve_estimates,
+    epoch_figure,
+)
 from jaxd2l.chapters.claims.verdicts import estimate
 from jaxd2l.chapters.classification import classifier_evaluate, scratch_loss
 from jaxd2l.core.errors import ArgumentError
@@ -131,12 +137,6 @@ def rise_and_fall(budget: Budget, images: Images) -> ClaimResult:
         "the epoch early stopping keeps minus the same above 0 (t tests); secondary: the "
         "same with clean labels",
         measured,
-        {
-            "kind": "curves",
-            "x": list(range(1, epochs + 1)),
-            "curves": curves,
-            "xlabel": "epoch",
-            "ylabel": "accuracy",
-        },
+        epoch_figure(curves, epochs, "accuracy"),
         parts=parts,
     )

@@ -124,3 +124,26 @@ def first_reaching(curves: np.ndarray, target: float) -> np.ndarray:
     curves = np.asarray(curves)
     reached = curves >= target
     return np.where(reached.any(axis=-1), reached.argmax(axis=-1) + 1, curves.shape[-1] + 1)
+
+
+def reaching(curves: np.ndarray, target: float, label: str) -> dict[str, Any]:
+    """Two measured values for "epochs to reach `target`": the share of seeds that reached
+    it within the run, and the epochs (from 1) among those (none reached: the entry says
+    so, instead of an interval of censored counts that would read as data)."""
+    counts = first_reaching(curves, target)
+    reached = counts <= np.shape(curves)[-1]
+    out = {f"{label}: share of seeds reaching {target}": estimate(reached.astype(float))}
+    if reached.sum() >= 2:
+        out[f"{label}: epochs to {target} (seeds that reached it)"] = estimate(counts[reached])
+    return out
+
+
+def epoch_figure(curves: dict[str, Any], epochs: int, ylabel: str = "test accuracy") -> dict:
+    """A claim's figure of per-epoch curves: {name: curve_estimates(...)} against epochs 1..E."""
+    return {
+        "kind": "curves",
+        "x": list(range(1, epochs + 1)),
+        "curves": curves,
+        "xlabel": "epoch",
+        "ylabel": ylabel,
+    }

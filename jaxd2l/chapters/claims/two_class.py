@@ -10,7 +10,13 @@ import optax
 
 from jaxd2l.chapters.claims.decide import exact
 from jaxd2l.chapters.claims.result import ClaimResult, claim_result
-from jaxd2l.chapters.claims.sweeps import Budget, Images, classifier_sweep, curve_estimates
+from jaxd2l.chapters.claims.sweeps import (
+    Budget,
+    Images,
+    classifier_sweep,
+    curve_estimates,
+    epoch_figure,
+)
 from jaxd2l.chapters.claims.verdicts import estimate
 from jaxd2l.core.errors import ArgumentError
 from jaxd2l.core.evaluate import make_evaluate
@@ -116,14 +122,10 @@ def logistic(budget: Budget, images: Images) -> ClaimResult:
         "two exact parts: every test probability, and every epoch's test loss, agree within "
         "1e-5 in every seed",
         measured,
-        {
-            "kind": "curves",
-            "x": list(range(1, epochs + 1)),
-            "curves": {
-                f"{k}: test loss": curve_estimates(v["test"]["loss"]) for k, v in runs.items()
-            },
-            "xlabel": "epoch",
-            "ylabel": "test loss",
-        },
+        epoch_figure(
+            {f"{k}: test loss": curve_estimates(v["test"]["loss"]) for k, v in runs.items()},
+            epochs,
+            "test loss",
+        ),
         parts=parts,
     )

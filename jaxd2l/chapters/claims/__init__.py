@@ -10,7 +10,7 @@ from jaxd2l.chapters.claims.initialisation import pretraining
 from jaxd2l.chapters.claims.labels import cross_entropy_vs_others, soft_labels
 from jaxd2l.chapters.claims.optimization import batch_size, learning_rate, remainder
 from jaxd2l.chapters.claims.regression import squared_vs_absolute, sum_vs_mean
-from jaxd2l.chapters.claims.regularisation import regularisation
+from jaxd2l.chapters.claims.regularisation import weight_decay_and_dropout
 from jaxd2l.chapters.claims.result import ClaimResult
 from jaxd2l.chapters.claims.stopping import rise_and_fall
 from jaxd2l.chapters.claims.sweeps import Budget, Images
@@ -32,7 +32,7 @@ CLAIMS = {
     "rise_and_fall": rise_and_fall,
     "pretraining": pretraining,
     "tuning": heuristics,
-    "regularisation": regularisation,
+    "regularisation": weight_decay_and_dropout,
 }
 """Every claim by name: the first pass's eleven in the note's order (1-11), then the second
 pass's (12, from the linear-regression section)."""

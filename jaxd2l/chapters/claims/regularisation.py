@@ -41,7 +41,7 @@ def _make(weight_decay: float, rate: float):
     return lambda *_: (model, tx, scratch_loss())
 
 
-def regularisation(budget: Budget, images: Images) -> ClaimResult:
+def weight_decay_and_dropout(budget: Budget, images: Images) -> ClaimResult:
     """Claim 12: test accuracy (the mean of the last epochs) with weight decay and with
     dropout against none, each an equivalence within one point; the train - test gap each
     one closes, secondary."""

@@ -8,10 +8,20 @@ os.environ.setdefault("JAX_DEFAULT_MATMUL_PRECISION", "highest")
 # pytest-xdist workers (and the experiments' subprocesses) the second one could not start
 # its backend and its collection differed. Every process of the suite allocates as it goes.
 os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
+# Tests use small data they generate, never the real Fashion-MNIST or house prices (the
+# lent GPU has neither: two tests that read them unasked failed there). The data variables
+# point at a folder that is not there, so a test that forgets its data_dir fails on every
+# machine; the docs build, which executes the chapters on the real data, gets the real
+# environment back (`REAL_DATA_ENV`).
+DATA_VARIABLES = ("JAXD2L_FASHION_MNIST_DIR", "JAXD2L_HOUSE_PRICES_DIR")
+NO_DATA = "/nonexistent/jaxd2l-tests-generate-their-data"
+REAL_DATA_ENV = {v: os.environ[v] for v in DATA_VARIABLES if os.environ.get(v, NO_DATA) != NO_DATA}
+for _variable in DATA_VARIABLES:
+    os.environ[_variable] = NO_DATA
 
 import jax  # noqa: E402
-import numpy as np
-import pytest
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
 
 from jaxd2l.data import fashion_mnist_source as source  # noqa: E402
 from jaxd2l.data.idx import write_idx  # noqa: E402

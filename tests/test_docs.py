@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import DATA_VARIABLES, REAL_DATA_ENV
+
 # builds the whole docs site (a few minutes) and renders it in Chromium
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
@@ -35,7 +37,8 @@ CHROMIUM_FLAGS = [
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     out = tmp_path_factory.mktemp("docs") / "html"
-    env = {**os.environ, "JAXD2L_DOCS_QUICK": "1"}
+    env = {k: v for k, v in os.environ.items() if k not in DATA_VARIABLES}
+    env.update(REAL_DATA_ENV, JAXD2L_DOCS_QUICK="1")  # the chapters run on the real data
     build = subprocess.run(
         [
             sys.executable,

@@ -121,14 +121,25 @@ DIVERGING = [  # an experiment run where its loss explodes, and the flag the lin
     ("xor", ["--lr", "1000", "--steps", "50"], "--lr"),
     ("weight_decay", ["--lr", "10", "--epochs", "3"], "--lr"),
     ("model_selection", ["--lr", "100", "--epochs", "3", "--overfit-epochs", "3"], "--lr"),
-    ("house_prices", ["--grid-lrs", "1e6,1e7", "--epochs", "2", "--folds", "2"], "--grid-lrs"),
-    ("numerical_stability", ["--lr", "1000", "--depth", "2", "--train-width", "8"], "--lr"),
+    (
+        "house_prices",
+        ["--grid-lrs", "1e6,1e7", "--epochs", "2", "--folds", "2", "--batch-size", "16"]
+        + ["--data-dir", "{house}"],
+        "--grid-lrs",
+    ),
+    (
+        "numerical_stability",
+        ["--lr", "1000", "--depth", "2", "--train-width", "8", "--data-dir", "{fm}"],
+        "--lr",
+    ),
 ]
 
 
 @pytest.mark.slow
-def test_no_diverged_computation_exits_0(capsys, tmp_path):
+def test_no_diverged_computation_exits_0(capsys, tmp_path, fake_house_prices, fake_fashion_mnist):
+    data = {"{house}": fake_house_prices, "{fm}": fake_fashion_mnist[0]}  # generated, never real
     for name, argv, flag in DIVERGING:
+        argv = [data.get(a, a) for a in argv]
         module = importlib.import_module(f"experiments.{name}")
         out = ["--out", str(tmp_path / name)]
         code, err = _one_line(capsys, run_cli, module.main, module.Config, out + argv)

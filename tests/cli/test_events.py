@@ -61,10 +61,13 @@ def test_a_search_writes_its_trials_as_an_hparams_table(tmp_path):
 
 
 @pytest.mark.slow
-def test_tensorboard_reads_the_runs_offline(tmp_path):
+def test_tensorboard_reads_the_runs_offline(tmp_path, fake_fashion_mnist):
     from experiments import softmax_regression
 
-    softmax_regression.main(softmax_regression.Config(out=str(tmp_path / "softmax"), epochs=1))
+    config = softmax_regression.Config(
+        out=str(tmp_path / "softmax"), epochs=1, data_dir=fake_fashion_mnist[0]
+    )
+    softmax_regression.main(config)
     said = subprocess.run(
         [sys.executable, "-m", "tensorboard.main", "--inspect", "--logdir", str(tmp_path)],
         capture_output=True,

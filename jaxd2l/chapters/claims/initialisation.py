@@ -12,10 +12,12 @@ import optax
 from jaxd2l.chapters.claims.decide import direction, exact
 from jaxd2l.chapters.claims.result import ClaimResult, claim_result
 from jaxd2l.chapters.claims.sweeps import (
+    LAST,
     Budget,
     Images,
     classifier_sweep,
     curve_estimates,
+    end_of_training,
     epoch_figure,
     reaching,
 )
@@ -28,7 +30,6 @@ from jaxd2l.models import mlp, pretrain
 
 SIZES, TARGET = (784, 256, 256, 256, 10), 0.6  # a target the default budget can reach
 LR = {"sigmoid": 0.5, "relu": 0.1}  # SGD's rate per activation (0.5 made deep ReLU diverge)
-LAST = 3  # the endpoint: the mean test accuracy of the last 3 epochs
 SYMMETRY_PART = "zero init: the first layer's largest spread across hidden units"
 ZERO_PART = "sigmoid: zeros - Xavier test acc"
 HE_PART = "relu: He - normal(0.01) test acc"
@@ -67,11 +68,6 @@ def first_layer_spread(W: jax.Array) -> jax.Array:
     return jnp.max(jnp.std(W, axis=1))
 
 
-def final(curves: np.ndarray) -> np.ndarray:
-    """Per seed, the mean test accuracy of the last `LAST` epochs (less noisy than one)."""
-    return np.asarray(curves)[:, -LAST:].mean(axis=1)
-
-
 def pretraining(budget: Budget, images: Images) -> ClaimResult:
     """Claim 10: zero initialisation fails by symmetry (its hidden units stay identical)
     against Xavier on a deep sigmoid net; He against normal(0.01) on the same net with ReLU
@@ -107,7 +103,7 @@ def pretraining(budget: Budget, images: Images) -> ClaimResult:
     measured = {}
     for (activation, scheme), curves in acc.items():
         measured[f"{activation}, {scheme}: test acc, mean of the last {LAST} epochs"] = estimate(
-            final(curves)
+            end_of_training(curves)
         )
         measured.update(reaching(curves, TARGET, f"{activation}, {scheme}: test acc"))
     for scheme, values in spread.items():
@@ -119,7 +115,7 @@ def pretraining(budget: Budget, images: Images) -> ClaimResult:
     }
     parts = [exact(SYMMETRY_PART, float(np.max(spread["zeros"])), 1e-6)]
     for name, (a, b, side, primary) in comparisons.items():
-        measured[name] = estimate(final(acc[a]) - final(acc[b]))
+        measured[name] = estimate(end_of_training(acc[a]) - end_of_training(acc[b]))
         parts.append(direction(name, measured[name], side, primary=primary))
     reconstruction = [[round(v, 3) for v in layer] for layer in done[0].losses]
     return claim_result(

@@ -12,10 +12,12 @@ from jaxd2l.chapters.claims.decide import direction, equivalence, exact
 from jaxd2l.chapters.claims.result import ClaimResult, claim_result
 from jaxd2l.chapters.claims.stopping import two_split_evaluate
 from jaxd2l.chapters.claims.sweeps import (
+    LAST,
     Budget,
     Images,
     classifier_sweep,
     curve_estimates,
+    end_of_training,
     epoch_figure,
     reaching,
 )
@@ -27,7 +29,6 @@ from jaxd2l.nn.metrics import expected_calibration_error, reliability
 
 WITHIN = 0.01  # accuracy: "differ little" / "no worse"
 LRS = (0.03, 0.1, 0.3, 1.0, 3.0, 10.0)  # claim 8's grid: every measure tuned on it
-LAST = 3  # the end of training: the mean of the last 3 epochs
 NUM_BINS = 15
 
 
@@ -66,7 +67,7 @@ def soft_labels(budget: Budget, images: Images) -> ClaimResult:
         settings=jnp.asarray([0.0, alpha]),
         after=calibration,
     )
-    acc, after = out["test"]["acc"][..., -LAST:].mean(-1), out["after"]
+    acc, after = end_of_training(out["test"]["acc"]), out["after"]
     measured, names = {}, ("hard", "soft")
     for i, name in enumerate(names):
         measured[f"{name}: test acc, mean of the last {LAST} epochs"] = estimate(acc[i])
@@ -151,12 +152,14 @@ def cross_entropy_vs_others(budget: Budget, images: Images) -> ClaimResult:
         best = int(val.mean(axis=1).argmax())  # chosen on validation, never on test
         tuned[name] = float(lrs[best])
         acc[name] = out["test"]["acc"][best]  # [seeds, epochs]
-        measured[f"{name}: test acc, mean of the last {LAST} epochs"] = estimate(end(acc[name]))
+        measured[f"{name}: test acc, mean of the last {LAST} epochs"] = estimate(
+            end_of_training(acc[name])
+        )
         measured.update(reaching(acc[name], target, f"{name}: test acc"))
         curves[f"{name} (lr {lrs[best]:g})"] = curve_estimates(acc[name])
     parts = []
     for name in list(MEASURES)[1:]:
-        effect = estimate(end(acc[name]) - end(acc["cross-entropy"]))
+        effect = estimate(end_of_training(acc[name]) - end_of_training(acc["cross-entropy"]))
         measured[f"{name} - cross-entropy test acc"] = effect
         parts.append(equivalence(f"{name} - cross-entropy test acc", effect, WITHIN))
     parts.append(exact(KL_PART, kl_gap(budget), 1e-6))
@@ -178,8 +181,3 @@ def cross_entropy_vs_others(budget: Budget, images: Images) -> ClaimResult:
         parts=parts,
         details={"tuned_learning_rates": tuned},
     )
-
-
-def end(curves) -> np.ndarray:
-    """Per seed, the mean of the last `LAST` epochs of curves [seeds, epochs]."""
-    return np.asarray(curves)[:, -LAST:].mean(axis=1)

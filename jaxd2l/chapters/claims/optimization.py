@@ -9,7 +9,14 @@ import optax
 
 from jaxd2l.chapters.claims.decide import direction, equivalence
 from jaxd2l.chapters.claims.result import ClaimResult, claim_result
-from jaxd2l.chapters.claims.sweeps import Budget, Images, classifier_sweep, curve_estimates
+from jaxd2l.chapters.claims.sweeps import (
+    LAST,
+    Budget,
+    Images,
+    classifier_sweep,
+    curve_estimates,
+    end_of_training,
+)
 from jaxd2l.chapters.claims.verdicts import estimate
 from jaxd2l.chapters.classification import scratch_loss
 from jaxd2l.core.batching import batch_plan
@@ -18,7 +25,6 @@ from jaxd2l.models import mlp
 
 OPTIMIZERS = {"sgd": optax.sgd, "adam": optax.adam}
 WITHIN = 0.01  # "within one point of the best accuracy"
-LAST = 3  # the end of training: the mean of the last 3 epochs
 SCALED_PART = "lr scaled, equal examples: test acc, small batch - large batch"
 GAP_PART = "lr fixed: train - test acc gap at matched training loss, small batch - large batch"
 
@@ -132,7 +138,7 @@ def batch_size(budget: Budget, images: Images) -> ClaimResult:
     for mode in ("lr fixed", "lr scaled"):
         for size in sizes:
             test, train = curves[mode, size, "test acc"], curves[mode, size, "train acc"]
-            last[mode, size] = np.nan_to_num(test[:, -LAST:].mean(axis=1), nan=0.0)
+            last[mode, size] = np.nan_to_num(end_of_training(test), nan=0.0)
             measured[f"{mode}, batch {size}: test acc, mean of the last {LAST} epochs"] = estimate(
                 last[mode, size]
             )
@@ -216,7 +222,7 @@ def remainder(budget: Budget, images: Images) -> ClaimResult:
             batch_size=size,
             remainder=mode,
         )
-        acc[mode] = out["test"]["acc"][:, -LAST:].mean(axis=1)
+        acc[mode] = end_of_training(out["test"]["acc"])
         counts = np.stack([seen_counts(k, mode, n, size, epochs[mode]) for k in budget.keys()])
         measured[f"{mode}: test acc"] = estimate(acc[mode])
         measured[f"{mode}: spread of times seen (std over examples)"] = estimate(counts.std(1))

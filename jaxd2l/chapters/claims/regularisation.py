@@ -11,10 +11,12 @@ import optax
 from jaxd2l.chapters.claims.decide import direction, equivalence
 from jaxd2l.chapters.claims.result import ClaimResult, claim_result
 from jaxd2l.chapters.claims.sweeps import (
+    LAST,
     Budget,
     Images,
     classifier_sweep,
     curve_estimates,
+    end_of_training,
     epoch_figure,
 )
 from jaxd2l.chapters.claims.verdicts import estimate
@@ -22,7 +24,7 @@ from jaxd2l.chapters.classification import scratch_loss
 from jaxd2l.models import mlp
 from jaxd2l.nn.regularization import decayed_sgd
 
-SIZES, LR, EPOCHS, LAST = (784, 256, 10), 0.1, 10, 3  # the chapter's net, rate and epochs
+SIZES, LR, EPOCHS = (784, 256, 10), 0.1, 10  # the chapter's net, rate and epochs
 WEIGHT_DECAY, DROPOUT = 5e-4, 0.5  # the usual strengths, fixed before the run
 WITHIN = 0.01  # "of little use": within one point of test accuracy
 SETTINGS = {
@@ -53,8 +55,8 @@ def weight_decay_and_dropout(budget: Budget, images: Images) -> ClaimResult:
             _make(weight_decay, rate), budget.keys(), data, epochs=epochs, batch_size=256
         )
         acc, train = out["test"]["acc"], out["train"]["acc"]  # [seeds, epochs]
-        test[name] = acc[:, -LAST:].mean(axis=1)
-        gap[name] = (train - acc)[:, -LAST:].mean(axis=1)
+        test[name] = end_of_training(acc)
+        gap[name] = end_of_training(train - acc)
         curves[name] = curve_estimates(acc)
     measured, parts = {}, []
     for name in SETTINGS:

@@ -12,10 +12,12 @@ import optax
 from jaxd2l.chapters.claims.decide import direction
 from jaxd2l.chapters.claims.result import ClaimResult, claim_result
 from jaxd2l.chapters.claims.sweeps import (
+    LAST,
     Budget,
     Images,
     classifier_sweep,
     curve_estimates,
+    end_of_training,
     epoch_figure,
 )
 from jaxd2l.chapters.claims.verdicts import estimate
@@ -28,7 +30,6 @@ from jaxd2l.data.noise import noisy_labels
 from jaxd2l.models import mlp
 
 NOISE, PATIENCE, VISIBLE = 0.4, 5, 0.01  # a fall is visible when it exceeds one point
-LAST = 3  # the end of training: the mean of the last 3 epochs
 FALL = "test acc at the validation peak - at the end"
 GAIN = "test acc at the kept epoch - at the end"
 
@@ -72,7 +73,7 @@ def fall_and_gain(val: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, np.nda
     the test accuracy of the last `LAST` epochs (the peak chosen on one split, the fall
     measured on another), and the test accuracy at the epoch early stopping keeps minus
     the same."""
-    rows, end = np.arange(len(val)), test[:, -LAST:].mean(axis=1)
+    rows, end = np.arange(len(val)), end_of_training(test)
     kept = np.array([kept_epoch(v) for v in val])
     return test[rows, val.argmax(axis=1)] - end, test[rows, kept - 1] - end
 
@@ -112,7 +113,7 @@ def rise_and_fall(budget: Budget, images: Images) -> ClaimResult:
         fall, gain = (estimate(v) for v in fall_and_gain(val, test))
         measured[f"{setting}: epoch of the validation peak"] = estimate(val.argmax(1) + 1)
         measured[f"{setting}: test acc, mean of the last {LAST} epochs"] = estimate(
-            test[:, -LAST:].mean(axis=1)
+            end_of_training(test)
         )
         measured[f"{setting}: {FALL}"] = fall
         measured[f"{setting}: {GAIN}"] = gain

@@ -112,6 +112,15 @@ def classifier_sweep(
     return jax.device_get(out)
 
 
+LAST = 3
+"""Where the note speaks of final behaviour, the endpoint is the mean of the last 3 epochs."""
+
+
+def end_of_training(curves) -> np.ndarray:
+    """Per seed (and setting), the mean of the last `LAST` epochs of curves [..., epochs]."""
+    return np.asarray(curves)[..., -LAST:].mean(axis=-1)
+
+
 def curve_estimates(curves: np.ndarray) -> tuple[list[float], list[float], list[float]]:
     """Per-point mean and 95% interval of curves [seeds, T] (for the figures)."""
     points = [estimate(np.asarray(curves)[:, t]) for t in range(np.shape(curves)[1])]

@@ -107,6 +107,11 @@ def matched_gap(train_loss, train_acc, test_acc) -> np.ndarray:
     return np.where(reached.any(axis=1), gap, np.nan)
 
 
+def at_end(mode: str, size: int) -> str:
+    """Claim 4's name for one run's endpoint."""
+    return f"{mode}, batch {size}: test acc, mean of the last {LAST} epochs"
+
+
 def batch_size(budget: Budget, images: Images) -> ClaimResult:
     """Claim 4, both halves. The first ("in theory lr and batch size do not change the
     final fit"): with lr scaled by the batch (the linear rule, whose theory holds at equal
@@ -139,15 +144,10 @@ def batch_size(budget: Budget, images: Images) -> ClaimResult:
         for size in sizes:
             test, train = curves[mode, size, "test acc"], curves[mode, size, "train acc"]
             last[mode, size] = np.nan_to_num(end_of_training(test), nan=0.0)
-            measured[f"{mode}, batch {size}: test acc, mean of the last {LAST} epochs"] = estimate(
-                last[mode, size]
-            )
-            measured[f"{mode}, batch {size}: final train loss"] = estimate(
-                curves[mode, size, "train loss"][:, -1]
-            )
-            measured[f"{mode}, batch {size}: final train - test acc"] = estimate(
-                train[:, -1] - test[:, -1]
-            )
+            measured[at_end(mode, size)] = estimate(last[mode, size])
+            loss, gap_end = curves[mode, size, "train loss"][:, -1], train[:, -1] - test[:, -1]
+            measured[f"{mode}, batch {size}: final train loss"] = estimate(loss)
+            measured[f"{mode}, batch {size}: final train - test acc"] = estimate(gap_end)
     measured["lr fixed, equal updates: test acc, small batch - large batch"] = estimate(
         last["lr fixed", small] - last["lr fixed", large]
     )
@@ -179,13 +179,8 @@ def batch_size(budget: Budget, images: Images) -> ClaimResult:
         {
             "kind": "bars",
             "groups": {
-                f"{mode}: test acc": {
-                    f"batch {s}": tuple(
-                        measured[f"{mode}, batch {s}: test acc, mean of the last {LAST} epochs"][:3]
-                    )
-                    for s in sizes
-                }
-                for mode in ("lr fixed", "lr scaled")
+                f"{m}: test acc": {f"batch {s}": tuple(measured[at_end(m, s)][:3]) for s in sizes}
+                for m in ("lr fixed", "lr scaled")
             },
             "ylabel": "mean and 95% interval",
         },

@@ -60,7 +60,7 @@ def main(config: Config) -> dict:
         results, runs = {}, {}
         for i, fraction in enumerate(config.noise):
             labels, _ = noisy_labels(jax.random.fold_in(keys.data, i), train[1], fraction)
-            stop = EarlyStopping(config.patience)
+            stop = EarlyStopping(config.patience, "validation_acc")
             result = train_classifier(
                 model,
                 tx,
@@ -72,6 +72,7 @@ def main(config: Config) -> dict:
                 key=keys.root,
                 hooks=[stop],
                 divergence_factor=None,
+                evaluated="validation",
             )
             test_acc = float(summarize(evaluate(stop.best_params, *test))["acc"])
             last = result.history[-1]
@@ -79,7 +80,7 @@ def main(config: Config) -> dict:
                 "stopped_after": last["epoch"],
                 "best_epoch": stop.best_epoch,
                 "best_val_acc": stop.best,
-                "last_val_acc": last["test_acc"],
+                "last_val_acc": last["validation_acc"],
                 "test_acc_of_best": test_acc,
                 "train_acc_last": last["train_acc"],
             }

@@ -84,6 +84,7 @@ def train_classifier(
     hooks: Iterable[Hook | Callable] = (),
     parallel: DataParallel | None = None,
     divergence_factor: float | None = divergence.FACTOR,
+    evaluated: str = "test",
 ) -> FitResult:
     """Train a classifier of uint8 images (d2l's train_ch3): `classifier_epoch` and `fit`,
     the one way every classifier experiment, notebook and benchmark trains.
@@ -103,6 +104,8 @@ def train_classifier(
       hooks: `fit`'s hooks (progress, `Checkpoint`, `EarlyStopping`, callbacks).
       parallel: a `DataParallel` to train data parallel over its devices.
       divergence_factor: the divergence rule's factor; None turns the rule off.
+      evaluated: what `test` is, "test" or "validation" (a split held out for choosing,
+        e.g. by early stopping): the prefix of its keys in the records.
 
     Returns:
       `FitResult`: the trained `state` (`.params`), the per-epoch `history` and `timing`.
@@ -116,15 +119,16 @@ def train_classifier(
     if params is None:
         params = model.init(keys.init)
     state = init_state(params, tx, keys.train)
+    split = {checks.choice(evaluated, ("test", "validation"), "evaluated"): test}
     return fit(
         state,
         run_epoch,
         train,
         epochs,
         evaluate=evaluate,
-        test=test,
         hooks=hooks,
         divergence_factor=divergence_factor,
+        **split,
     )
 
 

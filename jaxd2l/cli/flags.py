@@ -124,10 +124,12 @@ class TrainingFlags(SeedFlags):
 
 
 # Flags that say where or how a run executes, not what it computes: a resumed run may
-# change them (a new launch gets a new coordinator port).
+# change them (a new launch gets a new coordinator port). `epochs` says how far: a run
+# resumed with more extends (5 epochs then 5 more equal 10); the run's own identity is
+# derived from its program and data by the checkpoint (`core.arguments.run_identity`).
 NOT_RUN_IDENTITY = frozenset(
     {"out", "checkpoint_dir", "resume", "coordinator", "process_id", "distributed"}
-    | {"cpu_devices", "devices", "data_dir"}
+    | {"cpu_devices", "devices", "data_dir", "epochs"}
 )
 # --help lists an experiment's own flags first, then seed/out/data, then the training flags.
 _COMMON = {f.name for cls in (SeedFlags, DataFlags) for f in dataclasses.fields(cls)}

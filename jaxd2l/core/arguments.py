@@ -113,11 +113,14 @@ class Run(NamedTuple):
     """The epoch to stop at (the state's `epoch` counts those already trained)."""
     test: Split | None
     """The evaluation split on the device(s), or None."""
+    evaluated: str = "test"
+    """What the evaluation split is ("test" or "validation"): its records' prefix."""
 
 
-def check_run(state, epoch, train, epochs, evaluate=None, test=None) -> Run:
+def check_run(state, epoch, train, epochs, evaluate=None, test=None, validation=None) -> Run:
     """What every host driver does first: check the arguments once (naming the one at
-    fault), then place the state (a copy the driver may donate) and data on the device(s)."""
+    fault), then place the state (a copy the driver may donate) and data on the device(s).
+    `test` or `validation` (one of them) is the split `evaluate` runs on."""
     if any(isinstance(x, jax.core.Tracer) for x in jax.tree.leaves((state, train))):
         raise ArgumentTypeError(
             "fit and its host drivers run a loop on the host (compiling, timing and saving "
@@ -132,19 +135,29 @@ def check_run(state, epoch, train, epochs, evaluate=None, test=None) -> Run:
             f"the state has trained {done} epochs, more than epochs={epochs} (the epoch to "
             f"stop at): ask for {done} or more"
         )
+    if test is not None and validation is not None:
+        raise ArgumentError(
+            "pass test= or validation= (the split evaluate runs on, named for what it is), not both"
+        )
+    evaluated = "validation" if validation is not None else "test"
+    test = validation if validation is not None else test
     if (evaluate is None) != (test is None):
-        raise ArgumentError("evaluate and test go together: pass both (or neither)")
+        raise ArgumentError(
+            f"evaluate and {evaluated} go together: pass both (or neither)"
+            if evaluate is None
+            else "evaluate needs a split to run on: pass test= or validation="
+        )
     if evaluate is not None:
         checks.callable_(evaluate, "evaluate")
     train = split_of(train, "train")
     check_model_data(epoch, state, train, "train")
     epoch.check(int(train.X.shape[0]), epochs)
     if test is not None:
-        test = split_of(test, "test")
-        check_model_data(epoch, state, test, "test")
+        test = split_of(test, evaluated)
+        check_model_data(epoch, state, test, evaluated)
         check_held_out(train, test)
     state, train, test = place(epoch.parallel, state, train, test)
-    return Run(state, epoch, train, epochs, test)
+    return Run(state, epoch, train, epochs, test, evaluated)
 
 
 def place(parallel, state, train, test):
@@ -158,29 +171,79 @@ def place(parallel, state, train, test):
     return jax.tree.map(lambda x: x.copy(), state), train, test
 
 
-def digest(weights: jax.Array | None) -> str | None:
-    """A short fingerprint of example weights (which fold a run trains on)."""
-    if weights is None:
+def _leaf_bytes(leaf: Any) -> bytes:
+    """A leaf's dtype, shape and bytes, read from this process (a replicated array's own
+    copy when the array spans processes)."""
+    if isinstance(leaf, jax.Array) and not leaf.is_fully_addressable:
+        leaf = leaf.addressable_data(0)
+    if isinstance(leaf, jax.Array) and jax.dtypes.issubdtype(leaf.dtype, jax.dtypes.prng_key):
+        leaf = jax.random.key_data(leaf)
+    host = np.ascontiguousarray(np.asarray(jax.device_get(leaf)))
+    return f"{host.dtype}{host.shape}".encode() + host.tobytes()
+
+
+def digest(tree: Any) -> str | None:
+    """A short fingerprint of a pytree of arrays (structure, dtypes, shapes and values)."""
+    if tree is None:
         return None
-    data = np.ascontiguousarray(np.asarray(jax.device_get(weights), np.float32))
-    return hashlib.sha256(data.tobytes()).hexdigest()[:16]
+    leaves, structure = jax.tree.flatten(tree)
+    h = hashlib.sha256(str(structure).encode())
+    for leaf in leaves:
+        h.update(_leaf_bytes(leaf))
+    return h.hexdigest()[:16]
 
 
-def identity(run: Run) -> dict[str, Any]:
-    """What makes a run the same run, for a checkpoint to compare on resume: the epochs,
-    the epoch's batching, the data's shapes and which examples the weights select."""
+def _text_digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
-    def shapes(split: Split | None):
-        if split is None:
-            return None
-        return [[list(a.shape), str(a.dtype)] for a in (split.X, split.y)]
 
+IDENTITY = {
+    "program": "the training program (another model, loss, optimizer, hyperparameter, "
+    "penalty, dropout rate, batch size or remainder mode)",
+    "start": "the initial state (another initialisation, or hyperparameters held in the "
+    "optimizer state)",
+    "data": "the training data",
+    "weights": "the example weights (another fold)",
+    "evaluation": "the evaluation (another split, metric or evaluation function)",
+    "key": "the training key (another seed)",
+}
+"""The parts of a run's identity, and what a difference in each means."""
+
+
+def run_identity(run: Run, program: str, evaluation: str | None = None) -> dict[str, Any]:
+    """What makes a run the same run, derived from what decides its numbers, never listed
+    by hand: the fingerprint of its epoch program as lowered for the data's shapes
+    (`program`, the StableHLO text without debug locations: the model, loss, optimizer and
+    its hyperparameters, penalty, dropout and batching are all in it), the initial state,
+    the training data, the example weights, the evaluation program with its split, and the
+    key; plus the JAX version, to explain a program that changed with it. The epoch count
+    is not identity: 5 epochs then 5 more equal 10."""
+    test = run.test
+    if evaluation is not None and test is not None:
+        evaluation = f"{_text_digest(evaluation)}:{run.evaluated}:{digest(test.given())}"
     return {
-        "epochs": run.epochs,
-        "batch_size": run.epoch.batch_size,
-        "remainder": run.epoch.remainder,
-        "train": shapes(run.train),
+        "program": _text_digest(program),
+        "start": digest(run.state._replace(key=None)),
+        "data": digest((run.train.X, run.train.y)),
         "weights": digest(run.train.weights),
-        "test": shapes(run.test),
-        "test_weights": digest(run.test.weights) if run.test is not None else None,
+        "evaluation": _text_digest(evaluation) if evaluation is not None else None,
+        "key": digest(run.state.key),
+        "jax": f"jax {jax.__version__} on {jax.default_backend()}",
     }
+
+
+def identity_differences(saved: dict[str, Any] | None, now: dict[str, Any]) -> str | None:
+    """None when `saved` and `now` are the same run's identity, else one phrase naming what
+    differs (and that JAX changed, where the program differs and so did JAX)."""
+    if not saved:
+        return "its identity is unknown (made by an older jaxd2l)"
+    parts = [IDENTITY[k] for k in IDENTITY if saved.get(k) != now.get(k)]
+    if not parts:
+        return None
+    said = "; ".join(parts)
+    if saved.get("program") != now.get("program") and saved.get("jax") != now.get("jax"):
+        said += (
+            f" (JAX changed too: {saved.get('jax')} then, {now.get('jax')} now; the same "
+            "settings can lower to another program)"
+        )
+    return f"{said} differ{'s' if len(parts) == 1 else ''}"

@@ -2,9 +2,11 @@
 
 A checkpoint after epoch e holds what makes epoch e + 1 exact: the train state (params and
 optimizer state), the root PRNG key (epoch e shuffles with `fold_in(key, e)`, so no RNG
-stream needs saving), the next epoch number, the history so far and the flags the run was
-started with. The state is restored into the structure of a fresh state, so optax's
-NamedTuple states come back as NamedTuples and typed keys bit for bit.
+stream needs saving), the next epoch number, the history so far, the run's identity
+(derived from its program and inputs: `jaxd2l.core.arguments.run_identity`), the flags the
+run was started with, and each hook's saved state as an item of its own, under the hook's
+name. The state is restored into the structure of a fresh state, so optax's NamedTuple
+states come back as NamedTuples and typed keys bit for bit.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 
 import jax
 
+from jaxd2l.core.arguments import identity_differences
 from jaxd2l.core.errors import ArgumentError, UserError
 
 
@@ -133,17 +136,22 @@ class Checkpointer:
             raise ArgumentError("its metadata is incomplete")
         return meta
 
-    def _read_state(self, step: int, target: Any, key: jax.Array) -> Any:
+    def _read_state(self, step: int, target: Any, key: jax.Array, extra: dict) -> Any:
         ocp = self._ocp
-        target = jax.tree.map(ocp.utils.to_shape_dtype_struct, {"state": target, "key": key})
-        args = ocp.args.Composite(state=ocp.args.StandardRestore(target))
-        with _signals_held():
-            return self.manager.restore(step, args=args)["state"]
 
-    def _check(self, meta: dict[str, Any], target: Any, run: dict | None = None) -> None:
+        def restore(tree):
+            return ocp.args.StandardRestore(jax.tree.map(ocp.utils.to_shape_dtype_struct, tree))
+
+        items = {f"hook_{name}": restore(tree) for name, tree in extra.items()}
+        args = ocp.args.Composite(state=restore({"state": target, "key": key}), **items)
+        with _signals_held():
+            restored = self.manager.restore(step, args=args)
+        return restored["state"], {name: restored[f"hook_{name}"] for name in extra}
+
+    def _check(self, meta: dict[str, Any], target: Any, identity: dict | None = None) -> None:
         """Refuse, by name and before orbax reads arrays, a checkpoint of another run (other
-        flags, or another identity: epochs, batching, data shapes, weights) or of another
-        model (other shapes)."""
+        flags, or another identity: program, start, data, weights, evaluation, key) or of
+        another model (other shapes)."""
         diff = _differences(meta["flags"], self.flags) if self.flags is not None else []
         if diff:
             raise CheckpointError(
@@ -151,14 +159,13 @@ class Checkpointer:
                 f"with ({'; '.join(diff)}): rerun with the same flags, or use a new "
                 "checkpoint_dir"
             )
-        if run is not None:
-            now = json.loads(json.dumps(run))
-            diff = _differences(meta.get("run") or {}, now)
-            if diff:
+        if identity is not None:
+            differs = identity_differences(meta.get("identity"), identity)
+            if differs:
                 raise CheckpointError(
-                    f"the checkpoint in {self.directory} is of another run ({'; '.join(diff)}): "
-                    "a different run is never resumed; use a new checkpoint_dir (one per fold "
-                    "or setting)"
+                    f"the checkpoint in {self.directory} is of another run: {differs}; a "
+                    "different run is never resumed: use a new checkpoint_dir (one per fold "
+                    "or setting), or the settings it was made with"
                 )
         saved = meta.get("shapes")
         if saved is not None and saved != shapes_of(target):
@@ -174,11 +181,28 @@ class Checkpointer:
                 f"{'; ...' if len(diff) > 3 else ''}): use a new checkpoint_dir"
             )
 
+    def restore_run(
+        self, state: Any, carries: dict[str, Any], identity: dict[str, Any] | None
+    ) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """({"state": state, hook name: carry, ...}, meta) of `fit`'s newest whole
+        checkpoint: the hooks' carries restored for the hooks of `carries` that saved one
+        (a hook added or removed since changes nothing else); None when nothing to resume."""
+
+        def extra(meta):
+            return {n: carries[n] for n in meta.get("hooks", []) if n in carries}
+
+        found = self.restore_with(lambda meta: state, state.key, identity, extra)
+        if found is None:
+            return None
+        (restored, hooks), meta = found
+        return {"state": restored, **hooks}, meta
+
     def restore_with(
         self,
         target_of: Callable[[dict[str, Any]], Any],
         key: jax.Array,
-        run: dict[str, Any] | None = None,
+        identity: dict[str, Any] | None = None,
+        extra_of: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
     ) -> tuple[Any, dict[str, Any]] | None:
         """(state, meta) from the newest whole checkpoint, the state restored into the
         structure `target_of(meta)` gives (arrays or `jax.ShapeDtypeStruct` leaves); None
@@ -186,16 +210,18 @@ class Checkpointer:
 
         A damaged step (a truncated or missing file, an emptied folder) is skipped with a
         one-line warning and the one before it is tried; when none is whole, a
-        CheckpointError says so. Other flags, another model or another root key are
-        refused by name (those are not damage)."""
+        CheckpointError says so. Other flags, another identity, another model or another
+        root key are refused by name (those are not damage). With `extra_of`, the result's
+        first element is (state, {name: item}) for the items `extra_of(meta)` asks for."""
         steps = sorted(self.manager.all_steps(), reverse=True) if self.resume else []
         damaged = []
         for step in steps:
             try:
                 meta = self._read_meta(step)
                 target = target_of(meta)
-                self._check(meta, target, run)
-                restored = self._read_state(step, target, key)
+                self._check(meta, target, identity)
+                extra = extra_of(meta) if extra_of is not None else {}
+                restored, items = self._read_state(step, target, key, extra)
             except CheckpointError:
                 raise
             except Exception as e:  # orbax, json and tensorstore errors alike: damage
@@ -213,6 +239,8 @@ class Checkpointer:
                 raise CheckpointError(
                     f"the checkpoint in {self.directory} was made with another root key (seed)"
                 )
+            if extra_of is not None:
+                return (restored["state"], items), meta
             return restored["state"], meta
         if damaged:
             raise CheckpointError(
@@ -237,27 +265,34 @@ class Checkpointer:
         key: jax.Array,
         history: list[dict],
         *,
-        run: dict[str, Any] | None = None,
+        carries: dict[str, Any] | None = None,
+        identity: dict[str, Any] | None = None,
         stopped: bool = False,
     ) -> None:
-        """Save after an epoch: `next_epoch` is the index of the epoch to run next, `run`
-        the run's identity, `stopped` whether the run ended there on purpose. A Ctrl-C or
-        SIGTERM that comes during the save is held until the save is whole."""
+        """Save after an epoch: `next_epoch` is the index of the epoch to run next, `key` the
+        root key the run is checked against on resume, `carries` the hooks' saved state by
+        name (an item each), `identity` the run's, `stopped` whether the run ended there on
+        purpose (for whoever reads it: a resume asks the hooks again). A Ctrl-C or SIGTERM
+        that comes during the save is held until the save is whole."""
         ocp = self._ocp
+        carries = carries or {}
         meta = {
             "next_epoch": next_epoch,
             "history": history,
             "flags": self.flags,
             "shapes": shapes_of(state),
-            "run": run,
+            "identity": identity,
+            "hooks": sorted(carries),
             "stopped": bool(stopped),
         }
+        items = {f"hook_{name}": ocp.args.StandardSave(v) for name, v in carries.items()}
         with _signals_held():
             self.manager.save(
                 next_epoch,
                 args=ocp.args.Composite(
                     state=ocp.args.StandardSave({"state": state, "key": key}),
                     meta=ocp.args.JsonSave(meta),
+                    **items,
                 ),
             )
 

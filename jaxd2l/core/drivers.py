@@ -134,6 +134,7 @@ def fit_whole_run(
     *,
     evaluate: Callable | None = None,
     test: tuple | None = None,
+    validation: tuple | None = None,
     divergence_factor: float | None = divergence.FACTOR,
 ) -> FitResult:
     """`fit` as one compiled program: `make_train`'s scan from `state` to `epochs`, each
@@ -148,6 +149,7 @@ def fit_whole_run(
       epochs: the epoch to stop at.
       evaluate: `evaluate(params, X, y[, weights]) -> sums`, run on `test` after each epoch.
       test: (X, y) or (X, y, weights); goes with `evaluate`.
+      validation: in place of `test`, a split held out for choosing (`validation_*` keys).
       divergence_factor: the divergence rule's factor, applied to the records afterwards;
         None turns it off.
 
@@ -158,7 +160,7 @@ def fit_whole_run(
     Raises:
       DivergedError: at the first epoch that broke the rule, with the history up to there.
     """
-    run = check_run(state, epoch, train, epochs, evaluate, test)
+    run = check_run(state, epoch, train, epochs, evaluate, test, validation)
     start = int(jax.device_get(run.state.epoch))
     n = run.epochs - start
     observed = run.test.given() if run.test is not None else ()
@@ -171,14 +173,14 @@ def fit_whole_run(
         compiled(run.state, *run.train, *observed)
     )
     run_s = time.perf_counter() - t0
-    history = records(train_sums, test_sums, start, run.epoch.parallel)
+    history = records(train_sums, test_sums, start, run.epoch.parallel, run.evaluated)
     for i in range(len(history)):
         check_divergence(history[: i + 1], divergence_factor)
     timing = {"compile_s": compile_s, "run_s": run_s, "epoch_s_mean": run_s / max(n, 1)}
     return FitResult(state, history, timing)
 
 
-def records(train_sums, test_sums, start: int, parallel=None) -> list[dict]:
+def records(train_sums, test_sums, start: int, parallel=None, evaluated="test") -> list[dict]:
     """One history record per epoch (counted from `start + 1`) from sums stacked over
     epochs."""
     to_host = jax.device_get if parallel is None else parallel.to_host
@@ -188,7 +190,7 @@ def records(train_sums, test_sums, start: int, parallel=None) -> list[dict]:
         one = {k: v[e] for k, v in train_sums.items()}
         record = {"epoch": start + e + 1, **host_means(one, "train")}
         if test_sums is not None:
-            record.update(host_means({k: v[e] for k, v in test_sums.items()}, "test"))
+            record.update(host_means({k: v[e] for k, v in test_sums.items()}, evaluated))
         history.append(record)
     return history
 

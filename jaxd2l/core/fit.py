@@ -15,7 +15,7 @@ from typing import Any
 import jax
 
 from jaxd2l.core import checks, divergence
-from jaxd2l.core.arguments import Run, check_run, host_means, identity
+from jaxd2l.core.arguments import Run, check_run, host_means, run_identity
 from jaxd2l.core.divergence import DivergedError, check_divergence
 from jaxd2l.core.epoch import Epoch
 from jaxd2l.core.hooks import Hook, Record, StopTraining, as_hooks
@@ -26,7 +26,7 @@ from jaxd2l.core.step import TrainState
 MOVED = {
     "callbacks": "callbacks are hooks: fit(..., hooks=[fn]), fn taking the epoch's record",
     "checkpoint": "fit(..., hooks=[Checkpoint(folder)])",
-    "early_stopping": "fit(..., hooks=[EarlyStopping(patience)])",
+    "early_stopping": "fit(..., hooks=[EarlyStopping(patience, 'validation_acc')])",
     "key": "the key lives in the state: init_state(params, tx, key)",
     "weights": "example weights travel with the data: train=(X, y, weights)",
     "batch_size": "the epoch holds the batch size: make_epoch(step, batch_size)",
@@ -50,11 +50,20 @@ class FitResult:
     """`compile_s` (epoch and evaluation, ahead of time), `epoch_s` (one per epoch run
     here, without evaluation), `median_epoch_s`, `total_s` (the whole call, compiling
     included); `stopped_early` when a hook ended the run (now or before a resume)."""
+    kept: tuple[int, Any] | None = None
+    """(epoch, params) a hook kept in place of the last epoch's (`EarlyStopping`'s best
+    epoch, Keras' `restore_best_weights`), or None."""
 
     @property
     def params(self):
-        """The trained parameters (`state.params`)."""
-        return self.state.params
+        """The parameters to use: the kept epoch's when a hook kept one (early stopping's
+        best), else the last epoch's (`state.params`, from which a run extends)."""
+        return self.kept[1] if self.kept is not None else self.state.params
+
+    @property
+    def params_epoch(self) -> int:
+        """The epoch `params` come from (counted from 1)."""
+        return self.kept[0] if self.kept is not None else int(jax.device_get(self.state.epoch))
 
 
 @named(**MOVED)
@@ -66,6 +75,7 @@ def fit(
     *,
     evaluate: Callable | None = None,
     test: tuple | None = None,
+    validation: tuple | None = None,
     hooks: Iterable[Hook | Callable[[Record], None]] = (),
     divergence_factor: float | None = divergence.FACTOR,
 ) -> FitResult:
@@ -79,9 +89,15 @@ def fit(
       - the caller's `state` is never donated: one initialisation can start many runs;
       - after each epoch: the divergence rule, then every hook's `after_epoch` in order (a
         `StopTraining` from one ends the run after the others saw the epoch), then every
-        hook's `save` (a checkpoint records the stop, so a resume trains no further);
-      - on resume (a `Checkpoint` hook) the restored records are replayed to the hooks
-        first, one call per finished epoch, in order;
+        hook's `save`;
+      - on resume (a `Checkpoint` hook) the checkpoint's identity (the epoch program as
+        lowered for the data, the initial state, the data, the weights, the evaluation,
+        the key) must equal the run's, else it is refused naming what differs; the
+        restored records are replayed to the hooks first, one call per finished epoch, in
+        order, so a hook that stopped the run stops it again, and without it the run
+        trains on; `epochs` is not identity: a finished run asked for more extends;
+      - with an `EarlyStopping` hook the result's `params` are its best epoch's
+        (`params_epoch` names it); `state` stays the last epoch's;
       - fit is a host loop and cannot itself be jitted or vmapped: for a whole run as one
         program use `make_train` (or `fit_whole_run`).
 
@@ -93,11 +109,14 @@ def fit(
         `kfold_weights`): each batch's loss is the weighted mean, the records' means too.
       epochs: the epoch to stop at (a resumed run counts the restored ones).
       evaluate: `evaluate(params, X, y[, weights]) -> sums` (`make_evaluate`), run on `test`
-        after every epoch.
-      test: (X, y) or (X, y, weights) to evaluate; goes with `evaluate`. Where train
-        weights hold a fold out, evaluating the same examples needs the fold's weights.
-      hooks: hooks (`Checkpoint(folder)`, `EarlyStopping(patience)`, ...) and plain
-        functions of each epoch's record.
+        (or `validation`) after every epoch.
+      test: (X, y) or (X, y, weights) to evaluate, its records' keys `test_*`; goes with
+        `evaluate`. Where train weights hold a fold out, evaluating the same examples
+        needs the fold's weights.
+      validation: in place of `test`, a split held out for choosing (early stopping), its
+        records' keys `validation_*`.
+      hooks: hooks (`Checkpoint(folder)`, `EarlyStopping(patience, "validation_acc")`,
+        ...) and plain functions of each epoch's record.
       divergence_factor: the divergence rule's factor (a loss that is not finite, or above
         this times the untrained model's first batch); None turns the rule off.
 
@@ -107,10 +126,11 @@ def fit(
     Raises:
       DivergedError: an epoch broke the divergence rule (after its record reached the
         hooks; a vmapped stack of trials is marked with `divergence.diverged_runs` instead).
-      CheckpointError: a checkpoint of another run (identity, key or model differ).
+      CheckpointError: a checkpoint of another run (the part of its identity that
+        differs named) or of another model.
       ValueError, TypeError: a bad argument, named.
     """
-    run = check_run(state, epoch, train, epochs, evaluate, test)
+    run = check_run(state, epoch, train, epochs, evaluate, test, validation)
     if evaluate is not None and not hasattr(evaluate, "lower"):
         evaluate = jax.jit(evaluate)
     if divergence_factor is not None:
@@ -124,26 +144,27 @@ def fit(
 
 
 def _carries(hooks: list[Hook], state: TrainState) -> dict[str, Any]:
-    carries = {str(i): hook.carry(state) for i, hook in enumerate(hooks)}
+    """What the hooks keep across a resume, by their names."""
+    carries = {hook.name: hook.carry(state) for hook in hooks if hook.name is not None}
     return {k: v for k, v in carries.items() if v is not None}
 
 
-def _resume(run: Run, hooks: list[Hook]) -> tuple[TrainState, list[Record], bool]:
-    """The state to start from, the history so far and whether the run already stopped:
-    what a hook restored (replayed to every hook, a `StopTraining` honoured), or the run's
-    own start."""
+def _resume(run: Run, hooks: list[Hook], identity) -> tuple[TrainState, list[Record], bool]:
+    """The state to start from, the history so far and whether the run stops there: what a
+    hook restored (replayed to every hook: a hook that stopped the run stops it again), or
+    the run's own start."""
     state, carries = run.state, _carries(hooks, run.state)
     for hook in hooks:
-        resumed = hook.resume(state, identity(run), carries)
+        resumed = hook.resume(state, identity, carries)
         if resumed is None:
             continue
         print(f"resumed after epoch {len(resumed.history)}", flush=True)
-        stopped = resumed.stopped
+        stopped = False
         for record in resumed.history:
             stopped = _each(hooks, "replay", record) or stopped
-        for i, hook in enumerate(hooks):
-            if str(i) in resumed.carries:
-                hook.restore_carry(resumed.carries[str(i)])
+        for hook in hooks:
+            if hook.name in resumed.carries:
+                hook.restore_carry(resumed.carries[hook.name])
         return resumed.state, resumed.history, stopped
     return state, [], False
 
@@ -162,16 +183,24 @@ def _each(hooks: list[Hook], moment: str, *args: Any) -> bool:
 
 def _fit(run: Run, evaluate, hooks: list[Hook], factor: float | None) -> FitResult:
     t_start = time.perf_counter()
-    state, history, stopped = _resume(run, hooks)
-    start = int(jax.device_get(state.epoch))
     train, test, parallel = run.train, run.test, run.epoch.parallel
+    t0 = time.perf_counter()
+    lowered = run.epoch.lower(run.state, *train)
+    lowered_eval = evaluate.lower(run.state.params, *test.given()) if evaluate else None
+    identity = None
+    if any(hook.keeps_runs for hook in hooks):  # computed once per run, never per epoch
+        evaluation = lowered_eval.as_text() if lowered_eval is not None else None
+        identity = run_identity(run, lowered.as_text(), evaluation)
+    lower_s = time.perf_counter() - t0
+    state, history, stopped = _resume(run, hooks, identity)
+    start = int(jax.device_get(state.epoch))
     epoch_s: list[float] = []
     compile_s, eval_fn = 0.0, None
     if start < run.epochs and not stopped:
         t0 = time.perf_counter()
-        epoch_fn = run.epoch.lower(state, *train).compile()
-        eval_fn = evaluate.lower(state.params, *test.given()).compile() if evaluate else None
-        compile_s = time.perf_counter() - t0
+        epoch_fn = lowered.compile()
+        eval_fn = lowered_eval.compile() if lowered_eval is not None else None
+        compile_s = lower_s + time.perf_counter() - t0
     for e in range(start, run.epochs if not stopped else start):
         t0 = time.perf_counter()
         state, sums = jax.block_until_ready(epoch_fn(state, *train))
@@ -180,7 +209,8 @@ def _fit(run: Run, evaluate, hooks: list[Hook], factor: float | None) -> FitResu
         record["seconds"] = epoch_s[-1]
         if eval_fn is not None:
             t0 = time.perf_counter()
-            record.update(host_means(eval_fn(state.params, *test.given()), "test", parallel))
+            sums = eval_fn(state.params, *test.given())
+            record.update(host_means(sums, run.evaluated, parallel))
             record["eval_seconds"] = time.perf_counter() - t0
         history.append(record)
         try:
@@ -199,4 +229,5 @@ def _fit(run: Run, evaluate, hooks: list[Hook], factor: float | None) -> FitResu
         "total_s": time.perf_counter() - t_start,
         "stopped_early": stopped,
     }
-    return FitResult(state, history, timing)
+    kept = next((k for k in (hook.kept() for hook in hooks) if k is not None), None)
+    return FitResult(state, history, timing, kept)

@@ -2,8 +2,9 @@
 
 A hook is a value with four moments, each a no-op unless overridden:
 
-- `resume(state, run, carries)`: before the first epoch; a hook that keeps runs (a
-  `Checkpoint`) returns what it restored, a `Resumed`, or None;
+- `resume(state, identity, carries)`: before the first epoch; a hook that keeps runs (a
+  `Checkpoint`) returns what it restored, a `Resumed`, or None (`identity` is the run's,
+  derived from its program and inputs: `jaxd2l.core.arguments.run_identity`);
 - `replay(record)`: on resume, once per restored epoch, in order;
 - `after_epoch(state, record)`: after each epoch, in the order the hooks were given; raise
   `StopTraining` to end the run after this epoch (every other hook still sees it);
@@ -11,19 +12,23 @@ A hook is a value with four moments, each a no-op unless overridden:
   knows it was stopped.
 
 `carry(state)` is what a hook needs kept across a resume (early stopping's best
-parameters), `restore_carry(tree)` takes it back. A plain function `fn(record)` is a hook
-too (`Callback`). The divergence rule is not a hook: `fit` applies it before any hook runs.
+parameters), saved under the hook's `name` (never its position in the list), and
+`restore_carry(tree)` takes it back. `kept()` offers the parameters `fit` should return
+instead of the last epoch's (early stopping's best epoch). A plain function `fn(record)` is
+a hook too (`Callback`). The divergence rule is not a hook: `fit` applies it before any
+hook runs.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
 import jax
 
-from jaxd2l.core.errors import ArgumentTypeError
+from jaxd2l.core.errors import ArgumentError, ArgumentTypeError
 
 Record = dict[str, Any]
 
@@ -35,19 +40,28 @@ class StopTraining(Exception):
 
 
 class Resumed(NamedTuple):
-    """What a hook restored: the state, the history so far, whether the run had stopped,
-    and the hooks' carries (by position)."""
+    """What a hook restored: the state, the history so far and the hooks' carries, by the
+    hooks' names."""
 
     state: Any
     history: list[Record]
-    stopped: bool
     carries: dict[str, Any]
 
 
-class Hook:
-    """A hook of `fit` (see the module docstring); subclass and override what you need."""
+NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
-    def resume(self, state: Any, run: dict[str, Any], carries: dict[str, Any]):
+
+class Hook:
+    """A hook of `fit` (see the module docstring); subclass and override what you need.
+
+    `name` says where its `carry` is saved (a checkpoint keeps it under that name): a hook
+    that carries state needs one, unique among the run's hooks."""
+
+    name: str | None = None
+    keeps_runs = False
+    """True for a hook that saves and resumes runs: `fit` then derives the run's identity."""
+
+    def resume(self, state: Any, identity: dict[str, Any], carries: dict[str, Any]):
         return None
 
     def replay(self, record: Record) -> None:
@@ -65,8 +79,23 @@ class Hook:
     def restore_carry(self, tree: Any) -> None:
         return None
 
+    def kept(self) -> tuple[int, Any] | None:
+        """(epoch, params) `fit` returns as its parameters instead of the last epoch's."""
+        return None
+
     def close(self) -> None:
         return None
+
+
+def hook_name(value: Any, default: str) -> str:
+    """A hook's name: lower-case letters, digits and underscores (a folder in a checkpoint)."""
+    name = default if value is None else value
+    if not isinstance(name, str) or not NAME.fullmatch(name):
+        raise ArgumentError(
+            f"a hook's name must be lower-case letters, digits and _ (it names a folder of the "
+            f"checkpoint), got {name!r}"
+        )
+    return name
 
 
 class Callback(Hook):
@@ -99,21 +128,25 @@ def as_hooks(hooks: Iterable[Any]) -> list[Hook]:
                 f"hooks[{i}] must be a Hook or a function of the epoch's record, got "
                 f"{type(hook).__name__}"
             )
+    names = [hook.name for hook in out if hook.name is not None]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ArgumentError(
+            f"two hooks are named {twice[0]!r}: their saved state would collide; give each "
+            f"its own name (e.g. EarlyStopping(..., name='{twice[0]}_2'))"
+        )
     return out
-
-
-def _tree(state: Any, carries: dict[str, Any]) -> dict[str, Any]:
-    """What a checkpoint of `fit` holds: the state, and the hooks' carries when any."""
-    return {"state": state, "hooks": carries} if carries else {"state": state}
 
 
 class Checkpoint(Hook):
     """Save the run after every epoch and resume it from the last whole save.
 
     `target` is a `Checkpointer` (its owner closes it) or a folder (opened here, resuming
-    what it holds, closed when `fit` ends). The run's identity (epochs, batching, the data's
-    shapes, which examples the weights select) is saved and compared on resume, as is the
-    state's key: another run is refused by name, never resumed.
+    what it holds, closed when `fit` ends). The run's identity (its epoch program as
+    lowered for the data, the initial state, the data, the weights, the evaluation and the
+    key) is saved and compared on resume: another run is refused naming what differs,
+    never resumed. The epoch count is not identity: a finished run asked for more epochs
+    trains on, and 5 epochs then 5 more equal 10.
     """
 
     def __init__(self, target: Any):
@@ -124,7 +157,8 @@ class Checkpoint(Hook):
                 "checkpoint must be a jaxd2l.core.checkpoint.Checkpointer or a folder path, "
                 f"got {type(target).__name__}"
             )
-        self.target, self.owned, self.run = target, not isinstance(target, Checkpointer), None
+        self.keeps_runs, self.name = True, None
+        self.target, self.owned, self.identity = target, not isinstance(target, Checkpointer), None
         self.checkpointer = None
 
     def _open(self):
@@ -137,24 +171,25 @@ class Checkpoint(Hook):
                 self.checkpointer = self.target
         return self.checkpointer
 
-    def resume(self, state, run, carries):
-        self.run = run
-        checkpointer = self._open()
-        found = checkpointer.restore_with(lambda meta: _tree(state, carries), state.key, run=run)
+    def resume(self, state, identity, carries):
+        self.identity = identity
+        found = self._open().restore_run(state, carries, identity)
         if found is None:
             return None
         restored, meta = found
-        return Resumed(
-            restored["state"],
-            list(meta["history"]),
-            bool(meta.get("stopped", False)),
-            restored.get("hooks", {}),
-        )
+        return Resumed(restored.pop("state"), list(meta["history"]), restored)
 
     def save(self, state, history, stopped, carries) -> None:
-        tree = _tree(state, carries)
         epoch = int(jax.device_get(state.epoch))
-        self._open().save(epoch, tree, state.key, history, run=self.run, stopped=stopped)
+        self._open().save(
+            epoch,
+            state,
+            state.key,
+            history,
+            carries=carries,
+            identity=self.identity,
+            stopped=stopped,
+        )
 
     def close(self) -> None:
         if self.owned and self.checkpointer is not None:
@@ -163,17 +198,34 @@ class Checkpoint(Hook):
 
 
 class EarlyStopping(Hook):
-    """d2l-en 5.5: stop after `patience` epochs without improving `monitor` (higher is
-    better unless `mode="min"`), keeping the best epoch's parameters (`best_params`,
-    `best_epoch`). A hook of `fit`: it raises `StopTraining`, and with a `Checkpoint` its
-    best parameters are saved and a resume picks up where it was."""
+    """d2l-en 5.5: stop after `patience` epochs without improving `monitor`, a key of the
+    epoch's record such as "validation_acc" (higher is better unless `mode="min"`), keeping
+    the best epoch's parameters (`best_params`, `best_epoch`). A hook of `fit`: it raises
+    `StopTraining`, `fit` returns the best epoch's parameters (`restore_best`, Keras'
+    `restore_best_weights`) and names that epoch, and with a `Checkpoint` its best
+    parameters are saved under `name` and a resume picks up where it was."""
 
-    def __init__(self, patience: int, monitor: str = "test_acc", mode: str = "max"):
+    def __init__(
+        self,
+        patience: int,
+        monitor: str,
+        mode: str = "max",
+        *,
+        restore_best: bool = True,
+        name: str | None = None,
+    ):
         from jaxd2l.core import checks
 
         self.patience = checks.integer(patience, "patience", minimum=1)
+        if not isinstance(monitor, str) or not monitor:
+            raise ArgumentTypeError(
+                "monitor must name a key of the epoch's record, e.g. 'validation_acc' or "
+                f"'validation_loss' (with mode='min'), got {monitor!r}"
+            )
         self.monitor = monitor
         self.mode = checks.choice(mode, ("max", "min"), "mode")
+        self.restore_best = bool(restore_best)
+        self.name = hook_name(name, "early_stopping")
         self.best: float | None = None
         self.best_epoch: int | None = None
         self.best_params: Any = None
@@ -181,12 +233,11 @@ class EarlyStopping(Hook):
 
     def update(self, record: Record, params: Any) -> bool:
         """Take one epoch's record and parameters; True when the run should stop."""
-        from jaxd2l.core.errors import ArgumentError
-
         if self.monitor not in record:
+            known = ", ".join(k for k in record if k != "epoch")
             raise ArgumentError(
-                f"early stopping monitors {self.monitor!r}, which the records lack: pass "
-                "evaluate= and test= (the validation split) to fit"
+                f"early stopping monitors {self.monitor!r}, which the records lack (they hold "
+                f"{known}): pass evaluate= and validation= to fit, or monitor one of those"
             )
         value = record[self.monitor]
         better = self.best is None or (
@@ -213,3 +264,8 @@ class EarlyStopping(Hook):
     def restore_carry(self, tree: Any) -> None:
         if self.best_epoch is not None:
             self.best_params = tree
+
+    def kept(self) -> tuple[int, Any] | None:
+        if not self.restore_best or self.best_params is None:
+            return None
+        return self.best_epoch, self.best_params

@@ -16,7 +16,7 @@ def save_stopped_runs(runs: Mapping[str, tuple[Sequence[Mapping[str, Any]], int]
     for ax, (title, (history, best)) in zip(axes, runs.items(), strict=True):
         x = [r["epoch"] for r in history]
         ax.plot(x, [r["train_acc"] for r in history], "--", label="train acc (noisy labels)")
-        ax.plot(x, [r["test_acc"] for r in history], "-", label="val acc")
+        ax.plot(x, [r["validation_acc"] for r in history], "-", label="val acc")
         ax.axvline(best, color="gray", linestyle=":", label=f"kept: epoch {best}")
         ax.set_title(title)
         ax.set_xlabel("epoch")

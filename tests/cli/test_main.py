@@ -39,9 +39,9 @@ def _command(folder, out, ckpt, *extra):
 
 def _final_state(ckpt_dir, lr=0.1, seed=0):
     key = jax.random.fold_in(jax.random.key(seed), 2)  # run_keys(seed).train: the state's
-    target = {"state": init_state(softmax.init(jax.random.key(0)), sgd(lr), key)}  # fit's tree
+    target = init_state(softmax.init(jax.random.key(0)), sgd(lr), key)  # fit saves the state
     checkpointer = Checkpointer(str(ckpt_dir), flags=None, resume=True)
-    state = checkpointer.restore(target, key)[0]["state"]
+    state = checkpointer.restore(target, key)[0]
     checkpointer.close()
     return state
 

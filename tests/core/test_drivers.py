@@ -48,7 +48,9 @@ def test_three_drivers_reach_the_same_parameters(fake_fashion_mnist):
 
 def test_drivers_check_their_arguments(fake_fashion_mnist):
     state, run_epoch, data, test, evaluate = setup(fake_fashion_mnist)
-    with pytest.raises(ValueError, match="evaluate and test go together"):
+    with pytest.raises(
+        ValueError, match="evaluate needs a split to run on: pass test= or validation="
+    ):
         drivers.fit_whole_run(state, run_epoch, data, 1, evaluate=evaluate)
     with pytest.raises(TypeError, match="epochs must be an integer"):
         drivers.fit_python_loop(state, run_epoch, data, 2.0)

@@ -29,7 +29,7 @@ def test_noisy_labels_replace_exactly_the_fraction_with_wrong_classes():
 
 
 def test_the_patience_rule_and_the_kept_parameters():
-    stop = EarlyStopping(patience=2)
+    stop = EarlyStopping(patience=2, monitor="test_acc")
     accs = [0.5, 0.7, 0.65, 0.72, 0.71, 0.70]
     decisions = [
         stop.update({"epoch": e + 1, "test_acc": a}, {"w": jnp.full(2, e)})
@@ -39,9 +39,9 @@ def test_the_patience_rule_and_the_kept_parameters():
     assert stop.best_epoch == 4 and stop.best == 0.72
     np.testing.assert_array_equal(stop.best_params["w"], [3, 3])
     with pytest.raises(ValueError, match="patience must be >= 1"):
-        EarlyStopping(patience=0)
-    with pytest.raises(ValueError, match="pass evaluate= and test="):
-        EarlyStopping(patience=1).update({"epoch": 1}, {})
+        EarlyStopping(patience=0, monitor="test_acc")
+    with pytest.raises(ValueError, match="pass evaluate= and validation="):
+        EarlyStopping(patience=1, monitor="test_acc").update({"epoch": 1}, {})
 
 
 def test_fit_stops_and_keeps_what_a_run_stopped_at_the_best_epoch_has(fake_fashion_mnist):
@@ -55,7 +55,7 @@ def test_fit_stops_and_keeps_what_a_run_stopped_at_the_best_epoch_has(fake_fashi
         softmax.apply, cross_entropy, classification_metrics, prepare=fm.scale_images
     )
     state = init_state(softmax.init(jax.random.key(0)), tx, jax.random.key(1))
-    stop = EarlyStopping(patience=2)
+    stop = EarlyStopping(patience=2, monitor="test_acc")
     result = fit(
         state,
         epoch,

@@ -194,8 +194,8 @@ def test_stop_training_is_recorded_and_a_rerun_of_the_same_script_trains_no_furt
     assert again.timing["stopped_early"] and again.timing["epoch_s"] == []  # nothing trained
     assert [r["epoch"] for r in seen] == [1, 2] and len(again.history) == 2
     assert_trees_equal(two.params, again.params)
-    quiet = fit(state, run_epoch, train, 4, hooks=[Checkpoint(str(tmp_path))])
-    assert int(quiet.state.epoch) == 2 and quiet.timing["stopped_early"]  # the stop was saved
+    on = fit(state, run_epoch, train, 4, hooks=[Checkpoint(str(tmp_path))])
+    assert int(on.state.epoch) == 4 and not on.timing["stopped_early"]  # no hook stops it
 
 
 def test_early_stopping_and_a_checkpoint_combine_and_resume(tmp_path):
@@ -294,14 +294,12 @@ def test_a_checkpoint_of_another_run_is_refused_naming_the_difference(tmp_path):
     train_w, _ = kfold_weights(100, 5)
     folder = str(tmp_path / "ckpt")
     fit(state, run_epoch, (X, y, train_w[0]), 2, hooks=[Checkpoint(folder)])
-    with pytest.raises(CheckpointError, match="another run.*weights: checkpoint '[0-9a-f]+'"):
+    with pytest.raises(CheckpointError, match=r"another run: the example weights \(another fold"):
         fit(state, run_epoch, (X, y, train_w[1]), 2, hooks=[Checkpoint(folder)])
     roll = make_epoch(run_epoch.step, 10, remainder="roll")
-    with pytest.raises(CheckpointError, match="remainder: checkpoint 'pad', now 'roll'"):
+    with pytest.raises(CheckpointError, match="another run: the training program .*remainder"):
         fit(state, roll, (X, y, train_w[0]), 2, hooks=[Checkpoint(folder)])
-    with pytest.raises(CheckpointError, match="epochs: checkpoint 2, now 3"):
-        fit(state, run_epoch, (X, y, train_w[0]), 3, hooks=[Checkpoint(folder)])
-    with pytest.raises(CheckpointError, match="another root key"):
+    with pytest.raises(CheckpointError, match=r"the training key \(another seed\)"):
         fit(state._replace(key=jax.random.key(9)), run_epoch, (X, y, train_w[0]), 2,
             hooks=[Checkpoint(folder)])  # fmt: skip
     again = fit(state, run_epoch, (X, y, train_w[0]), 2, hooks=[Checkpoint(folder)])

@@ -49,9 +49,9 @@ def mlp_command(folder, out, ckpt):
 
 def final_params(ckpt):
     key = run_keys(0).train
-    target = {"state": init_state(mlp.init(jax.random.key(0), (784, 32, 10)), sgd(0.1), key)}
+    target = init_state(mlp.init(jax.random.key(0), (784, 32, 10)), sgd(0.1), key)
     checkpointer = Checkpointer(str(ckpt), flags=None, resume=True)
-    state = checkpointer.restore(target, key)[0]["state"]
+    state = checkpointer.restore(target, key)[0]
     checkpointer.close()
     return jax.tree.leaves(state.params)
 

@@ -24,9 +24,9 @@ import jax.numpy as jnp
 
 from jaxd2l import plot
 from jaxd2l.chapters import backprop, graph
+from jaxd2l.checks import files
+from jaxd2l.checks.errors import UserError
 from jaxd2l.cli import Run, SeedFlags, flag, run_cli
-from jaxd2l.core import files
-from jaxd2l.core.errors import UserError
 from jaxd2l.core.keys import run_keys
 from jaxd2l.plot import backprop_figures
 

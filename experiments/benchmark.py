@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import dataclasses
 
+from jaxd2l.checks import files
 from jaxd2l.cli import DataFlags, Run, device_info, flag, run_cli, when, write_json
-from jaxd2l.core import files
 from jaxd2l.tools.bench import reference, startup, suite
 from jaxd2l.tools.bench.suite import SECTIONS
 from jaxd2l.tools.bench.workloads import WORKLOADS, load_data

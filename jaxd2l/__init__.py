@@ -17,14 +17,14 @@ The front door holds these names, one per object, and nothing else (`dir(d2l)` l
 - the drivers: `fit`, `FitResult`, `make_train`, `fit_whole_run`, `fit_python_loop`;
 - hooks of `fit`: `Hook`, `Checkpoint`, `EarlyStopping`, `StopTraining`, `DivergedError`;
 - stacks and folds: `with_seeds`, `with_learning_rates`, `kfold_weights`;
-- the layers, as packages: `core`, `nn`, `models`, `data`, `chapters`, `search`, `plot`,
-  `tools`, `cli` (`d2l.nn.losses`, `d2l.data.fashion_mnist`, ...).
+- the layers, as packages: `checks`, `core`, `nn`, `models`, `data`, `chapters`, `search`,
+  `plot`, `tools`, `cli` (`d2l.nn.losses`, `d2l.data.fashion_mnist`, ...).
 
 Importing the package has no side effects (no seeding, no `jax.config` updates) and loads
 neither tfds, matplotlib nor orbax.
 """
 
-from jaxd2l import chapters, cli, core, data, models, nn, plot, search, tools
+from jaxd2l import chapters, checks, cli, core, data, models, nn, plot, search, tools
 from jaxd2l.core.batching import kfold_weights
 from jaxd2l.core.divergence import DivergedError
 from jaxd2l.core.drivers import fit_python_loop, fit_whole_run, make_train
@@ -40,7 +40,7 @@ from jaxd2l.nn.optim import sgd
 
 __version__ = "0.1.0"
 
-PACKAGES = ("core", "nn", "models", "data", "chapters", "search", "plot", "tools", "cli")
+PACKAGES = ("checks", "core", "nn", "models", "data", "chapters", "search", "plot", "tools", "cli")
 """The layers, lowest first; each is an attribute of the front door."""
 
 __all__ = [
@@ -69,6 +69,7 @@ __all__ = [
     "summarize",
     "with_learning_rates",
     "with_seeds",
+    "checks",
     "core",
     "nn",
     "models",

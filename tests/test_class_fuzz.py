@@ -16,7 +16,7 @@ import jax.numpy as jnp
 import jaxd2l as d2l
 from jaxd2l.chapters import distribution_shift as shift
 from jaxd2l.chapters import label_shift
-from jaxd2l.core.errors import UserError
+from jaxd2l.checks.errors import UserError
 from jaxd2l.data import fashion_mnist as fm
 from jaxd2l.models import linear, perceptron, softmax
 from jaxd2l.nn import losses, metrics

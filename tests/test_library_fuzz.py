@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import jaxd2l as d2l
-from jaxd2l.core.errors import UserError
+from jaxd2l.checks.errors import UserError
 from jaxd2l.models import mlp, softmax
 from jaxd2l.nn import losses, regularization
 from jaxd2l.search import trials

@@ -3,6 +3,6 @@ backprop and the computational graph, numerical stability, piecewise linearity,
 distribution shift, house prices.
 """
 
-from jaxd2l.core.lazy import submodule_getattr
+from jaxd2l.checks.lazy import submodule_getattr
 
 __getattr__ = submodule_getattr(__name__)

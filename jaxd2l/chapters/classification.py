@@ -14,8 +14,8 @@ import jax
 import numpy as np
 import optax
 
-from jaxd2l import plot
-from jaxd2l.core import checks, divergence
+from jaxd2l import checks, plot
+from jaxd2l.core import divergence
 from jaxd2l.core.epoch import Epoch, make_epoch
 from jaxd2l.core.evaluate import make_evaluate
 from jaxd2l.core.fit import FitResult, fit

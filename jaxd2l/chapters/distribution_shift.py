@@ -25,9 +25,9 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from jaxd2l.core.arrays import array, takes
+from jaxd2l.checks.arrays import array, takes
+from jaxd2l.checks.errors import ArgumentError
 from jaxd2l.core.divergence import check_minimized
-from jaxd2l.core.errors import ArgumentError
 
 # ---------------------------------------------------------------- covariate shift
 

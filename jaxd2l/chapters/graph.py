@@ -20,7 +20,7 @@ import jax
 import jax.numpy as jnp
 from jax.extend.core import Var
 
-from jaxd2l.core.errors import UserError
+from jaxd2l.checks.errors import UserError
 from jaxd2l.nn.losses import cross_entropy
 
 # The operator that makes each of the chapter's values (d2l Figure 4.7.1).

@@ -19,12 +19,12 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from jaxd2l.core import files
+from jaxd2l.checks import files
+from jaxd2l.checks.errors import ArgumentError
+from jaxd2l.checks.sweeps import grid
 from jaxd2l.core.divergence import DivergedError, diverged_runs
 from jaxd2l.core.drivers import make_train
 from jaxd2l.core.epoch import make_epoch
-from jaxd2l.core.errors import ArgumentError
-from jaxd2l.core.grids import grid
 from jaxd2l.core.keys import RunKeys, run_keys
 from jaxd2l.core.model import Model
 from jaxd2l.core.step import FIRST_BATCH_LOSS, init_state, make_train_step, summarize

@@ -8,8 +8,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxd2l.core.arrays import array, takes
-from jaxd2l.core.errors import ArgumentError
+from jaxd2l.checks.arrays import array, takes
+from jaxd2l.checks.errors import ArgumentError
 
 
 @takes(

@@ -11,10 +11,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxd2l.core import checks
+from jaxd2l import checks
+from jaxd2l.checks.sweeps import grid
 from jaxd2l.core.divergence import diverged_runs
 from jaxd2l.core.epoch import make_epoch
-from jaxd2l.core.grids import grid
 from jaxd2l.core.stack import with_learning_rates
 from jaxd2l.core.step import make_train_step
 from jaxd2l.data.synthetic import TRUE_B, TRUE_W

@@ -19,12 +19,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxd2l.core import checks
+from jaxd2l import checks
+from jaxd2l.checks.errors import ArgumentError
+from jaxd2l.checks.sweeps import grid
 from jaxd2l.core.divergence import diverged_runs
 from jaxd2l.core.drivers import make_train
 from jaxd2l.core.epoch import make_epoch
-from jaxd2l.core.errors import ArgumentError
-from jaxd2l.core.grids import grid
 from jaxd2l.core.keys import run_keys
 from jaxd2l.core.model import Model
 from jaxd2l.core.step import make_train_step

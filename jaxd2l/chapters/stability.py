@@ -13,7 +13,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from jaxd2l.core import checks
+from jaxd2l import checks
 from jaxd2l.nn.activations import relu, sigmoid, tanh
 
 SCHEMES = ("normal", "xavier", "he")  # normal: d2l's N(0, 0.01^2)

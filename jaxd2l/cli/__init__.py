@@ -66,6 +66,6 @@ __all__ = [
     "write_json",
 ]
 
-from jaxd2l.core.lazy import submodule_getattr
+from jaxd2l.checks.lazy import submodule_getattr
 
 __getattr__ = submodule_getattr(__name__)

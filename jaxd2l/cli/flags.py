@@ -13,8 +13,8 @@ import dataclasses
 import math
 from typing import Any
 
-from jaxd2l.core import numbers
-from jaxd2l.core.errors import UserError
+from jaxd2l.checks import numbers
+from jaxd2l.checks.errors import UserError
 
 
 class FlagError(UserError, ValueError):

@@ -11,8 +11,8 @@ import types
 import typing
 from typing import Any
 
+from jaxd2l.checks import numbers
 from jaxd2l.cli.flags import FlagError, flag_name, help_order
-from jaxd2l.core import numbers
 
 
 def check_partners(config_cls: type, given: Any) -> None:

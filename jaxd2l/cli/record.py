@@ -11,10 +11,10 @@ from typing import Any
 
 import jax
 
+from jaxd2l.checks import files
+from jaxd2l.checks.errors import UserError
 from jaxd2l.cli.events import EventLog
-from jaxd2l.core import files
 from jaxd2l.core.divergence import DivergedError
-from jaxd2l.core.errors import UserError
 
 
 def device_info() -> dict[str, Any]:

@@ -14,9 +14,9 @@ from typing import Any, NamedTuple
 import jax
 import numpy as np
 
-from jaxd2l.core import checks
+from jaxd2l import checks
+from jaxd2l.checks.errors import ArgumentError, ArgumentTypeError
 from jaxd2l.core.epoch import Epoch, as_epoch, uint8_unscaled
-from jaxd2l.core.errors import ArgumentError, ArgumentTypeError
 from jaxd2l.core.step import TrainState, TrainStep, summarize
 
 

@@ -23,8 +23,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxd2l.core import checks
-from jaxd2l.core.errors import ArgumentError
+from jaxd2l import checks
+from jaxd2l.checks.errors import ArgumentError
 from jaxd2l.core.keys import epoch_key
 
 # The shuffle. `jax.random.permutation` sorts (key, index) pairs; on XLA's CPU backend a

@@ -22,8 +22,8 @@ from typing import Any
 
 import jax
 
+from jaxd2l.checks.errors import ArgumentError, UserError
 from jaxd2l.core.arguments import identity_differences
-from jaxd2l.core.errors import ArgumentError, UserError
 
 
 class CheckpointError(UserError):

@@ -15,7 +15,7 @@ from typing import Any
 import jax
 import numpy as np
 
-from jaxd2l.core.errors import UserError
+from jaxd2l.checks.errors import UserError
 from jaxd2l.core.step import FIRST_BATCH_LOSS
 
 FACTOR = 100.0

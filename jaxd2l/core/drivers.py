@@ -22,16 +22,17 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from jaxd2l.core import checks, divergence
+from jaxd2l import checks
+from jaxd2l.checks.arrays import array, check_arrays
+from jaxd2l.checks.errors import ArgumentError
+from jaxd2l.checks.signatures import named
+from jaxd2l.core import divergence
 from jaxd2l.core.arguments import check_run, host_means
-from jaxd2l.core.arrays import array, check_arrays
 from jaxd2l.core.divergence import check_divergence
 from jaxd2l.core.epoch import Epoch, as_epoch, make_gather
-from jaxd2l.core.errors import ArgumentError
 from jaxd2l.core.fit import IN_A_WHOLE_RUN, FitResult
 from jaxd2l.core.keys import batch_key, run_keys
 from jaxd2l.core.model import Params
-from jaxd2l.core.signatures import named
 from jaxd2l.core.step import FIRST_BATCH_LOSS, Batch, TrainState, check_tx, init_state
 
 

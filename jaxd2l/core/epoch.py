@@ -21,9 +21,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxd2l.core import checks
+from jaxd2l import checks
+from jaxd2l.checks.errors import ArgumentError, ArgumentTypeError
 from jaxd2l.core.batching import batch_plan, check_plan
-from jaxd2l.core.errors import ArgumentError, ArgumentTypeError
 from jaxd2l.core.keys import batch_key
 from jaxd2l.core.parallel import DataParallel
 from jaxd2l.core.step import FIRST_BATCH_LOSS, Batch, Sums, TrainState

@@ -8,8 +8,8 @@ from collections.abc import Callable
 
 import jax
 
-from jaxd2l.core import checks
-from jaxd2l.core.arrays import array, check_arrays
+from jaxd2l import checks
+from jaxd2l.checks.arrays import array, check_arrays
 from jaxd2l.core.batching import epoch_indices
 from jaxd2l.core.epoch import Prepare, identity, make_gather
 from jaxd2l.core.model import Apply, takes_key

@@ -14,12 +14,13 @@ from typing import Any
 
 import jax
 
-from jaxd2l.core import checks, divergence
+from jaxd2l import checks
+from jaxd2l.checks.signatures import named
+from jaxd2l.core import divergence
 from jaxd2l.core.arguments import Run, check_run, host_means, run_identity
 from jaxd2l.core.divergence import DivergedError, check_divergence
 from jaxd2l.core.epoch import Epoch
 from jaxd2l.core.hooks import Hook, Record, StopTraining, as_hooks
-from jaxd2l.core.signatures import named
 from jaxd2l.core.step import TrainState
 
 # Arguments people bring from other trainers (or earlier jaxd2l), and where they go now.

@@ -28,7 +28,7 @@ from typing import Any, NamedTuple
 
 import jax
 
-from jaxd2l.core.errors import ArgumentError, ArgumentTypeError
+from jaxd2l.checks.errors import ArgumentError, ArgumentTypeError
 
 Record = dict[str, Any]
 
@@ -214,7 +214,7 @@ class EarlyStopping(Hook):
         restore_best: bool = True,
         name: str | None = None,
     ):
-        from jaxd2l.core import checks
+        from jaxd2l import checks
 
         self.patience = checks.integer(patience, "patience", minimum=1)
         if not isinstance(monitor, str) or not monitor:

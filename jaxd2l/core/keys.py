@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import jax
 
-from jaxd2l.core import checks
+from jaxd2l import checks
 
 # The constants are part of every run's numbers: changing one changes results.
 _DATA, _INIT, _TRAIN, _SPLIT, _TRIALS, _GROUPS, _PROBE = 0, 1, 2, 3, 4, 5, 6

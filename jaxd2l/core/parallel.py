@@ -23,7 +23,7 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
-from jaxd2l.core.errors import ArgumentError
+from jaxd2l.checks.errors import ArgumentError
 
 AXIS = "data"
 

@@ -16,9 +16,9 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from jaxd2l.core import checks
-from jaxd2l.core.errors import ArgumentError, ArgumentTypeError
-from jaxd2l.core.grids import grid
+from jaxd2l import checks
+from jaxd2l.checks.errors import ArgumentError, ArgumentTypeError
+from jaxd2l.checks.sweeps import grid
 from jaxd2l.core.model import Params
 from jaxd2l.core.step import TrainState, check_tx
 

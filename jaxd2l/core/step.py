@@ -15,8 +15,8 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from jaxd2l.core import checks
-from jaxd2l.core.errors import ArgumentError, ArgumentTypeError
+from jaxd2l import checks
+from jaxd2l.checks.errors import ArgumentError, ArgumentTypeError
 from jaxd2l.core.keys import epoch_key
 from jaxd2l.core.model import Apply, Params, takes_key
 

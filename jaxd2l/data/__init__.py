@@ -1,5 +1,5 @@
 """Data: synthetic regression data, Fashion-MNIST through tfds, and epoch batching."""
 
-from jaxd2l.core.lazy import submodule_getattr
+from jaxd2l.checks.lazy import submodule_getattr
 
 __getattr__ = submodule_getattr(__name__)

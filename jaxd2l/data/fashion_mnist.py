@@ -18,7 +18,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxd2l.core.errors import ArgumentError, ArgumentTypeError, IdxFormatError
+from jaxd2l.checks.errors import ArgumentError, ArgumentTypeError, IdxFormatError
 from jaxd2l.data import cache
 from jaxd2l.data import fashion_mnist_source as source
 

@@ -13,7 +13,7 @@ import os
 import socket
 import urllib.parse
 
-from jaxd2l.core.errors import DataNotFoundError, IdxFormatError
+from jaxd2l.checks.errors import DataNotFoundError, IdxFormatError
 from jaxd2l.data import idx
 
 ENV_DIR = "JAXD2L_FASHION_MNIST_DIR"

@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from jaxd2l.core.errors import ArgumentError, DataNotFoundError, UserError
+from jaxd2l.checks.errors import ArgumentError, DataNotFoundError, UserError
 
 ENV_DIR = "JAXD2L_HOUSE_PRICES_DIR"
 ENV_URL = "JAXD2L_HOUSE_PRICES_URL"

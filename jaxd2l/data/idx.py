@@ -15,7 +15,7 @@ import zlib
 
 import numpy as np
 
-from jaxd2l.core.errors import IdxFormatError
+from jaxd2l.checks.errors import IdxFormatError
 
 IMAGES_MAGIC = 0x00000803  # unsigned bytes, 3 dimensions
 LABELS_MAGIC = 0x00000801  # unsigned bytes, 1 dimension

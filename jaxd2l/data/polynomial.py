@@ -8,7 +8,7 @@ import math
 import jax
 import jax.numpy as jnp
 
-from jaxd2l.core import checks
+from jaxd2l import checks
 from jaxd2l.core.batching import kfold_weights
 
 TRUE_W = (5.0, 1.2, -3.4, 5.6)  # the weights of x^0/0!, x^1/1!, x^2/2!, x^3/3!

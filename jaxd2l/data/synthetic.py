@@ -7,8 +7,8 @@ from collections.abc import Sequence
 import jax
 import jax.numpy as jnp
 
-from jaxd2l.core import checks
-from jaxd2l.core.errors import ArgumentError
+from jaxd2l import checks
+from jaxd2l.checks.errors import ArgumentError
 
 TRUE_W = (2.0, -3.4)
 TRUE_B = 4.2

@@ -6,7 +6,7 @@ wraps flax Linen modules into the same contract, `concise_nnx` the same chapters
 NNX; `nnx` and `equinox` turn a researcher's own NNX or Equinox module into a `Model`.
 """
 
-from jaxd2l.core.lazy import submodule_getattr
+from jaxd2l.checks.lazy import submodule_getattr
 from jaxd2l.core.model import Apply, Model, Params, takes_key
 
 __all__ = ["Apply", "Model", "Params", "concise_impl", "takes_key"]

@@ -15,8 +15,8 @@ import flax
 import flax.linen as nn
 import jax.numpy as jnp
 
-from jaxd2l.core import checks
-from jaxd2l.core.errors import ArgumentError
+from jaxd2l import checks
+from jaxd2l.checks.errors import ArgumentError
 from jaxd2l.core.model import Model
 from jaxd2l.models import init as inits
 

@@ -15,8 +15,8 @@ from typing import Any
 import jax
 from flax import nnx
 
-from jaxd2l.core import checks
-from jaxd2l.core.errors import ArgumentTypeError
+from jaxd2l import checks
+from jaxd2l.checks.errors import ArgumentTypeError
 from jaxd2l.core.model import Model
 from jaxd2l.models import init as inits
 from jaxd2l.models.nnx import pure

@@ -19,8 +19,8 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from jaxd2l.core import checks
-from jaxd2l.core.errors import ArgumentError
+from jaxd2l import checks
+from jaxd2l.checks.errors import ArgumentError
 from jaxd2l.core.model import Model
 
 

@@ -10,7 +10,7 @@ from collections.abc import Callable
 import jax
 import jax.numpy as jnp
 
-from jaxd2l.core.errors import ArgumentError
+from jaxd2l.checks.errors import ArgumentError
 
 SCHEMES = ("normal", "zeros", "xavier", "he")
 

@@ -12,8 +12,8 @@ from collections.abc import Callable, Sequence
 import jax
 import jax.numpy as jnp
 
-from jaxd2l.core import checks
-from jaxd2l.core.errors import ArgumentError, ArgumentTypeError
+from jaxd2l import checks
+from jaxd2l.checks.errors import ArgumentError, ArgumentTypeError
 from jaxd2l.core.model import Model
 from jaxd2l.models import init as inits
 from jaxd2l.models.softmax import check_layer

@@ -14,8 +14,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxd2l.core import checks
-from jaxd2l.core.errors import ArgumentError
+from jaxd2l import checks
+from jaxd2l.checks.errors import ArgumentError
 from jaxd2l.core.model import Model
 
 

@@ -17,11 +17,11 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from jaxd2l.core import checks
+from jaxd2l import checks
+from jaxd2l.checks.errors import ArgumentError
 from jaxd2l.core.divergence import FACTOR, DivergedError, check_divergence
 from jaxd2l.core.drivers import make_train
 from jaxd2l.core.epoch import make_epoch
-from jaxd2l.core.errors import ArgumentError
 from jaxd2l.core.keys import run_keys
 from jaxd2l.core.step import FIRST_BATCH_LOSS, make_train_step, summarize
 from jaxd2l.models import init as inits

@@ -7,8 +7,8 @@ import math
 import jax
 import jax.numpy as jnp
 
-from jaxd2l.core import checks
-from jaxd2l.core.errors import ArgumentError, ArgumentTypeError
+from jaxd2l import checks
+from jaxd2l.checks.errors import ArgumentError, ArgumentTypeError
 from jaxd2l.core.model import Model
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from jaxd2l.core import checks
-from jaxd2l.core.arrays import array, takes
+from jaxd2l import checks
+from jaxd2l.checks.arrays import array, takes
 
 # The contracts the losses share: outputs and targets that belong together.
 REGRESSION = dict(y_hat=array(), y=array(size_of="y_hat"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from jaxd2l.core.arrays import array, takes
+from jaxd2l.checks.arrays import array, takes
 
 CLASSIFIER = dict(logits=array(2), y=array(1, rows_of="logits", labels_of="logits"))
 CALIBRATION = dict(

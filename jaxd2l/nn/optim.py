@@ -9,7 +9,7 @@ from __future__ import annotations
 import jax
 import optax
 
-from jaxd2l.core import checks
+from jaxd2l import checks
 
 
 def sgd(learning_rate: float | jax.Array) -> optax.GradientTransformation:

@@ -16,8 +16,8 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from jaxd2l.core import checks
-from jaxd2l.core.errors import ArgumentError, ArgumentTypeError
+from jaxd2l import checks
+from jaxd2l.checks.errors import ArgumentError, ArgumentTypeError
 
 Mask = Any  # a pytree of bools like the params, or a function params -> that pytree
 

@@ -36,6 +36,6 @@ __all__ = [
     "save_scatter",
 ]
 
-from jaxd2l.core.lazy import submodule_getattr
+from jaxd2l.checks.lazy import submodule_getattr
 
 __getattr__ = submodule_getattr(__name__)

@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from jaxd2l.core import files
-from jaxd2l.core.errors import ArgumentError
+from jaxd2l.checks import files
+from jaxd2l.checks.errors import ArgumentError
 
 
 def new_figure(width: float, height: float, layout: str | None = "constrained"):

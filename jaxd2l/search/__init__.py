@@ -2,6 +2,6 @@
 loop with its resume, and Bayesian search (Optuna).
 """
 
-from jaxd2l.core.lazy import submodule_getattr
+from jaxd2l.checks.lazy import submodule_getattr
 
 __getattr__ = submodule_getattr(__name__)

@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from jaxd2l.checks.errors import ArgumentError, UserError
 from jaxd2l.core.checkpoint import Checkpointer
-from jaxd2l.core.errors import ArgumentError, UserError
 from jaxd2l.core.keys import RunKeys
 from jaxd2l.core.parallel import TrialParallel
 from jaxd2l.search.loop import (

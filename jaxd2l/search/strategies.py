@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 import jax
 import numpy as np
 
-from jaxd2l.core.errors import ArgumentError, UserError
+from jaxd2l.checks.errors import ArgumentError, UserError
 from jaxd2l.core.keys import RunKeys, run_keys
 from jaxd2l.search.bayes import SAMPLERS, open_study, run_bayes_search, search_space
 from jaxd2l.search.loop import SearchResult, best_so_far, run_search

@@ -17,10 +17,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxd2l.core import checks, grids
+from jaxd2l import checks
+from jaxd2l.checks import sweeps
+from jaxd2l.checks.errors import ArgumentError
 from jaxd2l.core.divergence import diverged_runs
 from jaxd2l.core.epoch import make_epoch
-from jaxd2l.core.errors import ArgumentError
 from jaxd2l.core.evaluate import make_evaluate
 from jaxd2l.core.fit import fit
 from jaxd2l.core.parallel import TrialParallel
@@ -50,9 +51,9 @@ HPARAMS = (("lr", "hidden", "batch_size"), ("val_acc", "val_loss", "train_loss")
 
 def grid(lrs: Sequence[float], hiddens: Sequence[int], batch_sizes: Sequence[int]) -> list[Trial]:
     """Every combination (each list flat, no value twice: a trial is named by its values)."""
-    lrs = grids.grid(lrs, "lrs", above=0)
-    hiddens = grids.grid(hiddens, "hiddens", integer=True, minimum=0)
-    batch_sizes = grids.grid(batch_sizes, "batch_sizes", integer=True, minimum=1)
+    lrs = sweeps.grid(lrs, "lrs", above=0)
+    hiddens = sweeps.grid(hiddens, "hiddens", integer=True, minimum=0)
+    batch_sizes = sweeps.grid(batch_sizes, "batch_sizes", integer=True, minimum=1)
     return [Trial(lr, h, b) for h, b, lr in itertools.product(hiddens, batch_sizes, lrs)]
 
 

@@ -27,9 +27,9 @@ import sys
 import time
 from importlib import metadata
 
-from jaxd2l.core import files
-from jaxd2l.core.errors import UserError
-from jaxd2l.core.numbers import number_type
+from jaxd2l.checks import files
+from jaxd2l.checks.errors import UserError
+from jaxd2l.checks.numbers import number_type
 
 # the repository root (jaxd2l/tools/accel_check.py is three levels below it)
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

@@ -25,7 +25,7 @@ import sys
 import threading
 import time
 
-from jaxd2l.core.numbers import number_type
+from jaxd2l.checks.numbers import number_type
 
 LOCAL_TIMEOUTS = {"JAXD2L_INIT_TIMEOUT": "30", "JAXD2L_HEARTBEAT_TIMEOUT": "10"}
 GRACE_S = 5.0

@@ -125,7 +125,7 @@ KNOWN_PLATFORMS = ("cpu", "cuda", "rocm", "tpu")
 def check_platforms(platforms: Any) -> tuple[str, ...]:
     """A non-empty list of platform names JAX knows, as a tuple: a bare string ("cuda")
     would be read letter by letter, an unknown name reported as portable."""
-    from jaxd2l.core.errors import ArgumentError
+    from jaxd2l.checks.errors import ArgumentError
 
     if isinstance(platforms, str) or not isinstance(platforms, Sequence) or not platforms:
         raise ArgumentError(

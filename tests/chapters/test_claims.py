@@ -20,7 +20,7 @@ from jaxd2l.chapters.claims.sweeps import (
     first_reaching,
     reaching,
 )
-from jaxd2l.core.errors import ArgumentError
+from jaxd2l.checks.errors import ArgumentError
 from jaxd2l.nn.losses import brier_loss, jensen_shannon_loss, squared_loss
 from jaxd2l.nn.metrics import expected_calibration_error, reliability
 

@@ -12,7 +12,7 @@ from jaxd2l.chapters import claims
 from jaxd2l.chapters.claims.decide import seeds_for
 from jaxd2l.chapters.claims.plan import check_against_plan, load_plan, planned
 from jaxd2l.chapters.claims.result import ClaimResult, decide_all
-from jaxd2l.core.errors import UserError
+from jaxd2l.checks.errors import UserError
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 PLAN = ROOT / "experiments" / "claims_plan.toml"

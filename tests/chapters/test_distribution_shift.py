@@ -27,7 +27,7 @@ from jaxd2l.chapters.label_shift import (
     skewed_priors,
     solve_priors,
 )
-from jaxd2l.core.errors import ArgumentError
+from jaxd2l.checks.errors import ArgumentError
 
 
 def domains(n=2000, seed=0):

@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import pytest
 
 from jaxd2l.chapters import graph
-from jaxd2l.core.errors import UserError
+from jaxd2l.checks.errors import UserError
 
 ARGS = (jnp.ones((6, 4)), jnp.ones((4, 3)), jnp.ones((2, 6)), jnp.zeros(2, jnp.int32))
 

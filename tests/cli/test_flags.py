@@ -158,7 +158,7 @@ def test_every_numeric_flag_of_every_experiment_reads_numbers_one_way(capsys):
 
 
 def test_ports_and_environment_numbers_go_through_the_same_reader(monkeypatch):
-    from jaxd2l.core.numbers import env_number, read_number
+    from jaxd2l.checks.numbers import env_number, read_number
 
     for text in ("１２３４", "12_34", "80/tcp", "-1", "70000"):
         with pytest.raises(ValueError):

@@ -6,10 +6,10 @@ import numpy as np
 import optax
 import pytest
 
+from jaxd2l.checks.errors import ArgumentError
 from jaxd2l.core.batching import batch_plan, epoch_indices, rolled_indices
 from jaxd2l.core.drivers import fit_python_loop, fit_whole_run, make_train
 from jaxd2l.core.epoch import REMAINDERS, make_epoch
-from jaxd2l.core.errors import ArgumentError
 from jaxd2l.core.fit import fit
 from jaxd2l.core.keys import epoch_key, run_keys
 from jaxd2l.core.step import init_state, make_train_step

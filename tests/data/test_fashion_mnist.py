@@ -10,8 +10,8 @@ import jax
 import numpy as np
 import pytest
 
+from jaxd2l.checks.errors import DataNotFoundError
 from jaxd2l.cli import run_cli
-from jaxd2l.core.errors import DataNotFoundError
 from jaxd2l.data import fashion_mnist as fm
 from jaxd2l.data import fashion_mnist_source as source
 from jaxd2l.data.cache import cache_home

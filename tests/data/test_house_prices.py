@@ -6,7 +6,7 @@ import os
 import numpy as np
 import pytest
 
-from jaxd2l.core.errors import DataNotFoundError, UserError
+from jaxd2l.checks.errors import DataNotFoundError, UserError
 from jaxd2l.data import house_prices as hp
 from tests.conftest import write_fake_house_prices
 

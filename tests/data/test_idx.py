@@ -3,7 +3,7 @@ import gzip
 import numpy as np
 import pytest
 
-from jaxd2l.core.errors import IdxFormatError
+from jaxd2l.checks.errors import IdxFormatError
 from jaxd2l.data import idx
 
 

@@ -10,7 +10,7 @@ import zipfile
 
 import pytest
 
-from jaxd2l.core.errors import UserError
+from jaxd2l.checks.errors import UserError
 from jaxd2l.tools import bundle
 from jaxd2l.tools.bundle.__main__ import main as bundle_cli
 

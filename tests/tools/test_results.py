@@ -9,8 +9,8 @@ import shlex
 
 import pytest
 
+from jaxd2l.checks.errors import UserError
 from jaxd2l.cli.parse import parse_config
-from jaxd2l.core.errors import UserError
 from jaxd2l.tools.accel_check import ROOT
 from jaxd2l.tools.results import catalog, check, make, provenance, render
 

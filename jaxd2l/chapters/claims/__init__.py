@@ -16,7 +16,7 @@ from jaxd2l.chapters.claims.stopping import rise_and_fall
 from jaxd2l.chapters.claims.sweeps import Budget, Images
 from jaxd2l.chapters.claims.tuning import heuristics
 from jaxd2l.chapters.claims.two_class import logistic
-from jaxd2l.core.lazy import submodule_getattr
+from jaxd2l.checks.lazy import submodule_getattr
 
 __getattr__ = submodule_getattr(__name__)  # report (and its figures) load on first use
 

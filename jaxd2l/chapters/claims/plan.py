@@ -13,7 +13,7 @@ import tomllib
 
 from jaxd2l.chapters.claims.result import ClaimResult
 from jaxd2l.chapters.claims.verdicts import Part
-from jaxd2l.core.errors import UserError
+from jaxd2l.checks.errors import UserError
 
 
 def load_plan(path: str) -> dict[str, Any]:

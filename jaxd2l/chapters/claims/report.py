@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from jaxd2l.chapters.claims.result import ClaimResult
 from jaxd2l.chapters.claims.verdicts import describe
-from jaxd2l.core import files
+from jaxd2l.checks import files
 from jaxd2l.plot.claims_figures import save_claim
 
 HEADER = (

@@ -22,7 +22,7 @@ from jaxd2l.chapters.claims.sweeps import (
 )
 from jaxd2l.chapters.claims.verdicts import estimate
 from jaxd2l.chapters.classification import classifier_evaluate, scratch_loss
-from jaxd2l.core.errors import ArgumentError
+from jaxd2l.checks.errors import ArgumentError
 from jaxd2l.core.hooks import EarlyStopping
 from jaxd2l.core.keys import run_keys
 from jaxd2l.core.step import summarize

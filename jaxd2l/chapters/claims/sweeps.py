@@ -13,9 +13,9 @@ from typing import Any, NamedTuple
 import jax
 import numpy as np
 
+from jaxd2l import checks
 from jaxd2l.chapters.claims.verdicts import estimate
 from jaxd2l.chapters.classification import classifier_evaluate
-from jaxd2l.core import checks
 from jaxd2l.core.drivers import make_train
 from jaxd2l.core.epoch import make_epoch
 from jaxd2l.core.step import make_train_step, summarize

@@ -18,7 +18,7 @@ from jaxd2l.chapters.claims.sweeps import (
     epoch_figure,
 )
 from jaxd2l.chapters.claims.verdicts import estimate
-from jaxd2l.core.errors import ArgumentError
+from jaxd2l.checks.errors import ArgumentError
 from jaxd2l.core.evaluate import make_evaluate
 from jaxd2l.core.model import Model
 from jaxd2l.data import fashion_mnist as fm

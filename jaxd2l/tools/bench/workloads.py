@@ -11,8 +11,8 @@ import jax
 import numpy as np
 
 from jaxd2l.chapters import flops
+from jaxd2l.checks.errors import DataNotFoundError
 from jaxd2l.core.epoch import make_epoch
-from jaxd2l.core.errors import DataNotFoundError
 from jaxd2l.core.evaluate import make_evaluate
 from jaxd2l.core.step import make_train_step
 from jaxd2l.data import fashion_mnist as fm

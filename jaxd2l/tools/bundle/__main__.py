@@ -6,7 +6,7 @@ import argparse
 import subprocess
 import sys
 
-from jaxd2l.core.errors import UserError
+from jaxd2l.checks.errors import UserError
 from jaxd2l.tools import bundle
 from jaxd2l.tools.bundle.installer import install
 from jaxd2l.tools.bundle.make import PLATFORMS, make_bundle

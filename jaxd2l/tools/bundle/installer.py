@@ -10,8 +10,8 @@ from importlib import metadata
 
 from packaging.requirements import Requirement
 
-from jaxd2l.core import files
-from jaxd2l.core.errors import UserError
+from jaxd2l.checks import files
+from jaxd2l.checks.errors import UserError
 from jaxd2l.tools.bundle.manifest import check_bundle
 
 

@@ -14,8 +14,8 @@ from importlib import metadata
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from jaxd2l.core.errors import UserError
-from jaxd2l.core.files import output_folder
+from jaxd2l.checks.errors import UserError
+from jaxd2l.checks.files import output_folder
 from jaxd2l.tools.bundle.manifest import write_manifest
 
 IMAGE_PACKAGES = (

@@ -7,9 +7,9 @@ import hashlib
 import json
 import os
 
-from jaxd2l.core import files
-from jaxd2l.core.errors import UserError
-from jaxd2l.core.files import inside
+from jaxd2l.checks import files
+from jaxd2l.checks.errors import UserError
+from jaxd2l.checks.files import inside
 
 MANIFEST = "manifest.json"
 

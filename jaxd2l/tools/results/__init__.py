@@ -2,6 +2,6 @@
 with each run's provenance (`provenance`, `make`); the README's blocks and the docs' Results
 page are rendered from them (`render`)."""
 
-from jaxd2l.core.lazy import submodule_getattr
+from jaxd2l.checks.lazy import submodule_getattr
 
 __getattr__ = submodule_getattr(__name__)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import sys
 
-from jaxd2l.core.errors import UserError
-from jaxd2l.core.files import output_folder
+from jaxd2l.checks.errors import UserError
+from jaxd2l.checks.files import output_folder
 from jaxd2l.tools.results.catalog import ENTRIES
 from jaxd2l.tools.results.make import make
 from jaxd2l.tools.results.records import load

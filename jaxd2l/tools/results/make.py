@@ -15,8 +15,8 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 
-from jaxd2l.core import files
-from jaxd2l.core.errors import UserError
+from jaxd2l.checks import files
+from jaxd2l.checks.errors import UserError
 from jaxd2l.tools.accel_check import ROOT
 from jaxd2l.tools.results.catalog import BY_NAME, ENTRIES, Entry
 from jaxd2l.tools.results.provenance import provenance

@@ -6,7 +6,7 @@ import glob
 import json
 import os
 
-from jaxd2l.core.errors import UserError
+from jaxd2l.checks.errors import UserError
 from jaxd2l.tools.results.make import RESULTS
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 
-from jaxd2l.core import files
+from jaxd2l.checks import files
 from jaxd2l.tools.accel_check import ROOT
 from jaxd2l.tools.bench import reference, suite
 from jaxd2l.tools.results.catalog import ENTRIES

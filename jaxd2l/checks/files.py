@@ -64,7 +64,7 @@ def _umask() -> int:
 def inside(root: str | os.PathLike, relative: str, name: str = "path") -> str:
     """`root/relative` resolved (symlinks and `..` followed), refused unless it stays inside
     `root`: the one check for a path that a manifest or a user gives relative to a folder."""
-    from jaxd2l.core.errors import ArgumentError
+    from jaxd2l.checks.errors import ArgumentError
 
     if not isinstance(relative, str) or not relative or os.path.isabs(relative):
         raise ArgumentError(f"{name} must be a relative path inside {root}, got {relative!r}")
@@ -79,7 +79,7 @@ def output_folder(path: str | os.PathLike, name: str = "--out", empty: bool = Fa
     """The one check for an output folder a user gives: made if missing, refused in one line
     (a UserError naming `name`, the reason and the fix) when it is a file, cannot be made or
     cannot be written, or (`empty`) already holds files. Returns its absolute path."""
-    from jaxd2l.core.errors import UserError
+    from jaxd2l.checks.errors import UserError
 
     path = os.fspath(path)
     try:

@@ -9,7 +9,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from jaxd2l.core.errors import ArgumentTypeError
+from jaxd2l.checks.errors import ArgumentTypeError
 
 
 def named(**hints: str) -> Callable:

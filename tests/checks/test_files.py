@@ -1,4 +1,4 @@
-"""jaxd2l.core.files: every file the project rewrites is written whole or not at all.
+"""jaxd2l.checks.files: every file the project rewrites is written whole or not at all.
 
 Each writer is failed part-way (the disk fills at the fsync, or the content raises while it
 is written, or the process is killed mid-write) and the old file is found whole."""
@@ -12,7 +12,7 @@ import sys
 import numpy as np
 import pytest
 
-from jaxd2l.core import files
+from jaxd2l.checks import files
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 OLD = "the old content, whole\n"

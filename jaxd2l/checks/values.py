@@ -15,7 +15,7 @@ from typing import Any
 import jax
 import numpy as np
 
-from jaxd2l.core.errors import ArgumentError, ArgumentTypeError
+from jaxd2l.checks.errors import ArgumentError, ArgumentTypeError
 
 
 def is_key(key: Any) -> bool:

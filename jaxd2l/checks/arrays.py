@@ -22,7 +22,7 @@ from typing import Any
 import jax
 import numpy as np
 
-from jaxd2l.core.errors import ArgumentError, ArgumentTypeError
+from jaxd2l.checks.errors import ArgumentError, ArgumentTypeError
 
 KINDS = {"real": "real numbers", "float": "floating-point numbers", "int": "integers"}
 

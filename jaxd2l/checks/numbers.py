@@ -13,7 +13,7 @@ import os
 import re
 from typing import Any
 
-from jaxd2l.core.errors import ArgumentError, ArgumentTypeError
+from jaxd2l.checks.errors import ArgumentError, ArgumentTypeError
 
 _INT = re.compile(r"[+-]?[0-9]+")
 _FLOAT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")

@@ -135,7 +135,7 @@ def test_learning_rates_must_be_finite_and_positive(lr):
 
 
 def test_epochs_beyond_32_bit_keys_are_refused():
-    from jaxd2l.core import checks
+    from jaxd2l import checks
 
     assert checks.epochs(3) == 3
     with pytest.raises(ValueError, match=r"epochs must be at most 2147483647"):

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from jaxd2l.core.errors import ArgumentError, ArgumentTypeError
+from jaxd2l.checks.errors import ArgumentError, ArgumentTypeError
 
 
 def grid(

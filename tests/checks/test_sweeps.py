@@ -6,7 +6,7 @@ import pytest
 
 import jaxd2l as d2l
 from jaxd2l.chapters import linear_regression, model_selection
-from jaxd2l.core.grids import grid
+from jaxd2l.checks.sweeps import grid
 from jaxd2l.search import trials
 
 

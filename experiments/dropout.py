@@ -91,7 +91,7 @@ def compare(run: Run, config: Config, trained) -> None:
         batch_size=config.batch_size,
         key=run_keys(config.seed).root,
     )
-    base = baseline.history[-1]
+    base = baseline.last
     print(f"without dropout: test acc {base['test_acc']:.4f}, train acc {base['train_acc']:.4f}")
     if run.primary:
         rates = ", ".join(map(str, config.dropout))

@@ -19,12 +19,13 @@ import jax
 from jaxd2l.chapters.classification import classifier_evaluate, scratch_loss, train_classifier
 from jaxd2l.cli import DataFlags, Run, SeedFlags, flag, run_cli
 from jaxd2l.cli.flags import FlagError
-from jaxd2l.core.hooks import EarlyStopping
+from jaxd2l.core import history
 from jaxd2l.core.keys import run_keys
 from jaxd2l.core.step import summarize
 from jaxd2l.data import fashion_mnist as fm
 from jaxd2l.data.noise import noisy_labels
 from jaxd2l.models import mlp
+from jaxd2l.nn.early_stopping import EarlyStopping
 from jaxd2l.nn.optim import sgd
 from jaxd2l.plot import stopping_figures
 from jaxd2l.search.trials import validation_split
@@ -75,7 +76,7 @@ def main(config: Config) -> dict:
                 evaluated="validation",
             )
             test_acc = float(summarize(evaluate(stop.best_params, *test))["acc"])
-            last = result.history[-1]
+            last = result.last
             results[f"{fraction:g}"] = {
                 "stopped_after": last["epoch"],
                 "best_epoch": stop.best_epoch,
@@ -92,7 +93,7 @@ def main(config: Config) -> dict:
             )
         if run.primary:
             stopping_figures.save_stopped_runs(runs, run.file("stopping.png"))
-        run.record["histories"] = {k: h for k, (h, _) in runs.items()}
+        run.record["histories"] = {k: history.records(h) for k, (h, _) in runs.items()}
         summary = "early_stopping: " + "; ".join(
             f"noise {k}: kept epoch {r['best_epoch']} of {r['stopped_after']}, test "
             f"{r['test_acc_of_best']:.4f}"

@@ -20,10 +20,9 @@ import time
 from jaxd2l.cli import DataFlags, FlagError, Run, TrainingFlags, flag, run_cli, when, write_csv
 from jaxd2l.cli.runner import training_setup
 from jaxd2l.core.keys import run_keys
-from jaxd2l.core.parallel import TrialParallel
 from jaxd2l.data import fashion_mnist as fm
 from jaxd2l.plot import search_figures
-from jaxd2l.search import strategies
+from jaxd2l.search import strategies, trials
 from jaxd2l.search.loop import best_so_far
 from jaxd2l.search.strategies import SAMPLERS
 from jaxd2l.search.trials import HPARAMS, accuracy_on, largest_group_speed, validation_split
@@ -85,7 +84,7 @@ def main(config: Config) -> dict:
     keys = run_keys(config.seed)
     with Run("hparam_search", config, config.method) as run:
         parallel, checkpoint = training_setup(config)
-        parallel = TrialParallel(parallel.mesh) if parallel is not None else None
+        parallel = trials.TrialParallel(parallel.mesh) if parallel is not None else None
         (X, y), test = fm.load_train_test(data_dir=config.data_dir, on_device=parallel is None)
         train, val = validation_split(keys.split, X, y, config.val_size)
         if config.method == "compare":

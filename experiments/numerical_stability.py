@@ -85,7 +85,7 @@ def main(config: Config) -> dict:
                     batch_size=256,
                     key=keys.root,
                 )
-                trained[f"{scheme}, {act}"] = result.history[-1]["test_acc"]
+                trained[f"{scheme}, {act}"] = result.last["test_acc"]
         final = {
             "matrix_product_log10_norm": norms,
             "layers": {

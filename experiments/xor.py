@@ -18,8 +18,7 @@ import optax
 
 from jaxd2l import plot
 from jaxd2l.cli import Run, SeedFlags, flag, run_cli
-from jaxd2l.core import divergence
-from jaxd2l.core.divergence import DivergedError
+from jaxd2l.core import history
 from jaxd2l.core.step import Batch, init_state, make_train_step
 from jaxd2l.models import mlp
 from jaxd2l.models.init import weight
@@ -56,16 +55,8 @@ def train_xor(config: Config):
 
     state, sums = run(init_state(params, tx, jax.random.key(config.seed)))  # no shuffling
     losses = np.asarray(sums["loss"] / sums["count"])
-    broke = np.flatnonzero(divergence.breaks_rule(losses, losses[0])).tolist()
-    if broke:  # the rule of every driver, a full-batch step as an epoch
-        i = broke[0]
-        raise DivergedError(
-            i + 1,
-            float(losses[i - 1]) if i else None,
-            [],
-            f"training diverged at step {i + 1}: loss {losses[i]:.4g}, untrained "
-            f"{losses[0]:.4g} ({divergence.describe(divergence.FACTOR)}); lower --lr",
-        )
+    # the rule of every driver, a full-batch step as an epoch
+    history.check_curve(losses, losses[0], unit="step", fix="lower --lr")
     return state.params, losses
 
 

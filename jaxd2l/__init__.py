@@ -20,23 +20,27 @@ The front door holds these names, one per object, and nothing else (`dir(d2l)` l
 - the layers, as packages: `checks`, `core`, `nn`, `models`, `data`, `chapters`, `search`,
   `plot`, `tools`, `cli` (`d2l.nn.losses`, `d2l.data.fashion_mnist`, ...).
 
-Importing the package has no side effects (no seeding, no `jax.config` updates) and loads
-neither tfds, matplotlib nor orbax.
+A name it lacks is answered with where it went (`d2l.losses` is `d2l.nn.losses` now) or,
+for d2l's own names (`d2l.train_ch3`, `d2l.Accumulator`, ...), its equivalent here
+(`jaxd2l.checks.moved`). Importing the package seeds nothing, updates no `jax.config` and
+loads neither tfds, matplotlib nor orbax; it adds one finder at the end of `sys.meta_path`,
+so `import jaxd2l.losses` fails naming where the module went.
 """
 
 from jaxd2l import chapters, checks, cli, core, data, models, nn, plot, search, tools
-from jaxd2l.core.batching import kfold_weights
-from jaxd2l.core.divergence import DivergedError
+from jaxd2l.checks import moved as _moved
 from jaxd2l.core.drivers import fit_python_loop, fit_whole_run, make_train
 from jaxd2l.core.epoch import Epoch, epoch_function, make_epoch
-from jaxd2l.core.evaluate import make_evaluate
 from jaxd2l.core.fit import FitResult, fit
-from jaxd2l.core.hooks import Checkpoint, EarlyStopping, Hook, StopTraining
+from jaxd2l.core.history import DivergedError
+from jaxd2l.core.hooks import Checkpoint, Hook, StopTraining
 from jaxd2l.core.keys import run_keys
-from jaxd2l.core.model import Model
-from jaxd2l.core.stack import with_learning_rates, with_seeds
-from jaxd2l.core.step import Batch, TrainState, init_state, make_train_step, summarize
+from jaxd2l.core.step import Batch, Model, TrainState, init_state, make_train_step, summarize
+from jaxd2l.data.folds import kfold_weights
+from jaxd2l.nn.early_stopping import EarlyStopping
+from jaxd2l.nn.evaluate import make_evaluate
 from jaxd2l.nn.optim import sgd
+from jaxd2l.nn.stacks import with_learning_rates, with_seeds
 
 __version__ = "0.1.0"
 
@@ -84,3 +88,11 @@ __all__ = [
 
 def __dir__() -> list[str]:
     return sorted(__all__)
+
+
+def __getattr__(name: str):
+    """A name the front door lacks: where it moved, or d2l's name's equivalent here."""
+    raise _moved.missing(__name__, name)
+
+
+_moved.install()  # `import jaxd2l.losses` says where the module went

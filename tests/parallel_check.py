@@ -9,11 +9,11 @@ import jax
 import numpy as np
 
 from jaxd2l.chapters.classification import scratch_loss, train_classifier
-from jaxd2l.core.parallel import TrialParallel, data_parallel
+from jaxd2l.core.parallel import data_parallel
 from jaxd2l.data import fashion_mnist as fm
 from jaxd2l.models import mlp, softmax
 from jaxd2l.nn.optim import sgd
-from jaxd2l.search.trials import grid, train_group, validation_split
+from jaxd2l.search.trials import TrialParallel, grid, train_group, validation_split
 
 MODELS = {
     "softmax": lambda: softmax.model(),
@@ -51,7 +51,7 @@ def main(folder):
         )
         report[model] = {
             "max_param_diff": diff,
-            "test_acc": [h1[-1]["test_acc"], h4[-1]["test_acc"]],
+            "test_acc": [float(h1["test_acc"][-1]), float(h4["test_acc"][-1])],
         }
     trials = grid([0.03, 0.1, 0.3], [32], [64])  # 3 trials padded to 4 devices
     X, y = train

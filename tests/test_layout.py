@@ -84,3 +84,23 @@ def test_the_library_folders_are_the_layers():
 
     assert folders == set(jaxd2l.PACKAGES)  # the layers the front door names, no other
     assert [p.name for p in (ROOT / "jaxd2l").glob("*.py")] == ["__init__.py"]
+
+
+def test_the_engine_is_read_in_one_sitting():
+    # issue 38: the engine at most 12 modules and 2,200 lines; checking, evaluation, early
+    # stopping, stacks and folds live in the layers they belong to
+    sources = sorted((ROOT / "jaxd2l" / "core").glob("*.py"))
+    modules = [p for p in sources if p.name != "__init__.py"]
+    lines = sum(len(p.read_text().splitlines()) for p in sources)
+    assert len(modules) <= 12 and lines <= 2200, (len(modules), lines)
+
+
+def test_the_engine_reads_no_key_of_a_record_back():
+    # the divergence rule's reference travels as a value, never as a key of the sums or
+    # the records ("train_first_batch_loss" was injected, skipped, rebuilt and read back)
+    for path in (ROOT / "jaxd2l" / "core").glob("*.py"):
+        text = path.read_text()
+        assert "first_batch" not in text and '["train_' not in text, path.name
+        assert 'record["' not in text.replace('record["seconds"]', "").replace(
+            'record["eval_seconds"]', ""
+        ), path.name

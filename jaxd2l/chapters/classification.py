@@ -15,16 +15,15 @@ import numpy as np
 import optax
 
 from jaxd2l import checks, plot
-from jaxd2l.core import divergence
+from jaxd2l.core import history
 from jaxd2l.core.epoch import Epoch, make_epoch
-from jaxd2l.core.evaluate import make_evaluate
 from jaxd2l.core.fit import FitResult, fit
 from jaxd2l.core.hooks import Hook
 from jaxd2l.core.keys import run_keys
-from jaxd2l.core.model import Model, Params, takes_key
 from jaxd2l.core.parallel import DataParallel
-from jaxd2l.core.step import init_state, make_train_step
+from jaxd2l.core.step import Model, Params, init_state, make_train_step, takes_key
 from jaxd2l.data import fashion_mnist as fm
+from jaxd2l.nn.evaluate import make_evaluate
 from jaxd2l.nn.losses import cross_entropy
 from jaxd2l.nn.metrics import classification_metrics
 
@@ -83,7 +82,7 @@ def train_classifier(
     params: Params | None = None,
     hooks: Iterable[Hook | Callable] = (),
     parallel: DataParallel | None = None,
-    divergence_factor: float | None = divergence.FACTOR,
+    divergence_factor: float | None = history.FACTOR,
     evaluated: str = "test",
 ) -> FitResult:
     """Train a classifier of uint8 images (d2l's train_ch3): `classifier_epoch` and `fit`,

@@ -27,7 +27,7 @@ import optax
 
 from jaxd2l.checks.arrays import array, takes
 from jaxd2l.checks.errors import ArgumentError
-from jaxd2l.core.divergence import check_minimized
+from jaxd2l.core.history import check_minimized
 
 # ---------------------------------------------------------------- covariate shift
 

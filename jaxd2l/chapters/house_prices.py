@@ -2,7 +2,7 @@
 learning rate x weight decay x folds as one program per model, and an ensemble of the K
 fold models done right (each fold's own parameters, averaged in log space).
 
-Folds are example weights over the same arrays (`data.polynomial.fold_weights`), a run is a
+Folds are example weights over the same arrays (`data.folds.fold_weights`), a run is a
 pure function of its key, fold weights and hyperparameters, and `jax.vmap` stacks runs.
 The metric is the competition's: the RMSE of log prices (predictions clamped at 1, as the
 book does). The book's pipeline (d2l-zh) regresses the price itself with Adam at lr 5;
@@ -22,13 +22,13 @@ import optax
 from jaxd2l.checks import files
 from jaxd2l.checks.errors import ArgumentError
 from jaxd2l.checks.sweeps import grid
-from jaxd2l.core.divergence import DivergedError, diverged_runs
+from jaxd2l.core import history
 from jaxd2l.core.drivers import make_train
 from jaxd2l.core.epoch import make_epoch
+from jaxd2l.core.history import diverged_runs
 from jaxd2l.core.keys import RunKeys, run_keys
-from jaxd2l.core.model import Model
-from jaxd2l.core.step import FIRST_BATCH_LOSS, init_state, make_train_step, summarize
-from jaxd2l.data.polynomial import fold_weights
+from jaxd2l.core.step import Model, init_state, make_train_step, summarize
+from jaxd2l.data.folds import fold_weights
 from jaxd2l.models import linear, mlp
 from jaxd2l.nn.losses import squared_error
 from jaxd2l.nn.regularization import decay_mask
@@ -103,10 +103,10 @@ def make_house_run(model: Model, *, target: str, epochs: int, batch_size: int = 
             }
 
         whole = make_train(model.init, tx, epoch, epochs, observe=observe)
-        state, (sums, curves) = whole(key, (X, y, weights), (X, log_price, weights))
-        means = summarize(sums)
-        untrained = means[FIRST_BATCH_LOSS][0]
-        return state.params, {**curves, "loss": means["loss"], "untrained": untrained}
+        trained = whole(key, (X, y, weights), (X, log_price, weights))
+        loss = summarize(trained.train)["loss"]
+        curves = {**trained.observed, "loss": loss, "untrained": trained.untrained}
+        return trained.state.params, curves
 
     return run
 
@@ -175,15 +175,10 @@ def search(key, X, log_price, *, num_folds, lrs, weight_decays, hidden, dropout,
     ]
     scores = {n: np.where(broke[n], np.inf, v) for n, v in grid.items()}
     name = min(scores, key=lambda n: scores[n].min())
-    if not np.isfinite(scores[name].min()):
-        raise DivergedError(
-            0,
-            None,
-            [],
-            f"every configuration of the grid diverged ({len(diverged)} cells: the training "
-            "loss is not finite or far above the untrained model's); lower the learning rates "
-            "`lrs`",
-        )
+    if not np.isfinite(scores[name].min()):  # every cell broke the rule
+        every = "every configuration of the grid"
+        cells = dict.fromkeys(diverged, True)
+        history.check_members(cells, "cells", "lower the learning rates `lrs`", every=every)
     i, j = np.unravel_index(np.argmin(scores[name]), scores[name].shape)
     best = {
         "model": name,

@@ -13,14 +13,14 @@ import numpy as np
 
 from jaxd2l import checks
 from jaxd2l.checks.sweeps import grid
-from jaxd2l.core.divergence import diverged_runs
 from jaxd2l.core.epoch import make_epoch
-from jaxd2l.core.stack import with_learning_rates
+from jaxd2l.core.history import diverged_runs
 from jaxd2l.core.step import make_train_step
 from jaxd2l.data.synthetic import TRUE_B, TRUE_W
 from jaxd2l.models import linear
 from jaxd2l.nn.losses import squared_loss
 from jaxd2l.nn.optim import sgd
+from jaxd2l.nn.stacks import with_learning_rates
 
 
 def solve_timed(X: jax.Array, y: jax.Array) -> tuple[dict[str, jax.Array], dict[str, float]]:

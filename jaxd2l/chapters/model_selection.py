@@ -22,13 +22,13 @@ import numpy as np
 from jaxd2l import checks
 from jaxd2l.checks.errors import ArgumentError
 from jaxd2l.checks.sweeps import grid
-from jaxd2l.core.divergence import diverged_runs
 from jaxd2l.core.drivers import make_train
 from jaxd2l.core.epoch import make_epoch
+from jaxd2l.core.history import diverged_runs
 from jaxd2l.core.keys import run_keys
-from jaxd2l.core.model import Model
-from jaxd2l.core.step import make_train_step
-from jaxd2l.data.polynomial import degree_mask, fold_weights
+from jaxd2l.core.step import Model, make_train_step
+from jaxd2l.data.folds import fold_weights
+from jaxd2l.data.polynomial import degree_mask
 from jaxd2l.nn.losses import squared_error, squared_loss
 from jaxd2l.nn.optim import sgd
 from jaxd2l.nn.regularization import decayed_sgd, l2_penalty
@@ -74,8 +74,8 @@ def make_polynomial_run(epochs: int, batch_size: int = 10, lr: float = 0.01) -> 
 
         whole = make_train(model.init, tx, epoch, epochs, observe=observe)
         (X, y), (X_test, y_test) = train, test
-        state, (_, curves) = whole(key, (X, y, weights), (X, y, weights, X_test, y_test))
-        return state.params, curves
+        trained = whole(key, (X, y, weights), (X, y, weights, X_test, y_test))
+        return trained.state.params, trained.observed
 
     return run
 
@@ -148,8 +148,8 @@ def make_decay_run(
             }
 
         whole = make_train(model.init, tx, make_epoch(step, batch_size), epochs, observe=observe)
-        state, (_, curves) = whole(key, (X, y), (X, y, X_test, y_test))
-        return state.params, curves
+        trained = whole(key, (X, y), (X, y, X_test, y_test))
+        return trained.state.params, trained.observed
 
     return run
 

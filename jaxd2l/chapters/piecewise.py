@@ -10,7 +10,7 @@ from collections.abc import Callable
 import jax
 import jax.numpy as jnp
 
-from jaxd2l.core.model import takes_key
+from jaxd2l.core.step import takes_key
 
 
 def along_line(apply: Callable, params, x0: jax.Array, direction: jax.Array, ts: jax.Array):

@@ -120,6 +120,6 @@ def label_shift_study(
     )
     return {
         "severity": levels.tolist(),
-        "val_acc": result.history[-1]["test_acc"],
+        "val_acc": result.last["test_acc"],
         **{k: np.asarray(v).tolist() for k, v in sweep.items()},
     }

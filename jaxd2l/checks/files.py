@@ -12,7 +12,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import tempfile
+import threading
 from collections.abc import Iterator
 from typing import IO, Any
 
@@ -95,3 +97,38 @@ def output_folder(path: str | os.PathLike, name: str = "--out", empty: bool = Fa
         fix = "give a new folder" if empty else "choose a folder you can write"
         raise UserError(f"cannot write to {name} {path}: {reason}; {fix}") from None
     return os.path.abspath(path)
+
+
+@contextlib.contextmanager
+def signals_held() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM until the block is done, then deliver the first one: a write
+    (a checkpoint's) is whole or not begun.
+
+    orbax writes with an event loop and worker threads: a KeyboardInterrupt raised inside
+    them leaves a half-made checkpoint, never-awaited coroutines and threads still running
+    at exit (which can abort the interpreter). Held, a stop lands between epochs instead,
+    and the checkpoint it leaves is whole. Only the main thread can hold signals; elsewhere
+    this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[int] = []
+
+    def hold(signum, frame):
+        held.append(signum)
+
+    previous = {s: signal.signal(s, hold) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler if handler is not None else signal.SIG_DFL)
+        if held:
+            signal.raise_signal(held[0])
+
+
+def first_line(error: Exception) -> str:
+    """An error's first line (at most 160 characters), for a one-line warning."""
+    text = str(error).strip()
+    return text.splitlines()[0][:160] if text else type(error).__name__

@@ -22,6 +22,8 @@ def submodule_getattr(package: str, aliases: dict[str, str] | None = None) -> Ca
         except ModuleNotFoundError as e:
             if e.name != target:
                 raise  # the submodule exists but one of its own imports is missing
-            raise AttributeError(f"module {package!r} has no attribute {name!r}") from None
+            from jaxd2l.checks.moved import missing
+
+            raise missing(package, name) from None
 
     return __getattr__

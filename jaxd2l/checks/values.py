@@ -1,8 +1,6 @@
 """Argument checks at the library's public boundary: once per call, before anything is traced.
-
-Each raises `ValueError` or `TypeError` naming the argument, what was expected and what
-came, so a research caller's mistake never turns into wrong numbers or an error from
-deep inside jax. Nothing here runs inside compiled code.
+Each raises `ValueError` or `TypeError` naming the argument, what was expected and what came,
+so a caller's mistake never turns into wrong numbers or an error from deep inside jax.
 """
 
 from __future__ import annotations
@@ -14,6 +12,7 @@ from typing import Any
 
 import jax
 import numpy as np
+import optax
 
 from jaxd2l.checks.errors import ArgumentError, ArgumentTypeError
 
@@ -111,6 +110,15 @@ def choice(value: Any, options: tuple[str, ...], name: str) -> str:
     if not isinstance(value, str) or value not in options:
         raise ArgumentError(f"{name} must be one of {', '.join(options)}, got {value!r}")
     return value
+
+
+def optimizer(tx: Any, name: str = "tx") -> None:
+    """An optax `GradientTransformation` (d2l's SGD is one: `jaxd2l.sgd`)."""
+    if not isinstance(tx, optax.GradientTransformation):
+        raise ArgumentTypeError(
+            f"{name} must be an optax.GradientTransformation such as optax.sgd(0.1) or "
+            f"jaxd2l.sgd(0.1), got {type(tx).__name__}"
+        )
 
 
 def callable_(value: Any, name: str) -> None:

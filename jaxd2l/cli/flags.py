@@ -87,7 +87,7 @@ class TrainingFlags(SeedFlags):
     stop_on_divergence: bool = flag(
         True,
         "stop (status diverged, exit 1) once the training loss is not finite or above "
-        "100x the untrained model's (jaxd2l.core.divergence)",
+        "100x the untrained model's (jaxd2l.core.history)",
     )
 
     def check(self) -> None:

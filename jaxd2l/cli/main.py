@@ -22,7 +22,7 @@ from jaxd2l.checks.errors import UserError
 from jaxd2l.checks.numbers import env_number
 from jaxd2l.cli.flags import FlagError
 from jaxd2l.cli.parse import in_flags, parse_config
-from jaxd2l.core.divergence import DivergedError
+from jaxd2l.core.history import DivergedError
 from jaxd2l.data.cache import cache_home
 
 

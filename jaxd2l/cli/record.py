@@ -14,7 +14,8 @@ import jax
 from jaxd2l.checks import files
 from jaxd2l.checks.errors import UserError
 from jaxd2l.cli.events import EventLog
-from jaxd2l.core.divergence import DivergedError
+from jaxd2l.core import history
+from jaxd2l.core.history import DivergedError
 
 
 def device_info() -> dict[str, Any]:
@@ -138,14 +139,7 @@ class Run:
         final["diverged"] = names
         if names:
             self.record["final"] = final
-            raise DivergedError(
-                0,
-                None,
-                [],
-                f"{len(names)} of {len(diverged)} {what} diverged ({', '.join(names)}): the "
-                "training loss is not finite or far above the untrained model's; lower the "
-                "learning rate or leave those out",
-            )
+        history.check_members(diverged, what, "lower the learning rate or leave those out")
 
     def hparams(
         self, rows: list[dict[str, Any]], params: tuple, metrics: tuple, group: str = ""

@@ -16,15 +16,14 @@ from jaxd2l import plot
 from jaxd2l.chapters import classification
 from jaxd2l.cli.flags import NOT_RUN_IDENTITY, FlagError, TrainingFlags
 from jaxd2l.cli.record import Run
-from jaxd2l.core import divergence
+from jaxd2l.core import history
 from jaxd2l.core.checkpoint import Checkpointer
 from jaxd2l.core.epoch import Epoch
 from jaxd2l.core.fit import FitResult, fit
 from jaxd2l.core.hooks import Checkpoint
 from jaxd2l.core.keys import run_keys
-from jaxd2l.core.model import Model
 from jaxd2l.core.parallel import DataParallel, make_mesh
-from jaxd2l.core.step import TrainState
+from jaxd2l.core.step import Model, TrainState
 from jaxd2l.data import fashion_mnist as fm
 from jaxd2l.plot import progress
 
@@ -105,7 +104,7 @@ def fit_and_record(
             evaluate=evaluate,
             test=test,
             hooks=run_hooks(run, epochs, checkpoint),
-            divergence_factor=divergence.FACTOR if stop_on_divergence else None,
+            divergence_factor=history.FACTOR if stop_on_divergence else None,
         )
     run.record["timing"].update(result.timing)
     return result
@@ -144,7 +143,7 @@ def run_classifier(run: Run, config: Any, model: Model, tx, loss: Callable, *, p
             params=params,
             hooks=run_hooks(run, config.epochs, checkpoint),
             parallel=parallel,
-            divergence_factor=divergence.FACTOR if config.stop_on_divergence else None,
+            divergence_factor=history.FACTOR if config.stop_on_divergence else None,
         )
     run.record["timing"].update(result.timing)
     return ClassifierRun(result, train, test)
@@ -157,11 +156,11 @@ def finish_classifier(run: Run, model: Model, trained: ClassifierRun) -> dict[st
     result = trained.result
     params = jax.device_get(result.params)
     if run.primary:
-        plot.save_curves(result.history, run.file("curves.png"), len(result.history))
+        plot.save_curves(result.history, run.file("curves.png"), len(result.history["epoch"]))
         classification.save_predictions(
             model.apply, params, *map(np.asarray, trained.test), run.file("predictions.png")
         )
-    last = result.history[-1]
+    last = result.last
     final = {k: last[k] for k in ("train_loss", "train_acc", "test_loss", "test_acc")}
     summary = (
         f"{run.record['experiment']} {run.record['impl'] or ''}: test acc {final['test_acc']:.4f}, "

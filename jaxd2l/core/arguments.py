@@ -1,9 +1,6 @@
-"""What every driver does before its first epoch and after each: check the arguments once
-(naming the one at fault), place state, data and weights on the device(s), and bring an
-epoch's sums to the host as means.
-
-Data travel as tuples: `train=(X, y)` or `(X, y, weights)`, `test=(X, y)` or
-`(X, y, test_weights)`; weights are example weights (K folds are rows of `kfold_weights`).
+"""What every driver does before its first epoch: check the arguments once (naming the one
+at fault), place state, data and weights on the device(s), and derive the run's identity.
+Data travel as tuples, `(X, y)` or `(X, y, weights)` (K folds: rows of `kfold_weights`).
 """
 
 from __future__ import annotations
@@ -16,8 +13,8 @@ import numpy as np
 
 from jaxd2l import checks
 from jaxd2l.checks.errors import ArgumentError, ArgumentTypeError
-from jaxd2l.core.epoch import Epoch, as_epoch, uint8_unscaled
-from jaxd2l.core.step import TrainState, TrainStep, summarize
+from jaxd2l.core.epoch import Epoch, as_epoch
+from jaxd2l.core.step import TrainState
 
 
 class Split(NamedTuple):
@@ -33,13 +30,6 @@ class Split(NamedTuple):
     def given(self) -> tuple:
         """(X, y), or (X, y, weights) when there are weights: an evaluation's arguments."""
         return (self.X, self.y) if self.weights is None else (self.X, self.y, self.weights)
-
-
-def host_means(sums, prefix: str, parallel=None) -> dict[str, Any]:
-    """Per-example means as floats (lists of floats, one per trial, for a vmapped step)."""
-    means = summarize(sums)
-    means = parallel.to_host(means) if parallel is not None else jax.device_get(means)
-    return {f"{prefix}_{k}": np.asarray(v).tolist() for k, v in means.items() if k != "count"}
 
 
 def check_state(state: Any) -> TrainState:
@@ -65,18 +55,6 @@ def split_of(data: Any, name: str) -> Split:
     if weights is not None:
         weights = checks.example_weights(weights, X.shape[0], f"{name} weights")
     return Split(X, y, weights)
-
-
-def check_model_data(epoch: Epoch, state: TrainState, split: Split, name: str) -> None:
-    if uint8_unscaled(epoch, split.X):
-        raise ArgumentError(
-            f"{name}: X holds uint8 pixels but nothing scales them: pass "
-            "prepare=fashion_mnist.scale_images to make_epoch / make_evaluate"
-        )
-    if isinstance(epoch.step, TrainStep):  # not a vmapped step over stacked states
-        checks.targets_fit_model(
-            epoch.step.apply, state.params, split.X, split.y, epoch.prepare, name
-        )
 
 
 def holds_out(weights: jax.Array | None) -> bool:
@@ -108,11 +86,11 @@ class Run(NamedTuple):
     epoch: Epoch
     """The epoch."""
     train: Split
-    """The training split on the device(s)."""
+    """The training split, placed."""
     epochs: int
-    """The epoch to stop at (the state's `epoch` counts those already trained)."""
+    """The epoch to stop at."""
     test: Split | None
-    """The evaluation split on the device(s), or None."""
+    """The evaluation split, placed, or None."""
     evaluated: str = "test"
     """What the evaluation split is ("test" or "validation"): its records' prefix."""
 
@@ -150,11 +128,10 @@ def check_run(state, epoch, train, epochs, evaluate=None, test=None, validation=
     if evaluate is not None:
         checks.callable_(evaluate, "evaluate")
     train = split_of(train, "train")
-    check_model_data(epoch, state, train, "train")
-    epoch.check(int(train.X.shape[0]), epochs)
+    epoch.check(state, train.X, train.y, "train", epochs)
     if test is not None:
         test = split_of(test, evaluated)
-        check_model_data(epoch, state, test, evaluated)
+        epoch.check(state, test.X, test.y, evaluated)
         check_held_out(train, test)
     state, train, test = place(epoch.parallel, state, train, test)
     return Run(state, epoch, train, epochs, test, evaluated)

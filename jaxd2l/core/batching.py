@@ -1,27 +1,16 @@
-"""Epoch batching: shuffle indices first, then cut them into batches (never the reverse);
-K folds as example weights over the same indices (`kfold_weights`).
+"""Epoch batching: shuffle indices first, then cut them into batches (never the reverse).
 
-Two forms of the same epoch:
-
-- `epoch_indices`: on the device, static shapes, for `lax.scan` (see `epoch.make_epoch`);
-- `host_batches`: a plain Python iterator of numpy batches, for teaching and debugging,
-  like d2l's `data_iter` and DataLoader.
-
-By default every example is used exactly once per epoch. On the device the last partial
-batch is padded to full size and masked (mask False on padding), so shapes stay static
-and nothing recompiles; on the host it is simply smaller. `drop_remainder=True` drops it.
-`rolled_indices` is the third way (`remainder="roll"`): the passes over the data form one
-stream, each pass a fresh permutation, cut into full batches, so the remainder of one pass
-fills the first batch of the next and every example is seen once per pass.
+`epoch_indices` is an epoch on the device with static shapes, for `lax.scan`: every example
+once, the last partial batch padded and masked (nothing recompiles), or dropped.
+`rolled_indices` is the third way (`remainder="roll"`): the passes form one stream, so the
+remainder of one pass fills the first batch of the next. (`data.host_loader.host_batches`
+is d2l's `data_iter` on the host.)
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from jaxd2l import checks
 from jaxd2l.checks.errors import ArgumentError
@@ -88,11 +77,8 @@ def check_batch_size(num_examples: int, batch_size: int, drop_remainder: bool = 
 def epoch_indices(
     key: jax.Array | None, num_examples: int, batch_size: int, drop_remainder: bool = False
 ) -> tuple[jax.Array, jax.Array]:
-    """Index batches [nb, B] int32 and mask [nb, B] bool for one epoch.
-
-    `key=None` keeps the original order (evaluation). Padding slots point at example 0
-    and are masked out; only the last batch can hold padding.
-    """
+    """Index batches [nb, B] int32 and mask [nb, B] bool for one epoch (`key=None`: in
+    order). Padding slots, in the last batch only, point at example 0 and are masked out."""
     nb = num_batches(num_examples, batch_size, drop_remainder)
     if batch_size > num_examples:  # one padded batch this big would only cost memory
         raise ArgumentError(
@@ -169,52 +155,3 @@ def check_plan(num_examples: int, batch_size: int, remainder: str, epochs: int) 
             f"a roll epoch over {num_examples} examples counts positions in int32: at most "
             f"{MAX_POSITION // num_examples} epochs, got {epochs}; use fewer or remainder='pad'"
         )
-
-
-def host_batches(
-    X: np.ndarray,
-    y: np.ndarray,
-    batch_size: int,
-    *,
-    seed: int | None = 0,
-    drop_remainder: bool = False,
-) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """d2l's data_iter: yield (X, y) numpy batches in a shuffled order (seed None: in order).
-
-    The last batch is smaller unless `drop_remainder`.
-    """
-    n = len(X)
-    if len(y) != n:
-        raise ArgumentError(f"X has {n} examples but y has {len(y)}")
-    nb = num_batches(n, batch_size, drop_remainder)
-    order = np.arange(n) if seed is None else np.random.default_rng(seed).permutation(n)
-    for i in range(nb):
-        idx = order[i * batch_size : (i + 1) * batch_size]
-        yield X[idx], y[idx]
-
-
-def kfold_weights(num_examples: int, num_folds: int) -> tuple[jax.Array, jax.Array]:
-    """K-fold cross-validation as example weights over the same arrays (d2l 4.4.3.2): no
-    re-slicing, so every fold has the same shapes and all K train as one vmapped program.
-
-    Returns (train_weights, val_weights), each [num_folds, num_examples] float32.
-
-    Row k of `train_weights` is 0 on fold k (its validation examples) and 1 elsewhere;
-    `val_weights` is its complement. The folds are contiguous and every example is in
-    exactly one validation fold. Pass a row as the third element of `fit`'s
-    `train=(X, y, w)` and `test=(X, y, w)`, or vmap `make_train`'s `train` over the rows
-    for all K folds in one program.
-
-    Raises:
-      ValueError: `num_folds` < 2, or more folds than examples.
-    """
-    checks.integer(num_examples, "num_examples", minimum=1)
-    checks.integer(num_folds, "num_folds", minimum=2)
-    if num_folds > num_examples:
-        raise ArgumentError(
-            f"num_folds {num_folds} is larger than the {num_examples} examples: every fold "
-            "needs at least one"
-        )
-    fold_of = (jnp.arange(num_examples) * num_folds) // num_examples
-    train = (fold_of[None, :] != jnp.arange(num_folds)[:, None]).astype(jnp.float32)
-    return train, 1.0 - train

@@ -1,28 +1,25 @@
 """Checkpoints of a training run with orbax-checkpoint: atomic, no pickles, exact resume.
 
-A checkpoint after epoch e holds what makes epoch e + 1 exact: the train state (params and
-optimizer state), the root PRNG key (epoch e shuffles with `fold_in(key, e)`, so no RNG
-stream needs saving), the next epoch number, the history so far, the run's identity
-(derived from its program and inputs: `jaxd2l.core.arguments.run_identity`), the flags the
-run was started with, and each hook's saved state as an item of its own, under the hook's
-name. The state is restored into the structure of a fresh state, so optax's NamedTuple
-states come back as NamedTuples and typed keys bit for bit.
+A checkpoint after epoch e holds what makes epoch e + 1 exact: the train state with its key
+(epoch e shuffles with `fold_in(key, e)`: no RNG stream is saved), the history so far, the
+run's identity (`core.arguments.run_identity`), the flags it was started with, and each
+hook's carry as an item of its own, under the hook's name. The state is restored into the
+structure of a fresh one, so optax's NamedTuples and typed keys come back as they were.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import signal
 import sys
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import jax
+import numpy as np
 
 from jaxd2l.checks.errors import ArgumentError, UserError
+from jaxd2l.checks.files import first_line, signals_held
 from jaxd2l.core.arguments import identity_differences
 
 
@@ -37,39 +34,6 @@ def _differences(saved: dict[str, Any], now: dict[str, Any]) -> list[str]:
         for k in keys
         if saved.get(k) != now.get(k)
     ]
-
-
-@contextlib.contextmanager
-def _signals_held() -> Iterator[None]:
-    """Hold Ctrl-C and SIGTERM until the block is done, then deliver the first one.
-
-    orbax writes with an event loop and worker threads: a KeyboardInterrupt raised inside
-    them leaves a half-made checkpoint, never-awaited coroutines and threads still running
-    at exit (which can abort the interpreter). Held, a stop lands between epochs instead,
-    and the checkpoint it leaves is whole. Only the main thread can hold signals; elsewhere
-    this does nothing.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    held: list[int] = []
-
-    def hold(signum, frame):
-        held.append(signum)
-
-    previous = {s: signal.signal(s, hold) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler if handler is not None else signal.SIG_DFL)
-        if held:
-            signal.raise_signal(held[0])
-
-
-def _first_line(error: Exception) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0][:160] if text else type(error).__name__
 
 
 def shapes_of(tree: Any) -> dict[str, list]:
@@ -113,7 +77,7 @@ class Checkpointer:
             options = ocp.CheckpointManagerOptions(
                 max_to_keep=keep, enable_async_checkpointing=False, create=True
             )
-            with _signals_held():
+            with signals_held():
                 self.manager = ocp.CheckpointManager(self.directory, options=options)
         except OSError as e:
             raise CheckpointError(f"cannot use checkpoint_dir {directory}: {e}") from None
@@ -129,7 +93,7 @@ class Checkpointer:
 
     def _read_meta(self, step: int) -> dict[str, Any]:
         ocp = self._ocp
-        with _signals_held():
+        with signals_held():
             meta = self.manager.restore(step, args=ocp.args.Composite(meta=ocp.args.JsonRestore()))
         meta = meta["meta"]
         if not isinstance(meta, dict) or not {"next_epoch", "history", "flags"} <= set(meta):
@@ -144,7 +108,7 @@ class Checkpointer:
 
         items = {f"hook_{name}": restore(tree) for name, tree in extra.items()}
         args = ocp.args.Composite(state=restore({"state": target, "key": key}), **items)
-        with _signals_held():
+        with signals_held():
             restored = self.manager.restore(step, args=args)
         return restored["state"], {name: restored[f"hook_{name}"] for name in extra}
 
@@ -167,35 +131,23 @@ class Checkpointer:
                     "different run is never resumed: use a new checkpoint_dir (one per fold "
                     "or setting), or the settings it was made with"
                 )
-        saved = meta.get("shapes")
-        if saved is not None and saved != shapes_of(target):
-            now = shapes_of(target)
-            keys = sorted(set(saved) | set(now))
-            diff = [
-                f"{k}: checkpoint {saved.get(k)}, now {now.get(k)}"
-                for k in keys
-                if saved.get(k) != now.get(k)
-            ]
+        saved, now = meta.get("shapes"), shapes_of(target)
+        if saved is not None and saved != now:
+            diff = _differences(saved, now)
             raise CheckpointError(
                 f"the checkpoint in {self.directory} is of another model ({'; '.join(diff[:3])}"
                 f"{'; ...' if len(diff) > 3 else ''}): use a new checkpoint_dir"
             )
 
-    def restore_run(
-        self, state: Any, carries: dict[str, Any], identity: dict[str, Any] | None
-    ) -> tuple[dict[str, Any], dict[str, Any]] | None:
-        """({"state": state, hook name: carry, ...}, meta) of `fit`'s newest whole
-        checkpoint: the hooks' carries restored for the hooks of `carries` that saved one
-        (a hook added or removed since changes nothing else); None when nothing to resume."""
+    def restore_run(self, state: Any, carries: dict[str, Any], identity: dict[str, Any] | None):
+        """((state, {hook name: carry}), meta) of `fit`'s newest whole checkpoint, the
+        carries restored for the hooks of `carries` that saved one (a hook added or removed
+        since changes nothing else); None when there is nothing to resume."""
 
         def extra(meta):
             return {n: carries[n] for n in meta.get("hooks", []) if n in carries}
 
-        found = self.restore_with(lambda meta: state, state.key, identity, extra)
-        if found is None:
-            return None
-        (restored, hooks), meta = found
-        return {"state": restored, **hooks}, meta
+        return self.restore_with(lambda meta: state, state.key, identity, extra)
 
     def restore_with(
         self,
@@ -205,14 +157,12 @@ class Checkpointer:
         extra_of: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
     ) -> tuple[Any, dict[str, Any]] | None:
         """(state, meta) from the newest whole checkpoint, the state restored into the
-        structure `target_of(meta)` gives (arrays or `jax.ShapeDtypeStruct` leaves); None
-        when not resuming or nothing was saved.
+        structure `target_of(meta)` gives; None when not resuming or nothing was saved. With
+        `extra_of`, the first element is (state, {name: item}) for the items it asks for.
 
         A damaged step (a truncated or missing file, an emptied folder) is skipped with a
-        one-line warning and the one before it is tried; when none is whole, a
-        CheckpointError says so. Other flags, another identity, another model or another
-        root key are refused by name (those are not damage). With `extra_of`, the result's
-        first element is (state, {name: item}) for the items `extra_of(meta)` asks for."""
+        one-line warning and the one before it tried; when none is whole, a CheckpointError
+        says so. Other flags, identity, model or key are refused by name (not damage)."""
         steps = sorted(self.manager.all_steps(), reverse=True) if self.resume else []
         damaged = []
         for step in steps:
@@ -225,7 +175,7 @@ class Checkpointer:
             except CheckpointError:
                 raise
             except Exception as e:  # orbax, json and tensorstore errors alike: damage
-                reason = _first_line(e)
+                reason = first_line(e)
                 damaged.append(f"epoch {step}: {reason}")
                 print(
                     f"warning: the checkpoint after epoch {step} in {self.directory} is "
@@ -268,12 +218,12 @@ class Checkpointer:
         carries: dict[str, Any] | None = None,
         identity: dict[str, Any] | None = None,
         stopped: bool = False,
+        untrained: Any = None,
     ) -> None:
-        """Save after an epoch: `next_epoch` is the index of the epoch to run next, `key` the
-        root key the run is checked against on resume, `carries` the hooks' saved state by
-        name (an item each), `identity` the run's, `stopped` whether the run ended there on
-        purpose (for whoever reads it: a resume asks the hooks again). A Ctrl-C or SIGTERM
-        that comes during the save is held until the save is whole."""
+        """Save after an epoch (`next_epoch` runs next) with the root `key` a resume is
+        checked against, the hooks' `carries` by name, the run's `identity`, whether a hook
+        `stopped` it and the divergence rule's `untrained` reference. A Ctrl-C or SIGTERM
+        during the save is held until the save is whole."""
         ocp = self._ocp
         carries = carries or {}
         meta = {
@@ -284,9 +234,10 @@ class Checkpointer:
             "identity": identity,
             "hooks": sorted(carries),
             "stopped": bool(stopped),
+            "untrained": None if untrained is None else np.asarray(untrained).tolist(),
         }
         items = {f"hook_{name}": ocp.args.StandardSave(v) for name, v in carries.items()}
-        with _signals_held():
+        with signals_held():
             self.manager.save(
                 next_epoch,
                 args=ocp.args.Composite(
@@ -297,7 +248,7 @@ class Checkpointer:
             )
 
     def close(self) -> None:
-        with _signals_held():
+        with signals_held():
             self.manager.close()
 
     def __enter__(self) -> Checkpointer:

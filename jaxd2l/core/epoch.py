@@ -1,12 +1,8 @@
-"""An epoch as a value (`Epoch`): one shuffled pass of a step, or a caller's own epoch.
-
-An epoch is one shuffled pass as one `lax.scan` over batches already on the device
-(d2l 3.2-3.7's inner loop, compiled once). Every epoch has one call,
-`epoch(state, X, y, weights=None) -> (state, sums)`: what it draws comes from the state's
-key and epoch counter, in every remainder mode, so no caller needs to know how the epoch
-was built. `Epoch` is the one type the drivers take (as every optimizer is an optax
-`GradientTransformation`): `make_epoch` builds one from a step, `epoch_function` wraps a
-research caller's own epoch function into one, with the same checks.
+"""An epoch as a value (`Epoch`): one `lax.scan` over batches already on the device (d2l
+3.2-3.7's inner loop, compiled once). It is what it computes, `(state, X, y, weights) ->
+(state, sums)`, plus what a driver needs (`parallel`, `check`, `unrolled`); what it draws
+comes from the state's key and epoch counter, so no driver reads how it was built.
+`make_epoch` builds one from a step, `epoch_function` wraps a caller's own function.
 """
 
 from __future__ import annotations
@@ -15,7 +11,7 @@ import dataclasses
 import functools
 import inspect
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -26,15 +22,15 @@ from jaxd2l.checks.errors import ArgumentError, ArgumentTypeError
 from jaxd2l.core.batching import batch_plan, check_plan
 from jaxd2l.core.keys import batch_key
 from jaxd2l.core.parallel import DataParallel
-from jaxd2l.core.step import FIRST_BATCH_LOSS, Batch, Sums, TrainState
+from jaxd2l.core.step import (
+    Batch,
+    TrainState,
+    TrainStep,
+)
 
 Prepare = Callable[[jax.Array], jax.Array]
 REMAINDERS = ("pad", "drop", "roll")
 """The three ways to treat the last partial batch (see `make_epoch`)."""
-
-
-def identity(X):
-    return X
 
 
 def make_gather(X: jax.Array) -> Callable[[jax.Array], jax.Array]:
@@ -45,75 +41,62 @@ def make_gather(X: jax.Array) -> Callable[[jax.Array], jax.Array]:
     return lambda i: rows[i].reshape(i.shape + X.shape[1:])
 
 
-def _advance(before: TrainState, after: TrainState) -> TrainState:
-    """The state after an epoch: what the epoch trained, the run's key, the next epoch."""
-    return TrainState(after.params, after.opt_state, before.key, before.epoch + 1)
+class Unrolled(NamedTuple):
+    """An epoch of `make_epoch` as its parts, for the host loop (`fit_python_loop`)."""
 
-
-def _check_sums(sums: Any) -> Sums:
-    """Trace-time: an epoch's sums are a dict holding at least `count` and `loss`."""
-    if not isinstance(sums, dict) or not {"count", "loss"} <= set(sums):
-        raise ArgumentError(
-            "an epoch must return (state, sums) with sums a dict holding at least 'count' and "
-            f"'loss' (totals over the epoch), got {type(sums).__name__}"
-            + (f" with keys {sorted(sums)}" if isinstance(sums, dict) else "")
-        )
-    return sums
+    plan: Callable
+    """`plan(state, num_examples) -> (idx, mask)`, each [batches, B]: the epoch's batches."""
+    step: Callable
+    """`step(state, X, y, weights, i, m, b) -> (state, sums)`: batch b (indices i, mask m)
+    of the state's epoch trained; the state's key and epoch stay as they were."""
 
 
 @dataclasses.dataclass(frozen=True)
 class Epoch:
-    """One epoch as a value; calling it runs the compiled epoch,
-    `epoch(state, X, y, weights=None) -> (state, sums)`, the state donated and returned with
-    `epoch` advanced by one.
+    """One epoch; calling it runs the compiled epoch, `epoch(state, X, y, weights=None) ->
+    (state, sums)`, the state donated and its `epoch` advanced. `weights` [N] weight each
+    example in the loss, its gradient and the sums (K folds: K weight vectors)."""
 
-    Made by `make_epoch` (a step scanned over shuffled batches) or `epoch_function` (a
-    caller's own function). The fields say what the drivers need to know: the step it scans
-    (None for a caller's function), `batch_size`, `prepare` (maps a gathered raw batch, e.g.
-    uint8 images, to model input), `remainder` (the last partial batch: "pad", "drop" or
-    "roll"), `per_batch` (sums per batch instead of totals), `parallel` (a `DataParallel`
-    that shards each global batch over its devices), `raw_inputs` (the function scales raw
-    uint8 inputs itself) and `takes_weights`.
-
-    `weights` [N] (optional) weight each example in the loss, its gradient and the sums:
-    K folds are K weight vectors over the same arrays (0 on the held-out fold).
-    """
-
-    body: Callable
-    """The traceable epoch, `body(epoch, state, X, y, weights) -> (state, sums)`: `scan_step`
-    for a step, a `CallerEpoch` for a caller's function."""
-    step: Callable | None = None
-    batch_size: int | None = None
-    prepare: Prepare | None = None
-    remainder: str = "pad"
-    per_batch: bool = False
+    fn: Callable
+    """`fn(state, X, y, weights) -> (state, sums, untrained)`, traceable: `untrained` is
+    the mean loss of the epoch's first batch before its update, the divergence rule's
+    yardstick (None when the epoch measures none)."""
     parallel: DataParallel | None = None
-    raw_inputs: bool = False
-    takes_weights: bool = True
+    """A `DataParallel` whose placement the drivers use for the state and data, or None."""
+    check: Callable = lambda state, X, y, name, epochs=None: None
+    """`check(state, X, y, name, epochs=None)`: its maker's checks of a split before a run
+    (the batch plan for `epochs`, unscaled uint8, labels the model cannot take)."""
+    unrolled: Unrolled | None = None
+    """The host loop's parts, or None (a caller's epoch function)."""
 
-    def plan(self, state: TrainState, num_examples: int) -> tuple[jax.Array, jax.Array]:
-        """The next epoch's index batches [nb, B] and mask [nb, B], drawn from the state's
-        key and epoch in this epoch's remainder mode (traceable)."""
-        return batch_plan(state.key, state.epoch, num_examples, self.batch_size, self.remainder)
-
-    def run(self, state: TrainState, X: jax.Array, y: jax.Array, weights=None):
-        """The epoch as a plain traceable function (for a larger program, e.g. a whole run):
-        `(state, X, y, weights=None) -> (state, sums)`, the state's epoch advanced."""
-        if weights is not None and not self.takes_weights:
-            raise ArgumentError(
-                "this epoch function takes no example weights: accept a fourth argument "
-                "`weights` (and wrap it with epoch_function(fn, takes_weights=True)), or "
-                "pass none"
-            )
+    def measure(self, state: TrainState, X, y, weights=None):
+        """The drivers' epoch, traceable: `(state, sums, untrained)`, the epoch advanced."""
         if weights is not None:
             checks.weights_shape(weights, X.shape[0], "weights")
-        state_after, sums = self.body(self, state, X, y, weights)
-        return _advance(state, state_after), _check_sums(sums)
+        after, sums, untrained = self.fn(state, X, y, weights)
+        if not isinstance(sums, dict) or not {"count", "loss"} <= set(sums):
+            raise ArgumentError(
+                "an epoch must return (state, sums) with sums a dict holding at least 'count' "
+                f"and 'loss' (totals over the epoch), got {type(sums).__name__}"
+                + (f" with keys {sorted(sums)}" if isinstance(sums, dict) else "")
+            )
+        advanced = TrainState(after.params, after.opt_state, state.key, state.epoch + 1)
+        return advanced, sums, untrained
+
+    def run(self, state: TrainState, X, y, weights=None):
+        """The epoch, traceable (for a larger program): `(state, sums)`, the epoch advanced."""
+        state, sums, _ = self.measure(state, X, y, weights)
+        return state, sums
 
     @functools.cached_property
     def compiled(self) -> Any:
         """The jitted epoch (state donated); `.lower(...)` compiles it ahead of time."""
         return jax.jit(self.run, donate_argnums=0)
+
+    @functools.cached_property
+    def program(self) -> Any:
+        """The drivers' jitted epoch, `measure` with the state donated."""
+        return jax.jit(self.measure, donate_argnums=0)
 
     def __call__(self, state: TrainState, X: Any, y: Any, weights: Any = None):
         return self.compiled(state, X, y, weights)
@@ -122,38 +105,6 @@ class Epoch:
         """Ahead-of-time: `epoch.lower(state, X, y[, weights]).compile()`, as for a jitted
         function; the compiled epoch is called with the same arguments."""
         return self.compiled.lower(state, X, y, weights)
-
-    def check(self, num_examples: int, epochs: int) -> None:
-        """Before a run: the batch size fits the data, and a roll epoch's stream of
-        positions fits in int32 for `epochs` epochs."""
-        if self.batch_size is not None:
-            check_plan(num_examples, self.batch_size, self.remainder, epochs)
-
-
-def scan_step(epoch: Epoch, state: TrainState, X, y, weights):
-    """The body of a step epoch: the batch plan of the state, then `lax.scan` of the step
-    over it, the step seeing the state without its key and epoch (they stay the run's)."""
-    idx, mask = epoch.plan(state, X.shape[0])
-    constrain = epoch.parallel.constrain_batches if epoch.parallel is not None else identity
-    idx, mask = constrain(idx), constrain(mask)
-    gather, prepare = make_gather(X), epoch.prepare or identity
-    e_key = state.epoch_key()
-
-    def body(inner, batch):
-        b, i, m = batch
-        if weights is not None:
-            m = m * weights[i]
-        return epoch.step(inner, Batch(prepare(gather(i)), y[i], m, batch_key(e_key, b)))
-
-    inner = state._replace(key=None, epoch=None)
-    batches = jnp.arange(idx.shape[0])
-    inner, sums = jax.lax.scan(body, inner, (batches, idx, mask))
-    if not epoch.per_batch:
-        # the first batch's mean loss, before any update: the divergence rule's yardstick
-        first = sums["loss"][0] / jnp.maximum(sums["count"][0], 1.0)
-        sums = jax.tree.map(lambda s: s.sum(axis=0), sums)
-        sums[FIRST_BATCH_LOSS] = first
-    return inner, sums
 
 
 def make_epoch(
@@ -170,7 +121,9 @@ def make_epoch(
 
     Epoch e (the state's `epoch`) draws its permutation from `keys.epoch_key(state.key, e)`
     and batch b gets `keys.batch_key(that, b)` as its model key, so dropout masks are a
-    function of (key, epoch, batch) on any number of devices.
+    function of (key, epoch, batch) on any number of devices. The step sees the state
+    without its key and epoch (they stay the run's), so `jax.vmap(step, in_axes=(0, None))`
+    trains a stack of states on shared batches.
 
     Args:
       train_step: a `TrainStep`, `jax.vmap` of one, or any `(state, batch) -> (state, sums)`.
@@ -194,14 +147,54 @@ def make_epoch(
     batch_size = checks.integer(batch_size, "batch_size", minimum=1)
     if prepare is not None:
         checks.callable_(prepare, "prepare")
-    _check_parallel(parallel, batch_size)
+    check_parallel(parallel, batch_size)
     if remainder is None:
         remainder = "drop" if drop_remainder else "pad"
     elif drop_remainder and remainder != "drop":
         raise ArgumentError(f"drop_remainder=True contradicts remainder={remainder!r}: pass one")
     checks.choice(remainder, REMAINDERS, "remainder")
+    constrain = parallel.constrain_batches if parallel is not None else (lambda a: a)
+    # a TrainStep's model has its labels checked (a vmapped step over stacked states has not)
+    apply = train_step.apply if isinstance(train_step, TrainStep) else None
 
-    return Epoch(scan_step, train_step, batch_size, prepare, remainder, bool(per_batch), parallel)
+    def plan(state, num_examples):
+        return batch_plan(state.key, state.epoch, num_examples, batch_size, remainder)
+
+    def one(inner, gather, y, weights, i, m, key):
+        if weights is not None:
+            m = m * weights[i]
+        x = gather(i) if prepare is None else prepare(gather(i))
+        return train_step(inner, Batch(x, y[i], m, key))
+
+    def step(state, X, y, weights, i, m, b):
+        inner = state._replace(key=None, epoch=None)
+        inner, sums = one(inner, make_gather(X), y, weights, i, m, batch_key(state.epoch_key(), b))
+        return state._replace(params=inner.params, opt_state=inner.opt_state), sums
+
+    def fn(state, X, y, weights):
+        idx, mask = plan(state, X.shape[0])
+        idx, mask = constrain(idx), constrain(mask)
+        gather, e_key = make_gather(X), state.epoch_key()
+
+        def body(inner, batch):
+            b, i, m = batch
+            return one(inner, gather, y, weights, i, m, batch_key(e_key, b))
+
+        inner = state._replace(key=None, epoch=None)
+        inner, sums = jax.lax.scan(body, inner, (jnp.arange(idx.shape[0]), idx, mask))
+        untrained = sums["loss"][0] / jnp.maximum(sums["count"][0], 1.0)
+        if not per_batch:
+            sums = jax.tree.map(lambda s: s.sum(axis=0), sums)
+        return inner, sums, untrained
+
+    def check(state, X, y, name, epochs=None):
+        if epochs is not None:
+            check_plan(int(X.shape[0]), batch_size, remainder, epochs)
+        check_scaled(X, prepare is not None, name)
+        if apply is not None and not isinstance(y, jax.core.Tracer):
+            checks.targets_fit_model(apply, state.params, X, y, prepare, name)
+
+    return Epoch(fn, parallel, check, Unrolled(plan, step))
 
 
 def epoch_function(
@@ -217,7 +210,8 @@ def epoch_function(
     `fn` trains `state.params` and `state.opt_state` for one epoch; what it draws comes from
     `state.epoch_key()` (or `batching.batch_plan(state.key, state.epoch, ...)`), so every
     driver and a resumed run draw the same numbers. The wrapper advances `state.epoch` and
-    keeps `state.key`; `sums` must hold `count` and `loss` (totals over the epoch).
+    keeps `state.key`; `sums` must hold `count` and `loss` (totals over the epoch). It
+    measures no untrained loss: the divergence rule keeps its non-finite half.
 
     Args:
       fn: the epoch function.
@@ -233,28 +227,28 @@ def epoch_function(
     if isinstance(fn, Epoch):
         raise ArgumentTypeError("fn is already an Epoch: pass it to the drivers as it is")
     checks.callable_(fn, "fn")
-    _check_parallel(parallel, None)
-    if takes_weights is None:
-        takes_weights = _positional_count(fn) >= 4
-    return Epoch(
-        CallerEpoch(fn, bool(takes_weights)),
-        parallel=parallel,
-        raw_inputs=bool(raw_inputs),
-        takes_weights=bool(takes_weights),
-    )
+    check_parallel(parallel, None)
+    takes = _positional_count(fn) >= 4 if takes_weights is None else bool(takes_weights)
 
+    def call(state, X, y, weights):
+        if weights is not None and not takes:
+            raise ArgumentError(
+                "this epoch function takes no example weights: accept a fourth argument "
+                "`weights` (and wrap it with epoch_function(fn, takes_weights=True)), or "
+                "pass none"
+            )
+        out = fn(state, X, y, weights) if takes else fn(state, X, y)
+        if not isinstance(out, tuple) or len(out) != 2:
+            raise ArgumentError(
+                f"the epoch function {getattr(fn, '__qualname__', fn)!r} must return "
+                f"(state, sums), got {type(out).__name__}"
+            )
+        return out[0], out[1], None
 
-@dataclasses.dataclass(frozen=True)
-class CallerEpoch:
-    """A caller's epoch function as an `Epoch`'s body (equal when the function is)."""
+    def check(state, X, y, name, epochs=None):
+        check_scaled(X, bool(raw_inputs), name)
 
-    fn: Callable
-    takes_weights: bool
-
-    def __call__(self, epoch: Epoch, state: TrainState, X, y, weights):
-        if self.takes_weights:
-            return self.fn(state, X, y, weights)
-        return self.fn(state, X, y)  # weights were refused by Epoch.run
+    return Epoch(call, parallel, check)
 
 
 def _positional_count(fn: Callable) -> int:
@@ -268,7 +262,7 @@ def _positional_count(fn: Callable) -> int:
     return sum(p.kind in kinds for p in parameters)
 
 
-def _check_parallel(parallel: Any, batch_size: int | None) -> None:
+def check_parallel(parallel: Any, batch_size: int | None) -> None:
     if parallel is None:
         return
     if not isinstance(parallel, DataParallel):
@@ -277,7 +271,16 @@ def _check_parallel(parallel: Any, batch_size: int | None) -> None:
             f"got {type(parallel).__name__}"
         )
     if batch_size is not None:
-        parallel.check_batch_size(batch_size)
+        parallel.check_batch_size(batch_size, "batch_size")
+
+
+def check_scaled(X: Any, scaled: bool, name: str) -> None:
+    """uint8 pixels must not reach a model unscaled."""
+    if not scaled and np.dtype(X.dtype) == np.uint8:
+        raise ArgumentError(
+            f"{name}: X holds uint8 pixels but nothing scales them: pass "
+            "prepare=fashion_mnist.scale_images to make_epoch / make_evaluate"
+        )
 
 
 def as_epoch(value: Any, name: str = "epoch") -> Epoch:
@@ -288,8 +291,3 @@ def as_epoch(value: Any, name: str = "epoch") -> Epoch:
         f"{name} must be an Epoch: make_epoch(step, batch_size, ...) for a training step, or "
         f"epoch_function(fn) for your own epoch function, got {type(value).__name__}"
     )
-
-
-def uint8_unscaled(epoch: Epoch, X: Any) -> bool:
-    """True when uint8 inputs would reach the model unscaled."""
-    return epoch.prepare is None and not epoch.raw_inputs and X.dtype == np.uint8

@@ -13,29 +13,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import jax
+import numpy as np
 
 from jaxd2l import checks
+from jaxd2l.checks.moved import ARGUMENTS
 from jaxd2l.checks.signatures import named
-from jaxd2l.core import divergence
-from jaxd2l.core.arguments import Run, check_run, host_means, run_identity
-from jaxd2l.core.divergence import DivergedError, check_divergence
+from jaxd2l.core import history
+from jaxd2l.core.arguments import Run, check_run, run_identity
 from jaxd2l.core.epoch import Epoch
-from jaxd2l.core.hooks import Hook, Record, StopTraining, as_hooks
+from jaxd2l.core.history import DivergedError, History, Record
+from jaxd2l.core.hooks import Hook, Progress, StopTraining, as_hooks
 from jaxd2l.core.step import TrainState
-
-# Arguments people bring from other trainers (or earlier jaxd2l), and where they go now.
-MOVED = {
-    "callbacks": "callbacks are hooks: fit(..., hooks=[fn]), fn taking the epoch's record",
-    "checkpoint": "fit(..., hooks=[Checkpoint(folder)])",
-    "early_stopping": "fit(..., hooks=[EarlyStopping(patience, 'validation_acc')])",
-    "key": "the key lives in the state: init_state(params, tx, key)",
-    "weights": "example weights travel with the data: train=(X, y, weights)",
-    "batch_size": "the epoch holds the batch size: make_epoch(step, batch_size)",
-}
-WHOLE_RUN = "one compiled program has no host between epochs: use fit for hooks"
-HOOKS = ("callbacks", "checkpoint", "early_stopping")
-IN_ONE_PROGRAM = {k: f"{WHOLE_RUN} ({v})" for k, v in MOVED.items() if k in HOOKS}
-IN_A_WHOLE_RUN = {**MOVED, **IN_ONE_PROGRAM}  # what the whole-run drivers say
 
 
 @dataclass
@@ -44,16 +32,21 @@ class FitResult:
 
     state: TrainState
     """The trained `TrainState` (params, optimizer state, key, epochs trained)."""
-    history: list[dict[str, Any]] = field(default_factory=list)
-    """One record per epoch, counted from 1: `epoch`, `train_loss` (and `train_acc` when
-    the step computes accuracy), `test_*` with an evaluation, `seconds`."""
+    history: History = field(default_factory=dict)
+    """Name -> array over epochs: `epoch` (counted from 1), `train_loss` (and `train_acc`
+    when the step computes accuracy), `test_*` or `validation_*` with an evaluation,
+    `seconds`; [epochs, members] for a vmapped stack. `history.records` gives the epochs'
+    records."""
     timing: dict[str, Any] = field(default_factory=dict)
     """`compile_s` (epoch and evaluation, ahead of time), `epoch_s` (one per epoch run
     here, without evaluation), `median_epoch_s`, `total_s` (the whole call, compiling
-    included); `stopped_early` when a hook ended the run (now or before a resume)."""
+    included); `stopped_early` when a hook ended the run."""
     kept: tuple[int, Any] | None = None
     """(epoch, params) a hook kept in place of the last epoch's (`EarlyStopping`'s best
     epoch, Keras' `restore_best_weights`), or None."""
+    untrained: Any = None
+    """The untrained model's first-batch loss, the divergence rule's reference (one per
+    member of a vmapped stack; None when the epoch measures none)."""
 
     @property
     def params(self):
@@ -66,8 +59,13 @@ class FitResult:
         """The epoch `params` come from (counted from 1)."""
         return self.kept[0] if self.kept is not None else int(jax.device_get(self.state.epoch))
 
+    @property
+    def last(self) -> Record:
+        """The last epoch's record (plain numbers)."""
+        return {k: np.asarray(v[-1]).tolist() for k, v in self.history.items()}
 
-@named(**MOVED)
+
+@named(**ARGUMENTS)
 def fit(
     state: TrainState,
     epoch: Epoch,
@@ -78,7 +76,7 @@ def fit(
     test: tuple | None = None,
     validation: tuple | None = None,
     hooks: Iterable[Hook | Callable[[Record], None]] = (),
-    divergence_factor: float | None = divergence.FACTOR,
+    divergence_factor: float | None = history.FACTOR,
 ) -> FitResult:
     """Train until the state has `epochs` epochs, one compiled epoch at a time (d2l's
     train_ch3).
@@ -122,11 +120,11 @@ def fit(
         this times the untrained model's first batch); None turns the rule off.
 
     Returns:
-      `FitResult`: the trained state, one record per epoch, and the timings.
+      `FitResult`: the trained state, the history as arrays, the timings.
 
     Raises:
       DivergedError: an epoch broke the divergence rule (after its record reached the
-        hooks; a vmapped stack of trials is marked with `divergence.diverged_runs` instead).
+        hooks; a vmapped stack is marked with `history.diverged_runs` instead).
       CheckpointError: a checkpoint of another run (the part of its identity that
         differs named) or of another model.
       ValueError, TypeError: a bad argument, named.
@@ -150,24 +148,24 @@ def _carries(hooks: list[Hook], state: TrainState) -> dict[str, Any]:
     return {k: v for k, v in carries.items() if v is not None}
 
 
-def _resume(run: Run, hooks: list[Hook], identity) -> tuple[TrainState, list[Record], bool]:
-    """The state to start from, the history so far and whether the run stops there: what a
-    hook restored (replayed to every hook: a hook that stopped the run stops it again), or
-    the run's own start."""
+def _resume(run: Run, hooks: list[Hook], identity) -> tuple:
+    """(state, records, untrained, stopped): what a hook restored (replayed to every hook:
+    a hook that stopped the run stops it again), or the run's own start."""
     state, carries = run.state, _carries(hooks, run.state)
     for hook in hooks:
         resumed = hook.resume(state, identity, carries)
         if resumed is None:
             continue
-        print(f"resumed after epoch {len(resumed.history)}", flush=True)
+        print(f"resumed after epoch {len(resumed.records)}", flush=True)
         stopped = False
-        for record in resumed.history:
+        for record in resumed.records:
             stopped = _each(hooks, "replay", record) or stopped
         for hook in hooks:
             if hook.name in resumed.carries:
                 hook.restore_carry(resumed.carries[hook.name])
-        return resumed.state, resumed.history, stopped
-    return state, [], False
+        untrained = None if resumed.untrained is None else np.asarray(resumed.untrained)
+        return resumed.state, list(resumed.records), untrained, stopped
+    return state, [], None, False
 
 
 def _each(hooks: list[Hook], moment: str, *args: Any) -> bool:
@@ -182,21 +180,25 @@ def _each(hooks: list[Hook], moment: str, *args: Any) -> bool:
     return stop
 
 
+def _host(x: Any, parallel) -> Any:
+    if x is None:
+        return None
+    return np.asarray(parallel.to_host(x) if parallel is not None else jax.device_get(x))
+
+
 def _fit(run: Run, evaluate, hooks: list[Hook], factor: float | None) -> FitResult:
     t_start = time.perf_counter()
     train, test, parallel = run.train, run.test, run.epoch.parallel
-    t0 = time.perf_counter()
-    lowered = run.epoch.lower(run.state, *train)
+    lowered = run.epoch.program.lower(run.state, *train)
     lowered_eval = evaluate.lower(run.state.params, *test.given()) if evaluate else None
     identity = None
-    if any(hook.keeps_runs for hook in hooks):  # computed once per run, never per epoch
+    if any(hook.keeps_runs for hook in hooks):  # derived once per run, never per epoch
         evaluation = lowered_eval.as_text() if lowered_eval is not None else None
         identity = run_identity(run, lowered.as_text(), evaluation)
-    lower_s = time.perf_counter() - t0
-    state, history, stopped = _resume(run, hooks, identity)
+    lower_s = time.perf_counter() - t_start
+    state, records, untrained, stopped = _resume(run, hooks, identity)
     start = int(jax.device_get(state.epoch))
-    epoch_s: list[float] = []
-    compile_s, eval_fn = 0.0, None
+    epoch_s, losses, compile_s = [], [], 0.0
     if start < run.epochs and not stopped:
         t0 = time.perf_counter()
         epoch_fn = lowered.compile()
@@ -204,23 +206,29 @@ def _fit(run: Run, evaluate, hooks: list[Hook], factor: float | None) -> FitResu
         compile_s = lower_s + time.perf_counter() - t0
     for e in range(start, run.epochs if not stopped else start):
         t0 = time.perf_counter()
-        state, sums = jax.block_until_ready(epoch_fn(state, *train))
+        state, sums, first = jax.block_until_ready(epoch_fn(state, *train))
         epoch_s.append(time.perf_counter() - t0)
-        record = {"epoch": e + 1, **host_means(sums, "train", parallel)}
+        if untrained is None:  # the first epoch this run trained: the rule's reference
+            untrained = _host(first, parallel)
+        record = {"epoch": e + 1, **history.means(sums, "train", parallel)}
         record["seconds"] = epoch_s[-1]
         if eval_fn is not None:
             t0 = time.perf_counter()
-            sums = eval_fn(state.params, *test.given())
-            record.update(host_means(sums, run.evaluated, parallel))
+            sums_eval = eval_fn(state.params, *test.given())
+            record.update(history.means(sums_eval, run.evaluated, parallel))
             record["eval_seconds"] = time.perf_counter() - t0
-        history.append(record)
+        records.append(record)
+        losses.append(_host(sums["loss"] / sums["count"], parallel))
         try:
-            check_divergence(history, factor)
-        except DivergedError:
+            if losses[-1].ndim == 0:  # one run; a vmapped stack's members are marked instead
+                history.check_curve(losses, untrained, factor, start=start)
+        except DivergedError as err:
             _each(hooks, "after_epoch", state, record)  # reported, never saved
+            err.history = history.stack(records)
             raise
         stopped = _each(hooks, "after_epoch", state, record)
-        _each(hooks, "save", state, history, stopped, _carries(hooks, state))
+        progress = Progress(records, stopped, _carries(hooks, state), untrained)
+        _each(hooks, "save", state, progress)
         if stopped:
             break
     timing = {
@@ -231,4 +239,4 @@ def _fit(run: Run, evaluate, hooks: list[Hook], factor: float | None) -> FitResu
         "stopped_early": stopped,
     }
     kept = next((k for k in (hook.kept() for hook in hooks) if k is not None), None)
-    return FitResult(state, history, timing, kept)
+    return FitResult(state, history.stack(records), timing, kept, untrained)

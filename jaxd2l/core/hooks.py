@@ -1,22 +1,14 @@
 """What `fit` runs around its epochs: hooks (nanodo's hooks, CLU's periodic actions).
 
-A hook is a value with four moments, each a no-op unless overridden:
-
-- `resume(state, identity, carries)`: before the first epoch; a hook that keeps runs (a
-  `Checkpoint`) returns what it restored, a `Resumed`, or None (`identity` is the run's,
-  derived from its program and inputs: `jaxd2l.core.arguments.run_identity`);
-- `replay(record)`: on resume, once per restored epoch, in order;
-- `after_epoch(state, record)`: after each epoch, in the order the hooks were given; raise
-  `StopTraining` to end the run after this epoch (every other hook still sees it);
-- `save(state, history, stopped, carries)`: after every hook saw the epoch, so a saved run
-  knows it was stopped.
-
-`carry(state)` is what a hook needs kept across a resume (early stopping's best
-parameters), saved under the hook's `name` (never its position in the list), and
-`restore_carry(tree)` takes it back. `kept()` offers the parameters `fit` should return
-instead of the last epoch's (early stopping's best epoch). A plain function `fn(record)` is
-a hook too (`Callback`). The divergence rule is not a hook: `fit` applies it before any
-hook runs.
+A hook is a value with four moments, each a no-op unless overridden: `resume(state,
+identity, carries)` before the first epoch (a hook that `keeps_runs`, a `Checkpoint`,
+returns what it restored as a `Resumed`); `replay(record)` once per restored epoch;
+`after_epoch(state, record)` after each epoch, in the order given (raise `StopTraining` to
+end the run after it); `save(state, progress)` once every hook saw the epoch. `carry(state)`
+is what a hook keeps across a resume, saved under its `name` (never its position);
+`restore_carry(tree)` takes it back; `kept()` offers the parameters `fit` returns. A plain
+function `fn(record)` is a hook too (`Callback`); the divergence rule is not a hook.
+`jaxd2l.nn.early_stopping.EarlyStopping` is a hook that keeps state.
 """
 
 from __future__ import annotations
@@ -31,37 +23,50 @@ import jax
 from jaxd2l.checks.errors import ArgumentError, ArgumentTypeError
 
 Record = dict[str, Any]
+NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
 
 class StopTraining(Exception):
     """Raised by a hook or callback to end the run cleanly after this epoch: its record is
-    in the history and, with a checkpoint, saved with the stop; `fit` returns as if it had
-    run to the end (`timing["stopped_early"]` True), and a resume trains no further."""
+    in the history, `fit` returns as if it had run to the end (`timing["stopped_early"]`),
+    and a resume with the same hook replays the records and stops there again."""
+
+
+class Progress(NamedTuple):
+    """What `save` gets besides the state."""
+
+    records: list[Record]
+    """Every epoch's record so far."""
+    stopped: bool
+    """Whether a hook stopped the run at this epoch."""
+    carries: dict[str, Any]
+    """The hooks' carries, by name."""
+    untrained: Any
+    """The divergence rule's reference (the untrained model's first-batch loss)."""
 
 
 class Resumed(NamedTuple):
-    """What a hook restored: the state, the history so far and the hooks' carries, by the
-    hooks' names."""
+    """What a hook restored."""
 
     state: Any
-    history: list[Record]
+    """The state to go on from."""
+    records: list[Record]
+    """The records of the epochs it trained."""
     carries: dict[str, Any]
-
-
-NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
+    """The hooks' carries, by name."""
+    untrained: Any
+    """The divergence rule's reference."""
 
 
 class Hook:
     """A hook of `fit` (see the module docstring); subclass and override what you need.
-
-    `name` says where its `carry` is saved (a checkpoint keeps it under that name): a hook
-    that carries state needs one, unique among the run's hooks."""
+    `name` says where its `carry` is saved: a hook that carries state needs one, unique
+    among the run's hooks."""
 
     name: str | None = None
     keeps_runs = False
-    """True for a hook that saves and resumes runs: `fit` then derives the run's identity."""
 
-    def resume(self, state: Any, identity: dict[str, Any], carries: dict[str, Any]):
+    def resume(self, state: Any, identity: dict[str, Any] | None, carries: dict[str, Any]):
         return None
 
     def replay(self, record: Record) -> None:
@@ -70,7 +75,7 @@ class Hook:
     def after_epoch(self, state: Any, record: Record) -> None:
         return None
 
-    def save(self, state: Any, history: list[Record], stopped: bool, carries) -> None:
+    def save(self, state: Any, progress: Progress) -> None:
         return None
 
     def carry(self, state: Any) -> Any:
@@ -87,12 +92,11 @@ class Hook:
         return None
 
 
-def hook_name(value: Any, default: str) -> str:
+def hook_name(name: Any) -> str:
     """A hook's name: lower-case letters, digits and underscores (a folder in a checkpoint)."""
-    name = default if value is None else value
     if not isinstance(name, str) or not NAME.fullmatch(name):
         raise ArgumentError(
-            f"a hook's name must be lower-case letters, digits and _ (it names a folder of the "
+            "a hook's name must be lower-case letters, digits and _ (it names a folder of the "
             f"checkpoint), got {name!r}"
         )
     return name
@@ -114,20 +118,18 @@ class Callback(Hook):
 
 
 def as_hooks(hooks: Iterable[Any]) -> list[Hook]:
-    """Hooks as given, plain functions wrapped as `Callback` hooks."""
+    """Hooks as given, plain functions wrapped as `Callback` hooks; two with one name
+    refused."""
     if isinstance(hooks, (Hook, str)) or callable(hooks):
         raise ArgumentTypeError("hooks must be a list of hooks or functions: wrap one in [...]")
     out = []
     for i, hook in enumerate(hooks):
-        if isinstance(hook, Hook):
-            out.append(hook)
-        elif callable(hook):
-            out.append(Callback(hook))
-        else:
+        if not isinstance(hook, Hook) and not callable(hook):
             raise ArgumentTypeError(
                 f"hooks[{i}] must be a Hook or a function of the epoch's record, got "
                 f"{type(hook).__name__}"
             )
+        out.append(hook if isinstance(hook, Hook) else Callback(hook))
     names = [hook.name for hook in out if hook.name is not None]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
@@ -139,15 +141,11 @@ def as_hooks(hooks: Iterable[Any]) -> list[Hook]:
 
 
 class Checkpoint(Hook):
-    """Save the run after every epoch and resume it from the last whole save.
+    """Save the run after every epoch and resume it from the last whole save, refusing
+    another run by what differs in its identity (`core.arguments.run_identity`); `target` is
+    a `Checkpointer` (its owner closes it) or a folder (opened and closed here)."""
 
-    `target` is a `Checkpointer` (its owner closes it) or a folder (opened here, resuming
-    what it holds, closed when `fit` ends). The run's identity (its epoch program as
-    lowered for the data, the initial state, the data, the weights, the evaluation and the
-    key) is saved and compared on resume: another run is refused naming what differs,
-    never resumed. The epoch count is not identity: a finished run asked for more epochs
-    trains on, and 5 epochs then 5 more equal 10.
-    """
+    keeps_runs = True
 
     def __init__(self, target: Any):
         from jaxd2l.core.checkpoint import Checkpointer
@@ -157,18 +155,16 @@ class Checkpoint(Hook):
                 "checkpoint must be a jaxd2l.core.checkpoint.Checkpointer or a folder path, "
                 f"got {type(target).__name__}"
             )
-        self.keeps_runs, self.name = True, None
-        self.target, self.owned, self.identity = target, not isinstance(target, Checkpointer), None
-        self.checkpointer = None
+        self.target, self.owned = target, not isinstance(target, Checkpointer)
+        self.checkpointer, self.identity = None, None
 
     def _open(self):
         if self.checkpointer is None:
             from jaxd2l.core.checkpoint import Checkpointer
 
-            if self.owned:
-                self.checkpointer = Checkpointer(os.fspath(self.target), flags={}, resume=True)
-            else:
-                self.checkpointer = self.target
+            owned = self.owned
+            target = os.fspath(self.target) if owned else self.target
+            self.checkpointer = Checkpointer(target, flags={}, resume=True) if owned else target
         return self.checkpointer
 
     def resume(self, state, identity, carries):
@@ -176,96 +172,23 @@ class Checkpoint(Hook):
         found = self._open().restore_run(state, carries, identity)
         if found is None:
             return None
-        restored, meta = found
-        return Resumed(restored.pop("state"), list(meta["history"]), restored)
+        (restored, hooks), meta = found
+        return Resumed(restored, list(meta["history"]), hooks, meta.get("untrained"))
 
-    def save(self, state, history, stopped, carries) -> None:
+    def save(self, state, progress: Progress) -> None:
         epoch = int(jax.device_get(state.epoch))
         self._open().save(
             epoch,
             state,
             state.key,
-            history,
-            carries=carries,
+            progress.records,
+            carries=progress.carries,
             identity=self.identity,
-            stopped=stopped,
+            stopped=progress.stopped,
+            untrained=progress.untrained,
         )
 
     def close(self) -> None:
         if self.owned and self.checkpointer is not None:
             self.checkpointer.close()
             self.checkpointer = None
-
-
-class EarlyStopping(Hook):
-    """d2l-en 5.5: stop after `patience` epochs without improving `monitor`, a key of the
-    epoch's record such as "validation_acc" (higher is better unless `mode="min"`), keeping
-    the best epoch's parameters (`best_params`, `best_epoch`). A hook of `fit`: it raises
-    `StopTraining`, `fit` returns the best epoch's parameters (`restore_best`, Keras'
-    `restore_best_weights`) and names that epoch, and with a `Checkpoint` its best
-    parameters are saved under `name` and a resume picks up where it was."""
-
-    def __init__(
-        self,
-        patience: int,
-        monitor: str,
-        mode: str = "max",
-        *,
-        restore_best: bool = True,
-        name: str | None = None,
-    ):
-        from jaxd2l import checks
-
-        self.patience = checks.integer(patience, "patience", minimum=1)
-        if not isinstance(monitor, str) or not monitor:
-            raise ArgumentTypeError(
-                "monitor must name a key of the epoch's record, e.g. 'validation_acc' or "
-                f"'validation_loss' (with mode='min'), got {monitor!r}"
-            )
-        self.monitor = monitor
-        self.mode = checks.choice(mode, ("max", "min"), "mode")
-        self.restore_best = bool(restore_best)
-        self.name = hook_name(name, "early_stopping")
-        self.best: float | None = None
-        self.best_epoch: int | None = None
-        self.best_params: Any = None
-        self.waited = 0
-
-    def update(self, record: Record, params: Any) -> bool:
-        """Take one epoch's record and parameters; True when the run should stop."""
-        if self.monitor not in record:
-            known = ", ".join(k for k in record if k != "epoch")
-            raise ArgumentError(
-                f"early stopping monitors {self.monitor!r}, which the records lack (they hold "
-                f"{known}): pass evaluate= and validation= to fit, or monitor one of those"
-            )
-        value = record[self.monitor]
-        better = self.best is None or (
-            value > self.best if self.mode == "max" else value < self.best
-        )
-        if better:
-            self.best, self.best_epoch, self.waited = value, record["epoch"], 0
-            if params is not None:  # a copy: the state is donated to the next epoch
-                self.best_params = jax.tree.map(lambda p: p.copy(), params)
-            return False
-        self.waited += 1
-        return self.waited >= self.patience
-
-    def replay(self, record: Record) -> None:
-        self.update(record, None)  # the best parameters come back through the carry
-
-    def after_epoch(self, state: Any, record: Record) -> None:
-        if self.update(record, state.params):
-            raise StopTraining
-
-    def carry(self, state: Any) -> Any:
-        return self.best_params if self.best_params is not None else state.params
-
-    def restore_carry(self, tree: Any) -> None:
-        if self.best_epoch is not None:
-            self.best_params = tree
-
-    def kept(self) -> tuple[int, Any] | None:
-        if not self.restore_best or self.best_params is None:
-            return None
-        return self.best_epoch, self.best_params

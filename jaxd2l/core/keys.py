@@ -50,34 +50,16 @@ class RunKeys(NamedTuple):
 
 
 def run_keys(seed: int | jax.Array) -> RunKeys:
-    """Every key of a run, by name, from one seed.
-
-    Args:
-      seed: an int seed, or a root key from `jax.random.key(seed)` (then jit- and vmap-able).
-
-    Returns:
-      `RunKeys(root, data, init, train, split, trials, groups, probe)`, each a `fold_in` of
-      the root with a constant this module owns.
-
-    Raises:
-      TypeError, ValueError: a seed that is neither an int nor one key.
-    """
+    """Every key of a run, by name, from one seed: an int, or a root key from
+    `jax.random.key(seed)` (then jit- and vmap-able). Each key is a `fold_in` of the root
+    with a constant this module owns; a seed that is neither an int nor one key is refused."""
     if checks.is_key(seed):
         checks.key(seed, "seed")
         root = seed
     else:
         root = jax.random.key(checks.integer(seed, "seed", minimum=-(2**63), maximum=2**64 - 1))
-    fold = jax.random.fold_in
-    return RunKeys(
-        root,
-        fold(root, _DATA),
-        fold(root, _INIT),
-        fold(root, _TRAIN),
-        fold(root, _SPLIT),
-        fold(root, _TRIALS),
-        fold(root, _GROUPS),
-        fold(root, _PROBE),
-    )
+    named = (_DATA, _INIT, _TRAIN, _SPLIT, _TRIALS, _GROUPS, _PROBE)
+    return RunKeys(root, *(jax.random.fold_in(root, n) for n in named))
 
 
 def epoch_key(train_key: jax.Array, epoch: int | jax.Array) -> jax.Array:

@@ -1,16 +1,12 @@
 """Data parallelism over devices and processes with `jax.sharding`: no hand-written collectives.
 
-The scheme shards the *index sequence*, not the data set. Every device holds the training
-split (Fashion-MNIST is 47 MB as uint8) replicated; every process draws the same global
-permutation from the same key and cuts it into the same global batches; each global batch
-of indices is sharded along the mesh's data axis, so each device gathers and trains on its
-own rows, and XLA inserts the gradient all-reduce. The batch order is then a function of
-the key alone, and 1 device, 4 devices or 2 processes x 2 devices train to the same
-parameters (up to the order of float additions). Parameters and optimizer state are
-replicated.
-
-`TrialParallel` is the other layout: a stack of vmapped trials (hyperparameter search)
-sharded along its trials axis, every device seeing the whole batch.
+The scheme shards the *index sequence*, not the data set: every device holds the training
+split (Fashion-MNIST is 47 MB as uint8) and the parameters replicated, every process draws
+the same global permutation from the same key, and each global batch of indices is sharded
+along the mesh's data axis, so each device gathers and trains on its own rows and XLA
+inserts the gradient all-reduce. 1 device, 4 devices or 2 processes x 2 devices then train
+to the same parameters, up to the order of float additions. (`search.trials.TrialParallel`
+shards a stack of vmapped trials instead.)
 """
 
 from __future__ import annotations
@@ -60,10 +56,10 @@ def check_batch_divides(batch_size: int, num_devices: int, name: str = "batch_si
         )
 
 
-def _place_leaf(x: Any, sharding: NamedSharding) -> jax.Array:
+def place_leaf(x: Any, sharding: NamedSharding) -> jax.Array:
     """One leaf laid out as `sharding` (PRNG keys through their raw data)."""
     if jax.dtypes.issubdtype(getattr(x, "dtype", np.float32), jax.dtypes.prng_key):
-        data = _place_leaf(jax.random.key_data(x), sharding)
+        data = place_leaf(jax.random.key_data(x), sharding)
         return jax.random.wrap_key_data(data, impl=jax.random.key_impl(x))
     if jax.process_count() == 1:
         return jax.device_put(x, sharding)
@@ -86,7 +82,7 @@ class DataParallel:
     def replicate(self, tree: Any) -> Any:
         """Every leaf on every device of the mesh (PRNG keys included)."""
         sharding = NamedSharding(self.mesh, P())
-        return jax.tree.map(lambda x: _place_leaf(x, sharding), tree)
+        return jax.tree.map(lambda x: place_leaf(x, sharding), tree)
 
     def place_state(self, state: Any) -> Any:
         return self.replicate(state)
@@ -107,31 +103,6 @@ class DataParallel:
 
     def check_batch_size(self, batch_size: int, name: str = "batch_size") -> None:
         check_batch_divides(batch_size, self.num_devices, name)
-
-
-@dataclasses.dataclass(frozen=True)
-class TrialParallel(DataParallel):
-    """A stack of trials (leading axis of every state leaf) sharded over the devices; each
-    device trains its trials on the whole batch. The number of trials must divide evenly."""
-
-    def place_state(self, state: Any) -> Any:
-        """Stacked leaves sharded along the trials axis; the leaves the members share (a
-        `TrainState`'s key and epoch, scalars) replicated."""
-        leaves = [x for x in jax.tree.leaves(state) if np.ndim(x) > 0]
-        n = leaves[0].shape[0]
-        if n % self.num_devices:
-            raise ArgumentError(
-                f"{n} trials do not divide over {self.num_devices} devices: pad the stack with "
-                "copies of a trial (search.trials.train_group does) or use fewer devices"
-            )
-        stacked, shared = NamedSharding(self.mesh, P(AXIS)), NamedSharding(self.mesh, P())
-        return jax.tree.map(lambda x: _place_leaf(x, stacked if np.ndim(x) > 0 else shared), state)
-
-    def constrain_batches(self, x: jax.Array) -> jax.Array:
-        return x
-
-    def check_batch_size(self, batch_size: int, name: str = "batch_size") -> None:
-        return None
 
 
 def data_parallel(num_devices: int | None = None) -> DataParallel:

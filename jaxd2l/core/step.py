@@ -1,13 +1,16 @@
-"""The training step shared by every chapter: loss, gradient, update and metrics in one.
+"""The model contract and the training step shared by every chapter.
 
-d2l 3.4 (linear regression), 3.6/3.7 (softmax regression) and 4.2/4.3 (MLPs) all train
-through `make_train_step`; `jaxd2l.core.epoch` scans it over an epoch and `jaxd2l.core.fit.fit`
-drives epochs on the host.
+`Model(init, apply)` is a pair of pure functions: `init(key) -> params` and
+`apply(params, X, *, key=None) -> output`, batched over the leading axis; `key=None` is
+evaluation, training passes each batch its own key (dropout). d2l 3.4 (linear regression),
+3.6/3.7 (softmax regression) and 4.2/4.3 (MLPs) all train through `make_train_step`;
+`jaxd2l.core.epoch` scans it over an epoch and `jaxd2l.core.fit.fit` drives epochs.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -16,9 +19,39 @@ import jax.numpy as jnp
 import optax
 
 from jaxd2l import checks
-from jaxd2l.checks.errors import ArgumentError, ArgumentTypeError
+from jaxd2l.checks.errors import ArgumentError
 from jaxd2l.core.keys import epoch_key
-from jaxd2l.core.model import Apply, Params, takes_key
+
+Params = Any
+Apply = Callable[..., jax.Array]  # apply(params, X, *, key=None) -> output
+
+
+class Model(NamedTuple):
+    """A model as its pair of pure functions (stax's `(init_fun, apply_fun)`, as a value)."""
+
+    init: Callable[[jax.Array], Params]
+    """`init(key) -> params`: a pytree of arrays."""
+    apply: Apply
+    """`apply(params, X, *, key=None) -> output`, batched over X's leading axis; `key=None`
+    evaluates (no dropout)."""
+
+
+def takes_key(apply: Callable) -> Callable:
+    """`apply` as `apply(params, X, *, key=None)`: returned as it is when it takes `key`,
+    else wrapped to drop the key, so a researcher's `lambda params, X: ...` trains too."""
+    try:
+        parameters = inspect.signature(apply).parameters
+    except (TypeError, ValueError):  # builtins, some C callables: assume the contract
+        return apply
+    if "key" in parameters or any(p.kind is p.VAR_KEYWORD for p in parameters.values()):
+        return apply
+
+    def apply_without_key(params, X, *, key=None):
+        del key
+        return apply(params, X)
+
+    return apply_without_key
+
 
 Loss = Callable[[jax.Array, jax.Array], jax.Array]  # (y_hat, y) -> per-example [B]
 Metrics = Callable[[jax.Array, jax.Array], dict[str, jax.Array]]  # per-example values to sum
@@ -63,14 +96,6 @@ class Batch(NamedTuple):
     """The batch's model key (dropout); None: deterministic."""
 
 
-def check_tx(tx: Any, name: str = "tx") -> None:
-    if not isinstance(tx, optax.GradientTransformation):
-        raise ArgumentTypeError(
-            f"{name} must be an optax.GradientTransformation such as optax.sgd(0.1) or "
-            f"jaxd2l.sgd(0.1), got {type(tx).__name__}"
-        )
-
-
 def init_state(params: Params, tx: optax.GradientTransformation, key: jax.Array) -> TrainState:
     """The `TrainState` a run starts from: `params`, `tx.init(params)`, the training key and
     epoch 0.
@@ -87,7 +112,7 @@ def init_state(params: Params, tx: optax.GradientTransformation, key: jax.Array)
     Raises:
       TypeError, ValueError: `tx` is not an optax transformation, or `key` is not one key.
     """
-    check_tx(tx)
+    checks.optimizer(tx, "tx")
     checks.key(key, "key")
     return TrainState(params, tx.init(params), key, jnp.zeros((), jnp.int32))
 
@@ -120,22 +145,11 @@ def batch_sums(y_hat: jax.Array, batch: Batch, loss: Loss, metrics: Metrics | No
     return sums
 
 
-FIRST_BATCH_LOSS = "first_batch_loss"  # the untrained model's loss, measured by the epoch
-NOT_AVERAGED = ("count", FIRST_BATCH_LOSS)  # already a count, or already a mean
-
-
 def summarize(sums: dict[str, Any]) -> dict[str, Any]:
-    """Means per example from an epoch's or an evaluation's sums.
-
-    Args:
-      sums: the totals of `batch_sums` (`count`, `loss`, metrics), possibly stacked.
-
-    Returns:
-      The same keys divided by `count`, except `count` itself and the epoch's first-batch
-      loss, which are kept as they are.
-    """
+    """Means per example from an epoch's or an evaluation's sums (possibly stacked): every
+    key divided by `count`, except `count` itself."""
     count = sums["count"]
-    return {k: (v if k in NOT_AVERAGED else v / count) for k, v in sums.items()}
+    return {k: (v if k == "count" else v / count) for k, v in sums.items()}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -207,7 +221,7 @@ def make_train_step(
     """
     checks.callable_(apply, "apply")
     checks.callable_(loss, "loss")
-    check_tx(tx)
+    checks.optimizer(tx, "tx")
     if metrics is not None:
         checks.callable_(metrics, "metrics")
     if penalty is not None:

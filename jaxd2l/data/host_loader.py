@@ -8,8 +8,31 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from jaxd2l.checks.errors import ArgumentError
 from jaxd2l.core import batching
 from jaxd2l.data.fashion_mnist import load_train_test
+
+
+def host_batches(
+    X: np.ndarray,
+    y: np.ndarray,
+    batch_size: int,
+    *,
+    seed: int | None = 0,
+    drop_remainder: bool = False,
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """d2l's data_iter: yield (X, y) numpy batches in a shuffled order (seed None: in order).
+
+    The last batch is smaller unless `drop_remainder`.
+    """
+    n = len(X)
+    if len(y) != n:
+        raise ArgumentError(f"X has {n} examples but y has {len(y)}")
+    nb = batching.num_batches(n, batch_size, drop_remainder)
+    order = np.arange(n) if seed is None else np.random.default_rng(seed).permutation(n)
+    for i in range(nb):
+        idx = order[i * batch_size : (i + 1) * batch_size]
+        yield X[idx], y[idx]
 
 
 class HostLoader:
@@ -41,7 +64,7 @@ class HostLoader:
     def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         seed = self.seed + self.passes if self.shuffle else None
         self.passes += 1
-        for X, y in batching.host_batches(
+        for X, y in host_batches(
             self.images, self.labels, self.batch_size, seed=seed, drop_remainder=self.drop_remainder
         ):
             yield X.astype(np.float32) / 255.0, y

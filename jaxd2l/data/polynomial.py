@@ -9,7 +9,6 @@ import jax
 import jax.numpy as jnp
 
 from jaxd2l import checks
-from jaxd2l.core.batching import kfold_weights
 
 TRUE_W = (5.0, 1.2, -3.4, 5.6)  # the weights of x^0/0!, x^1/1!, x^2/2!, x^3/3!
 MAX_DEGREE = 20
@@ -46,9 +45,3 @@ def degree_mask(degree: int | jax.Array, max_degree: int = MAX_DEGREE) -> jax.Ar
     """[max_degree] floats: 1 for the first `degree` features, 0 after (a traced degree
     works too, so every degree vmaps over the same shapes)."""
     return (jnp.arange(max_degree) < degree).astype(jnp.float32)
-
-
-def fold_weights(num_examples: int, num_folds: int) -> jax.Array:
-    """[num_folds, num_examples] training weights, 0 on each fold's validation examples
-    (`jaxd2l.core.batching.kfold_weights`' first half)."""
-    return kfold_weights(num_examples, num_folds)[0]

@@ -1,5 +1,5 @@
 """Models as values: `Model(init, apply)`, a pair of pure functions (the contract lives in
-`jaxd2l.core.model`; re-exported here).
+`jaxd2l.core.step`; re-exported here).
 
 From scratch: `linear`, `softmax`, `mlp`, `perceptron` (no classes); concise: `concise`
 wraps flax Linen modules into the same contract, `concise_nnx` the same chapters in Flax
@@ -7,7 +7,7 @@ NNX; `nnx` and `equinox` turn a researcher's own NNX or Equinox module into a `M
 """
 
 from jaxd2l.checks.lazy import submodule_getattr
-from jaxd2l.core.model import Apply, Model, Params, takes_key
+from jaxd2l.core.step import Apply, Model, Params, takes_key
 
 __all__ = ["Apply", "Model", "Params", "concise_impl", "takes_key"]
 

@@ -17,7 +17,7 @@ import jax.numpy as jnp
 
 from jaxd2l import checks
 from jaxd2l.checks.errors import ArgumentError
-from jaxd2l.core.model import Model
+from jaxd2l.core.step import Model
 from jaxd2l.models import init as inits
 
 

@@ -17,7 +17,7 @@ from flax import nnx
 
 from jaxd2l import checks
 from jaxd2l.checks.errors import ArgumentTypeError
-from jaxd2l.core.model import Model
+from jaxd2l.core.step import Model
 from jaxd2l.models import init as inits
 from jaxd2l.models.nnx import pure
 

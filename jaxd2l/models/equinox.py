@@ -20,8 +20,9 @@ import jax
 import jax.numpy as jnp
 
 from jaxd2l import checks
-from jaxd2l.checks.errors import ArgumentError
-from jaxd2l.core.model import Model
+from jaxd2l.checks.errors import ArgumentError, ArgumentTypeError
+from jaxd2l.core.step import Model
+from jaxd2l.models.init import check_follows_key
 
 
 def _dropouts(module: Any) -> list[eqx.nn.Dropout]:
@@ -33,14 +34,24 @@ def pure(make_module: Callable[[jax.Array], Any], input_shape: Sequence[int]) ->
     """`Model(init, apply)` for the Equinox module `make_module(key)` makes, mapping one
     example of `input_shape`.
 
-    Whether the switch reaches the dropout is decided at `init` by observation: with a key
-    every `eqx.nn.Dropout` with `p > 0` must be out of inference mode and the output must
-    follow the key; without one, inference mode and a deterministic output.
+    What the `Model` contract cannot hold is refused here, by observation: state kept
+    outside the module's arrays (`eqx.nn.BatchNorm`'s `StateIndex`: evaluation would use
+    its initial values) and parameters that do not follow the key (every seed the same
+    run). Whether the switch reaches the dropout is decided at `init`: with a key every
+    `eqx.nn.Dropout` with `p > 0` must be out of inference mode and the output must follow
+    the key; without one, inference mode and a deterministic output.
 
     Raises:
-      ValueError: (from `init`) dropout the switch does not reach.
+      ValueError: such state, parameters that ignore the key, or (from `init`) dropout the
+        switch does not reach.
     """
     checks.callable_(make_module, "make_module")
+    if isinstance(make_module, eqx.Module):
+        raise ArgumentTypeError(
+            "make_module must be a function that builds the module from a key (lambda key: "
+            f"eqx.nn.MLP(..., key=key)), got a {type(make_module).__name__} instance"
+        )
+    _check_contract(make_module)
     shape = tuple(input_shape)
     _, static = eqx.partition(eqx.filter_eval_shape(make_module, jax.random.key(0)), eqx.is_array)
 
@@ -63,6 +74,28 @@ def pure(make_module: Callable[[jax.Array], Any], input_shape: Sequence[int]) ->
         return params
 
     return Model(init, apply)
+
+
+def _check_contract(make_module: Callable[[jax.Array], Any]) -> None:
+    """Refuse a module with state of its own (`eqx.nn.State`), or whose arrays do not follow
+    the key (two modules built from different keys compared)."""
+    made = [make_module(jax.random.key(k)) for k in (0, 1)]
+    name = type(made[0]).__name__
+    if not isinstance(made[0], eqx.Module):
+        hint = ""
+        if isinstance(made[0], tuple):
+            hint = ": eqx.nn.make_with_state's (module, state) holds state a Model cannot"
+        raise ArgumentTypeError(f"make_module must return an equinox.Module, got {name}{hint}")
+    is_state = lambda x: isinstance(x, eqx.nn.StateIndex)
+    if any(is_state(x) for x in jax.tree.leaves(made[0], is_leaf=is_state)):
+        raise ArgumentError(
+            f"{name} holds state that changes outside the gradient (eqx.nn.StateIndex, e.g. "
+            "eqx.nn.BatchNorm's running statistics): a Model(init, apply) carries parameters "
+            "only; use eqx.nn.LayerNorm (or no normalisation)"
+        )
+    first, second = (eqx.filter(m, eqx.is_array) for m in made)
+    fix = "build its layers from the key make_module receives (split it per layer)"
+    check_follows_key(first, second, name, fix)
 
 
 def _observe(module_of, apply, params, shape, name: str) -> None:

@@ -6,6 +6,7 @@ A scheme draws a weight matrix [fan_in, fan_out]; biases always start at zero.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -40,3 +41,16 @@ def flax_initializer(scheme: str = "normal", sigma: float = 0.01) -> Callable:
         return weight(key, tuple(shape), scheme, sigma).astype(dtype)
 
     return init
+
+
+def check_follows_key(first: Any, second: Any, name: str, fix: str) -> None:
+    """Two initialisations from different keys: refuse parameters that do not follow the key
+    (a module seeding itself), which would make every seed of a sweep the same run. Constant
+    leaves (zeros, ones) are no evidence: only a random-looking leaf repeated counts."""
+    pairs = list(zip(jax.tree.leaves(first), jax.tree.leaves(second), strict=True))
+    varied = [bool(jnp.std(a) > 0) for a, _ in pairs if jnp.size(a) > 1]
+    if any(varied) and all(bool(jnp.array_equal(a, b)) for a, b in pairs):
+        raise ArgumentError(
+            f"{name}'s parameters do not follow the key: init(key) gives the same values for "
+            f"every key, so every seed would train the same run; {fix}"
+        )

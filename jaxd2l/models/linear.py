@@ -7,7 +7,7 @@ import jax.numpy as jnp
 
 from jaxd2l import checks
 from jaxd2l.checks.errors import ArgumentError
-from jaxd2l.core.model import Model
+from jaxd2l.core.step import Model
 
 
 def init(key: jax.Array, num_inputs: int, sigma: float = 0.01) -> dict[str, jax.Array]:

@@ -14,7 +14,7 @@ import jax.numpy as jnp
 
 from jaxd2l import checks
 from jaxd2l.checks.errors import ArgumentError, ArgumentTypeError
-from jaxd2l.core.model import Model
+from jaxd2l.core.step import Model
 from jaxd2l.models import init as inits
 from jaxd2l.models.softmax import check_layer
 from jaxd2l.nn import regularization

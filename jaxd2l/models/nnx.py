@@ -20,11 +20,14 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
-from flax import nnx
+from flax import linen, nnx
 
 from jaxd2l import checks
-from jaxd2l.checks.errors import ArgumentError
-from jaxd2l.core.model import Model
+from jaxd2l.checks.errors import ArgumentError, ArgumentTypeError
+from jaxd2l.core.step import Model
+from jaxd2l.models.init import check_follows_key
+
+LINEN = ": a Linen module (flax.linen) becomes a Model through jaxd2l.models.concise"
 
 
 def _iter(module: nnx.Module):
@@ -63,14 +66,26 @@ def pure(make_module: Callable[[nnx.Rngs], nnx.Module], input_shape: Sequence[in
     """`Model(init, apply)` for the NNX module `make_module(rngs)` makes, taking inputs of
     `input_shape` (one example, no batch axis).
 
-    Whether the switch reaches the dropout is decided at `init` by observation: every
+    What the `Model` contract cannot hold is refused here, by observation: state that
+    changes outside the gradient (`nnx.BatchNorm`'s running statistics, any variable that
+    is neither a parameter nor an RNG stream: evaluation would use its initial values), and
+    parameters that do not follow the key (a module that makes its own `nnx.Rngs(0)`: every
+    seed the same run). Whether the switch reaches the dropout is decided at `init`: every
     `nnx.Dropout` with a rate above 0 must draw units after `train()` and none after
     `eval()`, and the training output must follow the key.
 
     Raises:
-      ValueError: (from `init`) dropout the switch does not reach.
+      ValueError: such state, parameters that ignore the key, or (from `init`) dropout the
+        switch does not reach.
     """
     checks.callable_(make_module, "make_module")
+    if isinstance(make_module, (nnx.Module, linen.Module)):
+        linen_hint = "" if isinstance(make_module, nnx.Module) else LINEN
+        raise ArgumentTypeError(
+            "make_module must be a function that builds the module from an nnx.Rngs (lambda "
+            f"rngs: MyModule(rngs=rngs)), got a {type(make_module).__name__} instance" + linen_hint
+        )
+    _check_contract(make_module)
     example = jnp.ones((2, *input_shape)) * jnp.linspace(
         0.5, 1.5, int(jnp.prod(jnp.asarray(input_shape))) or 1
     ).reshape(1, *input_shape)
@@ -95,6 +110,31 @@ def pure(make_module: Callable[[nnx.Rngs], nnx.Module], input_shape: Sequence[in
         return params
 
     return Model(init, apply)
+
+
+def _check_contract(make_module: Callable[[nnx.Rngs], nnx.Module]) -> None:
+    """Refuse a module whose state a `Model(init, apply)` cannot carry, or whose parameters
+    do not follow the key (two modules built from different keys compared)."""
+    made = [make_module(nnx.Rngs(params=k, dropout=k)) for k in (0, 1)]
+    name = type(made[0]).__name__
+    if not isinstance(made[0], nnx.Module):
+        raise ArgumentTypeError(
+            f"make_module must return a flax.nnx.Module, got {name}"
+            + (LINEN if isinstance(made[0], linen.Module) else "")
+        )
+    other = nnx.split(made[0], nnx.Param, nnx.RngState, ...)[-1]
+    kinds = sorted({type(v).__name__ for _, v in nnx.to_flat_state(other)})
+    if kinds:
+        raise ArgumentError(
+            f"{name} holds state that changes outside the gradient ({', '.join(kinds)}, e.g. "
+            "nnx.BatchNorm's running statistics): a Model(init, apply) carries parameters "
+            "only, so evaluation would use their initial values; use nnx.LayerNorm (or no "
+            "normalisation), or train the module with an epoch function of your own that "
+            "carries that state (d2l.epoch_function)"
+        )
+    first, second = (nnx.to_pure_dict(nnx.split(m, nnx.Param, ...)[1]) for m in made)
+    fix = "build its layers from the rngs make_module receives (nnx.Linear(..., rngs=rngs))"
+    check_follows_key(first, second, name, fix + ", not an nnx.Rngs of its own")
 
 
 def _observe(module_of, apply, params, example, name: str) -> None:

@@ -16,7 +16,7 @@ import numpy as np
 
 from jaxd2l import checks
 from jaxd2l.checks.errors import ArgumentError
-from jaxd2l.core.model import Model
+from jaxd2l.core.step import Model
 
 
 class PerceptronResult(NamedTuple):

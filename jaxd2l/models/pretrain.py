@@ -19,11 +19,11 @@ import optax
 
 from jaxd2l import checks
 from jaxd2l.checks.errors import ArgumentError
-from jaxd2l.core.divergence import FACTOR, DivergedError, check_divergence
+from jaxd2l.core import history
 from jaxd2l.core.drivers import make_train
 from jaxd2l.core.epoch import make_epoch
 from jaxd2l.core.keys import run_keys
-from jaxd2l.core.step import FIRST_BATCH_LOSS, make_train_step, summarize
+from jaxd2l.core.step import make_train_step, summarize
 from jaxd2l.models import init as inits
 from jaxd2l.nn.losses import squared_error
 
@@ -65,30 +65,12 @@ def reconstruction_loss(y_hat: jax.Array, y: jax.Array) -> jax.Array:
 
 @functools.lru_cache(maxsize=32)
 def layer_trainer(activation, fan_in: int, width: int, epochs: int, batch_size: int, lr: float):
-    """One autoencoder's whole training run, jitted: `train(key, (H, H)) -> (state, sums)`.
+    """One autoencoder's whole training run, jitted: `train(key, (H, H)) -> Trained`.
     Cached, so every seed and every call with the same shapes reuses one compiled program."""
     tx = optax.adam(lr)
     step = make_train_step(autoencoder(activation), reconstruction_loss, tx)
     start = functools.partial(init_autoencoder, fan_in=fan_in, width=width)
     return jax.jit(make_train(start, tx, make_epoch(step, batch_size), epochs))
-
-
-def check_layer(layer: int, curve: Sequence[float], first: float) -> None:
-    """The drivers' divergence rule on one autoencoder's epochs: a loss that is not finite
-    or far above the untrained one raises `DivergedError`, naming the layer."""
-    history: list[dict] = []
-    for e, loss in enumerate(curve):
-        history.append({"epoch": e + 1, "train_loss": loss, "train_first_batch_loss": first})
-        try:
-            check_divergence(history, FACTOR)
-        except DivergedError as err:
-            raise DivergedError(
-                err.epoch,
-                err.last_finite,
-                err.history,
-                f"pre-training layer {layer + 1}: {err} (learning_rate=)",
-                err.factor,
-            ) from None
 
 
 def init(
@@ -143,11 +125,16 @@ def init(
         layer_key = jax.random.fold_in(key, layer)
         train = layer_trainer(activation, fan_in, width, epochs, batch_size, learning_rate)
         before = init_autoencoder(run_keys(layer_key).init, fan_in, width)  # train's start
-        state, (sums, _) = train(layer_key, (H, H))
+        trained = train(layer_key, (H, H))
         initial = float(jnp.mean(reconstruction_loss(apply(before, H[:1024]), H[:1024])))
-        losses.append([initial] + [float(v) for v in summarize(sums)["loss"]])
-        check_layer(layer, losses[-1][1:], float(sums[FIRST_BATCH_LOSS][0]))
-        encoder = {"W": state.params["W"], "b": state.params["b"]}
+        losses.append([initial] + [float(v) for v in summarize(trained.train)["loss"]])
+        history.check_curve(  # the drivers' rule, naming the layer
+            losses[-1][1:],
+            float(trained.untrained),
+            what=f"pre-training layer {layer + 1}",
+            fix="lower the learning rate (learning_rate=)",
+        )
+        encoder = {"W": trained.state.params["W"], "b": trained.state.params["b"]}
         params.append(encoder)
         H = activation(H @ encoder["W"] + encoder["b"])
     out_key = jax.random.fold_in(key, len(sizes))

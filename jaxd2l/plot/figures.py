@@ -60,21 +60,21 @@ def save(fig, path: str | os.PathLike) -> str:
     return str(path)
 
 
-def draw_curves(ax, history: Sequence[Mapping[str, Any]], epochs: int | None = None) -> None:
+def draw_curves(ax, history: Mapping[str, Any], epochs: int | None = None) -> None:
     """d2l's train_ch3 figure: train loss, train acc and test acc against epoch."""
-    x = [r["epoch"] for r in history]
+    x = history["epoch"]
     for key, style in (("train_loss", "-"), ("train_acc", "--"), ("test_acc", "-.")):
-        if history and key in history[0]:
-            ax.plot(x, [r[key] for r in history], style, label=key.replace("_", " "))
+        if key in history:
+            ax.plot(x, history[key], style, label=key.replace("_", " "))
     ax.set_xlabel("epoch")
-    right = max(epochs or 1, x[-1] if x else 1)
+    right = max(epochs or 1, int(x[-1]) if len(x) else 1)
     if right > 1:
         ax.set_xlim(1, right)
     ax.grid(True, alpha=0.3)
     ax.legend()
 
 
-def save_curves(history: Sequence[Mapping[str, Any]], path, epochs: int | None = None) -> str:
+def save_curves(history: Mapping[str, Any], path, epochs: int | None = None) -> str:
     fig = new_figure(4.5, 3.2, layout=None)  # fixed margins: a solver costs more than the plot
     fig.subplots_adjust(left=0.12, right=0.97, bottom=0.15, top=0.96)
     draw_curves(fig.add_subplot(), history, epochs)

@@ -6,6 +6,8 @@ import io
 import sys
 from typing import Any
 
+from jaxd2l.core.history import stack
+
 _ORDER = ("train_loss", "train_acc", "test_loss", "test_acc")
 
 
@@ -50,7 +52,7 @@ class Animator:
 
         self.history.append(record)
         self.figure.clear()
-        draw_curves(self.figure.add_subplot(), self.history, self.epochs)
+        draw_curves(self.figure.add_subplot(), stack(self.history), self.epochs)
         png = io.BytesIO()  # a PNG, shown the same with or without matplotlib's inline backend
         self.figure.savefig(png, format="png", dpi=100)
         image = display.Image(data=png.getvalue(), format="png")

@@ -14,9 +14,9 @@ def save_stopped_runs(runs: Mapping[str, tuple[Sequence[Mapping[str, Any]], int]
     fig = new_figure(3.4 * len(runs), 3.0)
     axes = fig.subplots(1, len(runs), squeeze=False, sharey=True)[0]
     for ax, (title, (history, best)) in zip(axes, runs.items(), strict=True):
-        x = [r["epoch"] for r in history]
-        ax.plot(x, [r["train_acc"] for r in history], "--", label="train acc (noisy labels)")
-        ax.plot(x, [r["validation_acc"] for r in history], "-", label="val acc")
+        x = history["epoch"]
+        ax.plot(x, history["train_acc"], "--", label="train acc (noisy labels)")
+        ax.plot(x, history["validation_acc"], "-", label="val acc")
         ax.axvline(best, color="gray", linestyle=":", label=f"kept: epoch {best}")
         ax.set_title(title)
         ax.set_xlabel("epoch")

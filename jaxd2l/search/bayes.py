@@ -23,7 +23,6 @@ import numpy as np
 from jaxd2l.checks.errors import ArgumentError, UserError
 from jaxd2l.core.checkpoint import Checkpointer
 from jaxd2l.core.keys import RunKeys
-from jaxd2l.core.parallel import TrialParallel
 from jaxd2l.search.loop import (
     Row,
     SearchResult,
@@ -32,7 +31,7 @@ from jaxd2l.search.loop import (
     keep_best,
     restore_search,
 )
-from jaxd2l.search.trials import Trial, group_trials, train_group
+from jaxd2l.search.trials import Trial, TrialParallel, group_trials, train_group
 
 SAMPLERS = ("tpe", "gp")
 

@@ -14,12 +14,11 @@ from typing import Any, NamedTuple
 import jax
 import numpy as np
 
+from jaxd2l.core import history
 from jaxd2l.core.checkpoint import Checkpointer
-from jaxd2l.core.divergence import DivergedError
 from jaxd2l.core.keys import RunKeys
-from jaxd2l.core.parallel import TrialParallel
 from jaxd2l.models import mlp
-from jaxd2l.search.trials import Trial, group_trials, train_group
+from jaxd2l.search.trials import Trial, TrialParallel, group_trials, train_group
 
 Row = dict[str, Any]
 
@@ -101,13 +100,9 @@ def finish_search(rows, best, epochs: int, groups, flags: str) -> SearchResult:
     diverged."""
     best_row, best_params = best
     if not np.isfinite(selection_score(best_row)):
-        raise DivergedError(
-            epochs,
-            None,
-            rows,
-            f"every trial diverged ({len(rows)} of {len(rows)}: the training loss is not "
-            f"finite); lower the learning rates ({flags})",
-        )
+        diverged = {f"trial {i}": not np.isfinite(selection_score(r)) for i, r in enumerate(rows)}
+        fix = f"lower the learning rates ({flags})"
+        history.check_members(diverged, "trials", fix, rows, every="every trial")
     return SearchResult(rows, best_row, best_params, groups)
 
 

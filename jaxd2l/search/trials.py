@@ -8,6 +8,7 @@ a validation split carved from the training set; the test set only reports the w
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 from collections.abc import Sequence
@@ -16,22 +17,24 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.sharding import NamedSharding
+from jax.sharding import PartitionSpec as P
 
 from jaxd2l import checks
 from jaxd2l.checks import sweeps
 from jaxd2l.checks.errors import ArgumentError
-from jaxd2l.core.divergence import diverged_runs
 from jaxd2l.core.epoch import make_epoch
-from jaxd2l.core.evaluate import make_evaluate
 from jaxd2l.core.fit import fit
-from jaxd2l.core.parallel import TrialParallel
-from jaxd2l.core.stack import with_learning_rates
-from jaxd2l.core.step import FIRST_BATCH_LOSS, make_train_step, summarize
+from jaxd2l.core.history import diverged_runs
+from jaxd2l.core.parallel import AXIS, DataParallel, place_leaf
+from jaxd2l.core.step import make_train_step, summarize
 from jaxd2l.data.fashion_mnist import scale_images
 from jaxd2l.models import mlp
+from jaxd2l.nn.evaluate import make_evaluate
 from jaxd2l.nn.losses import cross_entropy
 from jaxd2l.nn.metrics import classification_metrics
 from jaxd2l.nn.optim import sgd
+from jaxd2l.nn.stacks import with_learning_rates
 
 
 class Trial(NamedTuple):
@@ -47,6 +50,31 @@ class Trial(NamedTuple):
 
 # A trial's settings and what it measured: the columns of TensorBoard's hparams table.
 HPARAMS = (("lr", "hidden", "batch_size"), ("val_acc", "val_loss", "train_loss"))
+
+
+@dataclasses.dataclass(frozen=True)
+class TrialParallel(DataParallel):
+    """A stack of trials (leading axis of every state leaf) sharded over the devices; each
+    device trains its trials on the whole batch. The number of trials must divide evenly."""
+
+    def place_state(self, state: Any) -> Any:
+        """Stacked leaves sharded along the trials axis; the leaves the members share (a
+        `TrainState`'s key and epoch, scalars) replicated."""
+        leaves = [x for x in jax.tree.leaves(state) if np.ndim(x) > 0]
+        n = leaves[0].shape[0]
+        if n % self.num_devices:
+            raise ArgumentError(
+                f"{n} trials do not divide over {self.num_devices} devices: pad the stack with "
+                "copies of a trial (search.trials.train_group does) or use fewer devices"
+            )
+        stacked, shared = NamedSharding(self.mesh, P(AXIS)), NamedSharding(self.mesh, P())
+        return jax.tree.map(lambda x: place_leaf(x, stacked if np.ndim(x) > 0 else shared), state)
+
+    def constrain_batches(self, x: jax.Array) -> jax.Array:
+        return x
+
+    def check_batch_size(self, batch_size: int, name: str = "batch_size") -> None:
+        return None
 
 
 def grid(lrs: Sequence[float], hiddens: Sequence[int], batch_sizes: Sequence[int]) -> list[Trial]:
@@ -145,19 +173,11 @@ def train_group(
         "params": jax.tree.map(lambda p: p[:n], to_host(result.params)),
         "val_acc": val_means["acc"].tolist()[:n],
         "val_loss": val_means["loss"].tolist()[:n],
-        "train_loss": result.history[-1]["train_loss"][:n],
-        "diverged": diverged_members(result.history)[:n],
+        "train_loss": result.history["train_loss"][-1].tolist()[:n],
+        "diverged": diverged_runs(result.history["train_loss"].T, result.untrained).tolist()[:n],
         "compile_s": result.timing["compile_s"],
         "epoch_s": result.timing["epoch_s"],
     }
-
-
-def diverged_members(history: list[dict[str, Any]]) -> list[bool]:
-    """Per member of a vmapped stack, whether any epoch broke the divergence rule (the
-    rule's one array function over the losses [members, epochs])."""
-    losses = np.asarray([r["train_loss"] for r in history], np.float64).T
-    reference = history[0].get(f"train_{FIRST_BATCH_LOSS}")
-    return diverged_runs(losses, reference).tolist()
 
 
 def group_trials(trials: Sequence[Trial]) -> dict[tuple[int, int], list[Trial]]:

@@ -48,13 +48,13 @@ def programs() -> dict[str, tuple[Callable, tuple]]:
     from jaxd2l.chapters import house_prices, label_shift, model_selection, stability
     from jaxd2l.core.drivers import make_train
     from jaxd2l.core.epoch import make_epoch
-    from jaxd2l.core.stack import with_learning_rates
     from jaxd2l.core.step import make_train_step
     from jaxd2l.data.fashion_mnist import scale_images
     from jaxd2l.models import mlp, softmax
     from jaxd2l.nn.losses import cross_entropy
     from jaxd2l.nn.metrics import classification_metrics
     from jaxd2l.nn.optim import sgd
+    from jaxd2l.nn.stacks import with_learning_rates
 
     key = spec((), jax.random.key(0).dtype)
     images, labels = spec((60000, 28, 28, 1), jnp.uint8), spec((60000,), jnp.int32)

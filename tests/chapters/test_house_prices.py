@@ -21,7 +21,7 @@ from jaxd2l.chapters.house_prices import (
     write_submission,
 )
 from jaxd2l.data import house_prices as hp
-from jaxd2l.data.polynomial import fold_weights
+from jaxd2l.data.folds import fold_weights
 
 
 def test_log_rmse_and_the_clamp_at_one():

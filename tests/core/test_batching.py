@@ -2,7 +2,8 @@ import jax
 import numpy as np
 import pytest
 
-from jaxd2l.core.batching import epoch_indices, host_batches, num_batches
+from jaxd2l.core.batching import epoch_indices, num_batches
+from jaxd2l.data.host_loader import host_batches
 
 
 @pytest.mark.parametrize("n, b", [(10, 3), (12, 4), (5, 5)])

@@ -141,7 +141,7 @@ def test_a_damaged_newest_step_is_skipped_and_the_run_ends_the_same(damage, tmp_
         assert "the checkpoint after epoch 4" in err and "damaged" in err
         assert err.count("\n") == 1
     assert_trees_equal(whole.state, resumed.state)
-    assert [r["epoch"] for r in resumed.history] == [1, 2, 3, 4, 5, 6]
+    assert resumed.history["epoch"].tolist() == [1, 2, 3, 4, 5, 6]
 
 
 def test_no_whole_step_is_one_error_naming_each(tmp_path):
@@ -161,9 +161,9 @@ def test_another_model_is_refused_by_name_and_other_epochs_extend(tmp_path):
         with pytest.raises(CheckpointError, match=r"another run: the training program"):
             _regression_fit(3, ckpt, other_model=True)  # another program, refused first
     done = _regression_fit(3, str(tmp_path))  # the same run: finished, nothing to train
-    assert len(done.history) == 3 and done.timing["epoch_s"] == []
+    assert len(done.history["epoch"]) == 3 and done.timing["epoch_s"] == []
     fewer = _regression_fit(2, str(tmp_path))  # a path works as the checkpoint too
     assert int(fewer.state.epoch) == 3  # already past 2: nothing to train, nothing lost
     more = _regression_fit(5, str(tmp_path))
-    assert len(more.history) == 5 and len(more.timing["epoch_s"]) == 2
+    assert len(more.history["epoch"]) == 5 and len(more.timing["epoch_s"]) == 2
     assert_trees_equal(more.state, _regression_fit(5).state)

@@ -9,21 +9,22 @@ import optax
 import pytest
 
 from jaxd2l.core import drivers
-from jaxd2l.core.batching import kfold_weights
 from jaxd2l.core.checkpoint import CheckpointError
-from jaxd2l.core.divergence import DivergedError, diverged_runs
 from jaxd2l.core.epoch import make_epoch
-from jaxd2l.core.evaluate import make_evaluate
 from jaxd2l.core.fit import fit
-from jaxd2l.core.hooks import Checkpoint, EarlyStopping, StopTraining
+from jaxd2l.core.history import DivergedError, diverged_runs
+from jaxd2l.core.hooks import Checkpoint, StopTraining
 from jaxd2l.core.keys import run_keys
-from jaxd2l.core.stack import with_learning_rates
 from jaxd2l.core.step import init_state, make_train_step, summarize
+from jaxd2l.data.folds import kfold_weights
 from jaxd2l.data.synthetic import synthetic_regression
 from jaxd2l.models import linear, mlp, softmax
+from jaxd2l.nn.early_stopping import EarlyStopping
+from jaxd2l.nn.evaluate import make_evaluate
 from jaxd2l.nn.losses import cross_entropy, squared_loss
 from jaxd2l.nn.metrics import classification_metrics
 from jaxd2l.nn.optim import sgd
+from jaxd2l.nn.stacks import with_learning_rates
 from tests.helpers import assert_trees_equal, classifier_fit, images
 
 
@@ -68,7 +69,7 @@ def test_an_interrupted_fit_resumes_to_the_same_numbers(with_dropout, tmp_path):
     assert [r["epoch"] for r in seen] == [1, 2, 3, 4, 5, 6]  # saved records replayed first
     assert int(resumed.state.epoch) == 6
     assert_trees_equal(whole.state, resumed.state)
-    assert resumed.history[-1]["train_loss"] == whole.history[-1]["train_loss"]
+    assert resumed.last["train_loss"] == whole.last["train_loss"]
 
 
 def test_a_crashing_hook_loses_its_epoch_but_the_resume_ends_the_assert_trees_equal(tmp_path):
@@ -104,13 +105,13 @@ def test_fit_accepts_a_plain_evaluate_function():
     X, y = images(), np.arange(32) % 10
     evaluate = make_evaluate(softmax.apply, cross_entropy, classification_metrics)
     result = classifier_fit(X, y, test=(X, y), evaluate=lambda p, X, y: evaluate(p, X, y))
-    assert "test_acc" in result.history[-1]
+    assert "test_acc" in result.history
 
 
 def test_squared_loss_regression_data_still_trains():
     state, run_epoch, train = regression_run()
     result = fit(state, run_epoch, train, 2)
-    assert result.history[-1]["train_loss"] < result.history[0]["train_loss"]
+    assert result.last["train_loss"] < result.history["train_loss"][0]
     assert int(result.state.epoch) == 2 and int(state.epoch) == 0
 
 
@@ -129,7 +130,7 @@ def test_epochs_is_the_epoch_to_stop_at_and_a_trained_state_continues():
     two = fit(state, run_epoch, data, 2)
     more = fit(two.state, run_epoch, data, 4)  # epochs 3 and 4, drawn from (key, 2), (key, 3)
     assert_trees_equal(four.params, more.params)
-    assert [r["epoch"] for r in more.history] == [3, 4]
+    assert more.history["epoch"].tolist() == [3, 4]
     with pytest.raises(ValueError, match="trained 4 epochs, more than epochs=2"):
         fit(four.state, run_epoch, data, 2)
 
@@ -140,8 +141,9 @@ def test_a_diverging_fit_stops_at_the_first_epoch_that_breaks_the_rule():
     with pytest.raises(DivergedError) as e:
         fit(state, run_epoch, data, 50, hooks=[seen.append])
     err = e.value
-    assert err.epoch == len(seen) == len(err.history) < 50
-    first = seen[0]["train_first_batch_loss"]  # the untrained model's loss, first batch
+    assert err.epoch == len(seen) == len(err.history["epoch"]) < 50
+    first = float(fit(state, run_epoch, data, 1, divergence_factor=None).untrained)
+    assert f"the untrained model's {first:.4g}" in str(err)
     last = seen[-1]["train_loss"]
     assert not math.isfinite(last) or last > 100 * first
     assert all(math.isfinite(r["train_loss"]) and r["train_loss"] <= 100 * first for r in seen[:-1])
@@ -168,10 +170,10 @@ def test_vmapped_trials_go_on_and_the_array_rule_marks_the_diverged():
     tx, states = with_learning_rates(params, sgd, [0.03, 30.0], jax.random.key(2))
     step = jax.vmap(make_train_step(linear.apply, squared_loss, tx), (0, None))
     result = fit(states, make_epoch(step, 10), (X, y), 20)
-    losses = np.asarray([r["train_loss"] for r in result.history]).T  # [members, epochs]
-    reference = result.history[0]["train_first_batch_loss"]
+    losses = np.asarray(result.history["train_loss"].tolist()).T  # [members, epochs]
+    reference = result.untrained
     assert diverged_runs(losses, reference).tolist() == [False, True]
-    assert result.history[-1]["train_loss"][0] < 1e-3
+    assert result.last["train_loss"][0] < 1e-3
 
 
 def test_stop_training_is_recorded_and_a_rerun_of_the_same_script_trains_no_further(tmp_path):
@@ -185,14 +187,14 @@ def test_stop_training_is_recorded_and_a_rerun_of_the_same_script_trains_no_furt
 
     two = fit(state, run_epoch, train, 2)
     stopped = fit(state, run_epoch, train, 4, hooks=[stop_after_2, Checkpoint(str(tmp_path))])
-    assert len(stopped.history) == 2 and stopped.timing["stopped_early"]
+    assert len(stopped.history["epoch"]) == 2 and stopped.timing["stopped_early"]
     assert_trees_equal(two.params, stopped.params)
     seen = []
     again = fit(
         state, run_epoch, train, 4, hooks=[stop_after_2, seen.append, Checkpoint(str(tmp_path))]
     )
     assert again.timing["stopped_early"] and again.timing["epoch_s"] == []  # nothing trained
-    assert [r["epoch"] for r in seen] == [1, 2] and len(again.history) == 2
+    assert [r["epoch"] for r in seen] == [1, 2] and len(again.history["epoch"]) == 2
     assert_trees_equal(two.params, again.params)
     on = fit(state, run_epoch, train, 4, hooks=[Checkpoint(str(tmp_path))])
     assert int(on.state.epoch) == 4 and not on.timing["stopped_early"]  # no hook stops it
@@ -218,7 +220,7 @@ def test_early_stopping_and_a_checkpoint_combine_and_resume(tmp_path):
     resumed = fit(state, run_epoch, train, 8, hooks=[second, Checkpoint(str(tmp_path))], **kwargs)
     assert (second.best_epoch, second.best) == (alone.best_epoch, alone.best)
     assert_trees_equal(alone.best_params, second.best_params)  # kept through the checkpoint
-    assert len(resumed.history) == len(whole.history)
+    assert len(resumed.history["epoch"]) == len(whole.history["epoch"])
 
 
 def test_example_weights_of_ones_change_nothing_and_k_folds_train_as_one_program():
@@ -236,7 +238,8 @@ def test_example_weights_of_ones_change_nothing_and_k_folds_train_as_one_program
         lambda k: linear.init(jax.random.key(1), 2), tx, run_epoch, 2, observe=evaluate
     )
     folds = jax.jit(jax.vmap(train, in_axes=(None, (None, None, 0), (None, None, 0))))
-    states, (_, test_sums) = folds(jax.random.key(7), (X, y, train_w), (X, y, val_w))
+    out = folds(jax.random.key(7), (X, y, train_w), (X, y, val_w))
+    states, test_sums = out.state, out.observed
     start = init_state(linear.init(jax.random.key(1), 2), tx, run_keys(jax.random.key(7)).train)
     for k in (0, 3):
         one = fit(start, run_epoch, (X, y, train_w[k]), 2, evaluate=evaluate, test=(X, y, val_w[k]))
@@ -247,8 +250,8 @@ def test_example_weights_of_ones_change_nothing_and_k_folds_train_as_one_program
         assert_trees_equal(one.params, member, rtol=1e-5, atol=1e-6)
         assert_trees_equal(one.params, whole.params, rtol=1e-5, atol=1e-6)
         val_loss = summarize({n: v[k, -1] for n, v in test_sums.items()})["loss"]
-        np.testing.assert_allclose(one.history[-1]["test_loss"], val_loss, rtol=1e-5)
-        assert one.history[-1]["test_loss"] == pytest.approx(whole.history[-1]["test_loss"])
+        np.testing.assert_allclose(one.last["test_loss"], val_loss, rtol=1e-5)
+        assert one.last["test_loss"] == pytest.approx(whole.last["test_loss"])
 
 
 def test_weights_are_checked_the_same_way_by_every_entry_point():
@@ -285,7 +288,7 @@ def test_held_out_weights_need_test_weights_on_the_same_examples():
         with pytest.raises(ValueError, match=r"pass test=\(X, y, val_weights\)"):
             driver(state, run_epoch, (X, y, train_w[0]), 1, evaluate=evaluate, test=(X, y))
     other = fit(state, run_epoch, (X, y, train_w[0]), 1, evaluate=evaluate, test=(X[:30], y[:30]))
-    assert "test_loss" in other.history[0]  # another split: nothing held out of it
+    assert "test_loss" in other.history  # another split: nothing held out of it
 
 
 def test_a_checkpoint_of_another_run_is_refused_naming_the_difference(tmp_path):
@@ -296,7 +299,8 @@ def test_a_checkpoint_of_another_run_is_refused_naming_the_difference(tmp_path):
     fit(state, run_epoch, (X, y, train_w[0]), 2, hooks=[Checkpoint(folder)])
     with pytest.raises(CheckpointError, match=r"another run: the example weights \(another fold"):
         fit(state, run_epoch, (X, y, train_w[1]), 2, hooks=[Checkpoint(folder)])
-    roll = make_epoch(run_epoch.step, 10, remainder="roll")
+    step = make_train_step(linear.apply, squared_loss, sgd(0.03))
+    roll = make_epoch(step, 10, remainder="roll")
     with pytest.raises(CheckpointError, match="another run: the training program .*remainder"):
         fit(state, roll, (X, y, train_w[0]), 2, hooks=[Checkpoint(folder)])
     with pytest.raises(CheckpointError, match=r"the training key \(another seed\)"):
@@ -325,4 +329,4 @@ def test_diverged_error_keeps_the_loss_and_quotes_the_runs_own_factor():
     with pytest.raises(DivergedError) as e:
         fit(state, run_epoch, train, 3, divergence_factor=1e-6)
     assert e.value.factor == 1e-6 and "at most 1e-06x" in str(e.value)
-    assert e.value.loss == e.value.history[-1]["train_loss"] and math.isfinite(e.value.loss)
+    assert e.value.loss == e.value.history["train_loss"][-1] and math.isfinite(e.value.loss)

@@ -10,13 +10,14 @@ import pytest
 
 from jaxd2l.core.checkpoint import CheckpointError
 from jaxd2l.core.epoch import make_epoch
-from jaxd2l.core.evaluate import make_evaluate
 from jaxd2l.core.fit import fit
-from jaxd2l.core.hooks import Checkpoint, EarlyStopping, StopTraining
+from jaxd2l.core.hooks import Checkpoint, StopTraining
 from jaxd2l.core.step import init_state, make_train_step
 from jaxd2l.data.synthetic import synthetic_regression
 from jaxd2l.models import mlp
 from jaxd2l.nn import regularization
+from jaxd2l.nn.early_stopping import EarlyStopping
+from jaxd2l.nn.evaluate import make_evaluate
 from jaxd2l.nn.losses import huber_loss, squared_loss
 from tests.helpers import assert_trees_equal
 
@@ -104,7 +105,7 @@ def test_other_inputs_are_named_and_the_same_run_resumes(tmp_path):
             call()
     whole = fit(state, epoch, (X, Y), 4)
     resumed = fit(state, epoch, (X, Y), 4, hooks=[Checkpoint(str(tmp_path))])
-    assert [r["epoch"] for r in resumed.history] == [1, 2, 3, 4]
+    assert resumed.history["epoch"].tolist() == [1, 2, 3, 4]
     assert_trees_equal(whole.state, resumed.state)
 
 
@@ -112,12 +113,12 @@ def test_a_finished_run_extends_to_what_an_uninterrupted_run_reaches(tmp_path):
     state, epoch = setting(dropout=0.5)  # dropout masks too are a function of (key, epoch)
     ten = fit(state, epoch, (X, Y), 10)
     five = fit(state, epoch, (X, Y), 5, hooks=[Checkpoint(str(tmp_path))])
-    assert len(five.history) == 5
+    assert len(five.history["epoch"]) == 5
     more = fit(state, epoch, (X, Y), 10, hooks=[Checkpoint(str(tmp_path))])
-    assert len(more.timing["epoch_s"]) == 5 and [r["epoch"] for r in more.history][-1] == 10
+    assert len(more.timing["epoch_s"]) == 5 and more.history["epoch"].tolist()[-1] == 10
     assert_trees_equal(ten.state, more.state)
     np.testing.assert_allclose(
-        [r["train_loss"] for r in more.history], [r["train_loss"] for r in ten.history], rtol=1e-6
+        more.history["train_loss"].tolist(), ten.history["train_loss"].tolist(), rtol=1e-6
     )
 
 
@@ -129,7 +130,7 @@ def test_a_stopped_run_stops_again_with_its_hook_and_extends_without_it(tmp_path
             raise StopTraining
 
     stopped = fit(state, epoch, (X, Y), 4, hooks=[stop_after_2, Checkpoint(str(tmp_path))])
-    assert stopped.timing["stopped_early"] and len(stopped.history) == 2
+    assert stopped.timing["stopped_early"] and len(stopped.history["epoch"]) == 2
     again = fit(state, epoch, (X, Y), 4, hooks=[stop_after_2, Checkpoint(str(tmp_path))])
     assert again.timing["stopped_early"] and again.timing["epoch_s"] == []
     on = fit(state, epoch, (X, Y), 4, hooks=[Checkpoint(str(tmp_path))])
@@ -156,11 +157,11 @@ def test_hooks_resume_by_name_in_any_order(tmp_path):
     resumed = _validation_run([Checkpoint(str(tmp_path)), second])  # the other order
     assert (second.best_epoch, second.best) == (alone.best_epoch, alone.best)
     assert_trees_equal(alone.best_params, second.best_params)
-    assert len(resumed.history) == len(whole.history)
+    assert len(resumed.history["epoch"]) == len(whole.history["epoch"])
     with pytest.raises(ValueError, match="two hooks are named 'early_stopping'"):
         _validation_run([alone, EarlyStopping(3, "validation_loss", mode="min")])
     named = [alone, EarlyStopping(3, "validation_loss", mode="min", name="patient")]
-    assert len(_validation_run(named).history) >= 1
+    assert len(_validation_run(named).history["epoch"]) >= 1
 
 
 def test_early_stopping_returns_the_best_epochs_parameters():
@@ -168,7 +169,7 @@ def test_early_stopping_returns_the_best_epochs_parameters():
     result = _validation_run([stop], epochs=40)
     best = stop.best_epoch
     assert result.params_epoch == best and best < int(result.state.epoch)
-    losses = [r["validation_loss"] for r in result.history]
+    losses = result.history["validation_loss"].tolist()
     assert best == 1 + int(np.argmin(losses))
     assert_trees_equal(result.params, _validation_run([], epochs=best).state.params)
     pairs = zip(jax.tree.leaves(result.params), jax.tree.leaves(result.state.params), strict=True)
@@ -187,4 +188,4 @@ def test_early_stopping_names_its_monitor_and_the_split_is_named_for_what_it_is(
     with pytest.raises(ValueError, match="not both"):
         fit(state, epoch, (X, Y), 1, evaluate=evaluate, test=(X, Y), validation=(X, Y))
     tested = fit(state, epoch, (X, Y), 1, evaluate=evaluate, test=(X, Y))
-    assert "test_loss" in tested.history[0] and "validation_loss" not in tested.history[0]
+    assert "test_loss" in tested.history and "validation_loss" not in tested.history

@@ -60,8 +60,9 @@ def test_every_driver_agrees_in_each_mode(key, remainder):
         fit_python_loop(state, epoch, (X, y), 3).state.params,
     ]
     run = make_train(lambda k: model.init(key), tx, epoch, 3)
-    trained, (sums, _) = jax.jit(run)(key, (X, y))
-    others.append(trained.params)
+    trained = jax.jit(run)(key, (X, y))
+    sums = trained.train
+    others.append(trained.state.params)
     for other in others:
         for a, b in zip(jax.tree.leaves(by_fit), jax.tree.leaves(other), strict=True):
             np.testing.assert_allclose(a, b, atol=1e-6)
@@ -86,7 +87,7 @@ def test_one_call_in_every_mode_the_state_says_what_the_epoch_draws(key):
     state = init_state(model.init(key), tx, key)
     for remainder in REMAINDERS:
         epoch = make_epoch(make_train_step(model.apply, cross_entropy, tx), 16, remainder=remainder)
-        idx, mask = epoch.plan(state, 50)
+        idx, mask = epoch.unrolled.plan(state, 50)
         copy = jax.tree.map(lambda x: x.copy(), state)  # the call donates its state
         after, sums = epoch(copy, X, y)  # the same call whatever the mode
         assert int(after.epoch) == 1 and int(state.epoch) == 0
@@ -100,7 +101,12 @@ def test_remainder_is_checked():
         make_epoch(step, 4, remainder="fill")
     with pytest.raises(ValueError, match="contradicts"):
         make_epoch(step, 4, drop_remainder=True, remainder="roll")
-    assert make_epoch(step, 4, drop_remainder=True).remainder == "drop"
+    X, y = jnp.zeros((10, 5)), jnp.zeros(10, jnp.int32)
+    state = init_state(
+        softmax.model(5, 2).init(jax.random.key(0)), optax.sgd(0.1), jax.random.key(1)
+    )
+    dropped = make_epoch(step, 4, drop_remainder=True)
+    assert float(dropped(state, X, y)[1]["count"]) == 8.0  # 10 = 2 x 4 + 2 dropped
 
 
 def test_roll_counts_positions_in_int32(key):

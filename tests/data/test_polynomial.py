@@ -7,7 +7,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxd2l.data.polynomial import TRUE_W, degree_mask, features, fold_weights, polynomial_data
+from jaxd2l.data.folds import fold_weights
+from jaxd2l.data.polynomial import TRUE_W, degree_mask, features, polynomial_data
 
 
 def test_features_are_powers_over_factorials():

@@ -4,7 +4,7 @@ import pytest
 
 from experiments import hparam_search as exp
 from jaxd2l.cli import run_cli
-from jaxd2l.core.divergence import DivergedError
+from jaxd2l.core.history import DivergedError
 
 
 @pytest.mark.slow

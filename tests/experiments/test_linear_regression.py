@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from experiments import linear_regression as exp
-from jaxd2l.core.divergence import DivergedError
+from jaxd2l.core.history import DivergedError
 
 
 @pytest.mark.parametrize("impl", ["scratch", "concise", "nnx", "closed_form"])

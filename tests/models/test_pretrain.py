@@ -37,7 +37,7 @@ def test_pretraining_refuses_inputs_that_do_not_fit(key):
 
 
 def test_a_diverging_autoencoder_is_stopped_by_the_drivers_rule(key):
-    from jaxd2l.core.divergence import DivergedError
+    from jaxd2l.core.history import DivergedError
 
     X = jax.random.uniform(key, (256, 10)) * 100.0  # large inputs and a huge rate explode
     with pytest.raises(DivergedError, match=r"pre-training layer 1: training diverged at epoch"):

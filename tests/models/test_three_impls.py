@@ -21,7 +21,7 @@ def losses_of(model, params, X, y, loss, epochs=3, batch_size=16):
     tx = optax.sgd(0.1)
     epoch = d2l.make_epoch(d2l.make_train_step(model.apply, loss, tx), batch_size)
     result = d2l.fit(d2l.init_state(params, tx, jax.random.key(1)), epoch, (X, y), epochs)
-    return [r["train_loss"] for r in result.history], result.params
+    return result.history["train_loss"].tolist(), result.params
 
 
 @pytest.mark.parametrize("impl", ["concise", "nnx"])

@@ -7,7 +7,7 @@ import pytest
 
 from jaxd2l.checks.errors import ArgumentError
 from jaxd2l.core.checkpoint import Checkpointer
-from jaxd2l.core.divergence import DivergedError
+from jaxd2l.core.history import DivergedError
 from jaxd2l.core.keys import run_keys
 from jaxd2l.search import bayes
 from jaxd2l.search.trials import validation_split

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from jaxd2l.core.checkpoint import Checkpointer
-from jaxd2l.core.divergence import DivergedError
+from jaxd2l.core.history import DivergedError
 from jaxd2l.core.keys import run_keys
 from jaxd2l.search.loop import run_search
 from jaxd2l.search.trials import grid, validation_split

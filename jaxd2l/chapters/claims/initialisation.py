@@ -24,7 +24,7 @@ from jaxd2l.chapters.claims.sweeps import (
 from jaxd2l.chapters.claims.verdicts import estimate
 from jaxd2l.chapters.classification import scratch_loss
 from jaxd2l.core.keys import run_keys
-from jaxd2l.core.model import Model
+from jaxd2l.core.step import Model
 from jaxd2l.data import fashion_mnist as fm
 from jaxd2l.models import mlp, pretrain
 

@@ -12,9 +12,9 @@ from jaxd2l.chapters.claims.decide import equivalence, exact
 from jaxd2l.chapters.claims.result import ClaimResult, claim_result
 from jaxd2l.chapters.claims.sweeps import Budget, curve_estimates
 from jaxd2l.chapters.claims.verdicts import estimate
-from jaxd2l.core.divergence import breaks_rule
 from jaxd2l.core.drivers import make_train
 from jaxd2l.core.epoch import make_epoch
+from jaxd2l.core.history import breaks_rule
 from jaxd2l.core.keys import run_keys
 from jaxd2l.core.step import make_train_step
 from jaxd2l.data.synthetic import TRUE_B, TRUE_W, synthetic_regression
@@ -46,9 +46,10 @@ def regression_run(key, loss, outlier_rate, *, num_examples, epochs, batch_size,
         return state, {**sums, "error": jnp.abs(p["w"] - true_w).sum() + jnp.abs(p["b"] - TRUE_B)}
 
     epoch = make_epoch(step_and_error, batch_size, per_batch=True)
-    state, (sums, _) = make_train(model.init, tx, epoch, epochs)(key, (X, y))
+    trained = make_train(model.init, tx, epoch, epochs)(key, (X, y))
+    sums = dict(trained.train)
     errors = sums.pop("error")
-    return state.params, errors.reshape(-1), sums
+    return trained.state.params, errors.reshape(-1), sums
 
 
 def squared_vs_absolute(budget: Budget, images=None) -> ClaimResult:

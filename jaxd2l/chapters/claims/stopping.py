@@ -23,11 +23,11 @@ from jaxd2l.chapters.claims.sweeps import (
 from jaxd2l.chapters.claims.verdicts import estimate
 from jaxd2l.chapters.classification import classifier_evaluate, scratch_loss
 from jaxd2l.checks.errors import ArgumentError
-from jaxd2l.core.hooks import EarlyStopping
 from jaxd2l.core.keys import run_keys
 from jaxd2l.core.step import summarize
 from jaxd2l.data.noise import noisy_labels
 from jaxd2l.models import mlp
+from jaxd2l.nn.early_stopping import EarlyStopping
 
 NOISE, PATIENCE, VISIBLE = 0.4, 5, 0.01  # a fall is visible when it exceeds one point
 FALL = "test acc at the validation peak - at the end"
@@ -55,7 +55,7 @@ def two_split_evaluate(apply):
 
 
 def kept_epoch(val_acc: np.ndarray, patience: int = PATIENCE) -> int:
-    """The epoch (from 1) `core.hooks.EarlyStopping` keeps on a validation curve."""
+    """The epoch (from 1) `nn.early_stopping.EarlyStopping` keeps on a validation curve."""
     stopper = EarlyStopping(patience, monitor="val_acc")
     for epoch, value in enumerate(val_acc, start=1):
         if stopper.update({"epoch": epoch, "val_acc": float(value)}, None):

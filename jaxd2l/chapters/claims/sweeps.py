@@ -96,8 +96,9 @@ def classifier_sweep(
         epoch = make_epoch(step, batch_size, prepare=fm.scale_images, remainder=remainder)
         evaluation = (evaluate or classifier_evaluate)(model.apply)
         train = make_train(model.init, tx, epoch, epochs, observe=evaluation)
-        state, (train_sums, test_sums) = train(key, (X, y), test)
-        out = {"train": summarize(train_sums), "test": summarize(test_sums)}
+        trained = train(key, (X, y), test)
+        state = trained.state
+        out = {"train": summarize(trained.train), "test": summarize(trained.observed)}
         if after is not None:
             out["after"] = after(model, state.params, *test)
         return out

@@ -19,10 +19,10 @@ from jaxd2l.chapters.claims.sweeps import (
 )
 from jaxd2l.chapters.claims.verdicts import estimate
 from jaxd2l.checks.errors import ArgumentError
-from jaxd2l.core.evaluate import make_evaluate
-from jaxd2l.core.model import Model
+from jaxd2l.core.step import Model
 from jaxd2l.data import fashion_mnist as fm
 from jaxd2l.models import softmax
+from jaxd2l.nn.evaluate import make_evaluate
 from jaxd2l.nn.losses import cross_entropy
 
 PAIR = (0, 6)  # T-shirt/top vs shirt: the two classes of claim 7

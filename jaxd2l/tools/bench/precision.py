@@ -13,7 +13,7 @@ from collections.abc import Callable
 import jax
 import jax.numpy as jnp
 
-from jaxd2l.core.model import takes_key
+from jaxd2l.core.step import takes_key
 
 
 def mixed(apply: Callable, dtype=jnp.bfloat16) -> Callable:

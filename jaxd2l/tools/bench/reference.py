@@ -16,7 +16,8 @@ import jax
 import numpy as np
 
 from jaxd2l.chapters.classification import scratch_loss, train_classifier
-from jaxd2l.core.model import Model
+from jaxd2l.core import history
+from jaxd2l.core.step import Model
 from jaxd2l.models import mlp, softmax
 from jaxd2l.nn.optim import sgd
 
@@ -68,7 +69,7 @@ def run_jax(model: str, train, test, *, seeds: int, epochs: int, batch_size: int
             key=jax.random.key(seed),
         )
         totals.append(time.perf_counter() - t0)
-        histories.append(result.history)
+        histories.append(history.records(result.history))
         compiles.append(result.timing["compile_s"])
     return summarize_runs(histories, compiles, totals)
 

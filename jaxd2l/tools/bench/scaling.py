@@ -11,9 +11,9 @@ import numpy as np
 from jaxd2l.chapters import flops
 from jaxd2l.core.fit import fit
 from jaxd2l.core.parallel import data_parallel
-from jaxd2l.core.stack import with_learning_rates
 from jaxd2l.core.step import init_state
 from jaxd2l.nn.optim import sgd
+from jaxd2l.nn.stacks import with_learning_rates
 from jaxd2l.tools.bench.precision import mixed
 from jaxd2l.tools.bench.sections import Progress, epoch_timing, record
 from jaxd2l.tools.bench.timing import compile_seconds, seconds
@@ -37,7 +37,7 @@ def precision_comparison(workloads, batch_size, epochs, data, progress: Progress
                 evaluate=w.evaluate(apply),
                 test=test_split,
             )
-            last = result.history[-1]
+            last = result.last
             records.append(
                 record(
                     "precision",

@@ -184,7 +184,7 @@ def driver_comparison(workloads, batch_size, epochs, data, repeats, progress) ->
         results = {
             "python_loop": (python.timing["epoch_s"], python.params),
             "scan": (
-                [r["seconds"] + r.get("eval_seconds", 0.0) for r in scan.history],
+                list(scan.history["seconds"] + scan.history.get("eval_seconds", 0.0)),
                 scan.params,
             ),
             "whole_run": (whole_s, whole_params),

@@ -13,11 +13,11 @@ import numpy as np
 from jaxd2l.chapters import flops
 from jaxd2l.checks.errors import DataNotFoundError
 from jaxd2l.core.epoch import make_epoch
-from jaxd2l.core.evaluate import make_evaluate
 from jaxd2l.core.step import make_train_step
 from jaxd2l.data import fashion_mnist as fm
 from jaxd2l.data.synthetic import TRUE_B, TRUE_W, synthetic_regression
 from jaxd2l.models import linear, mlp
+from jaxd2l.nn.evaluate import make_evaluate
 from jaxd2l.nn.losses import cross_entropy, squared_loss
 from jaxd2l.nn.metrics import classification_metrics
 from jaxd2l.nn.optim import sgd

@@ -11,10 +11,9 @@ import jax
 from jaxd2l import checks
 from jaxd2l.checks.arrays import array, check_arrays
 from jaxd2l.core.batching import epoch_indices
-from jaxd2l.core.epoch import Prepare, identity, make_gather
-from jaxd2l.core.model import Apply, takes_key
+from jaxd2l.core.epoch import Prepare, make_gather
 from jaxd2l.core.parallel import DataParallel
-from jaxd2l.core.step import Batch, Loss, Metrics, batch_sums
+from jaxd2l.core.step import Apply, Batch, Loss, Metrics, batch_sums, takes_key
 
 EVALUATED = {"X": array(), "y": array(rows_of="X")}  # examples and one target each
 
@@ -28,10 +27,10 @@ def make_evaluate(
     prepare: Prepare | None = None,
     parallel: DataParallel | None = None,
 ) -> Callable:
-    """An exact evaluation over a whole split on the device (jitted).
-
-    Every example counts once (the last batch is masked, not dropped), so accuracy is weighted
-    by example count, never a mean of batch means; the model runs with `key=None` (no dropout).
+    """An exact evaluation over a whole split on the device (d2l 3.6's evaluate_accuracy,
+    exact): every example counts once (the last batch is masked, not dropped), so accuracy
+    is weighted by example count, never a mean of batch means; the model runs with
+    `key=None` (no dropout).
 
     Args:
       apply: the model's `apply(params, X, *, key=None)`.
@@ -42,20 +41,18 @@ def make_evaluate(
       parallel: a `DataParallel`: batches sharded over its devices.
 
     Returns:
-      `evaluate(params, X, y, weights=None) -> sums`; `summarize` turns them into means.
-      `weights` [N] weight the examples (a fold's validation examples).
+      `evaluate(params, X, y, weights=None) -> sums`, jitted; `summarize` turns them into
+      means. `weights` [N] weight the examples (a fold's validation examples).
     """
     checks.callable_(apply, "apply")
     checks.callable_(loss, "loss")
     batch_size = checks.integer(batch_size, "batch_size", minimum=1)
     apply = takes_key(apply)
     devices = parallel.num_devices if parallel is not None else 1
-    constrain = parallel.constrain_batches if parallel is not None else identity
-    prepare = prepare or identity
+    constrain = parallel.constrain_batches if parallel is not None else (lambda a: a)
 
     def evaluate(params, X, y, weights=None):
-        size = min(batch_size, X.shape[0])
-        size = -(-size // devices) * devices
+        size = -(-min(batch_size, X.shape[0]) // devices) * devices
         idx, mask = epoch_indices(None, X.shape[0], size)
         idx, mask = constrain(idx), constrain(mask)
         gather = make_gather(X)
@@ -64,7 +61,8 @@ def make_evaluate(
             i, m = batch_idx
             if weights is not None:
                 m = m * weights[i]
-            batch = Batch(prepare(gather(i)), y[i], m)
+            x = gather(i) if prepare is None else prepare(gather(i))
+            batch = Batch(x, y[i], m)
             return carry, batch_sums(apply(params, batch.X, key=None), batch, loss, metrics)
 
         _, sums = jax.lax.scan(body, None, (idx, mask))

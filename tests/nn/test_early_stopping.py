@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 
 from jaxd2l.core.epoch import make_epoch
-from jaxd2l.core.evaluate import make_evaluate
 from jaxd2l.core.fit import fit
-from jaxd2l.core.hooks import EarlyStopping
 from jaxd2l.core.step import init_state, make_train_step
 from jaxd2l.data.noise import noisy_labels
 from jaxd2l.models import softmax
+from jaxd2l.nn.early_stopping import EarlyStopping
+from jaxd2l.nn.evaluate import make_evaluate
 from jaxd2l.nn.losses import cross_entropy
 from jaxd2l.nn.metrics import classification_metrics
 from jaxd2l.nn.optim import sgd
@@ -66,7 +66,7 @@ def test_fit_stops_and_keeps_what_a_run_stopped_at_the_best_epoch_has(fake_fashi
         hooks=[stop],
         divergence_factor=None,
     )
-    last = result.history[-1]["epoch"]
+    last = result.last["epoch"]
     assert last == stop.best_epoch + 2 or last == 40
     again = fit(
         state,

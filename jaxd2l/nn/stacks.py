@@ -19,8 +19,7 @@ import optax
 from jaxd2l import checks
 from jaxd2l.checks.errors import ArgumentError, ArgumentTypeError
 from jaxd2l.checks.sweeps import grid
-from jaxd2l.core.model import Params
-from jaxd2l.core.step import TrainState, check_tx
+from jaxd2l.core.step import Params, TrainState
 
 
 def with_seeds(
@@ -41,7 +40,7 @@ def with_seeds(
       `(tx, states)`: `tx` unchanged and params and optimizer state stacked on axis 0
       (optax's `count` per member), `key` and `epoch` shared.
     """
-    check_tx(tx)
+    checks.optimizer(tx, "tx")
     checks.callable_(init, "init")
     if not checks.is_key(keys) or keys.ndim != 1 or keys.shape[0] == 0:
         raise ArgumentError(

@@ -1,4 +1,4 @@
-"""jaxd2l.core.stack: states stacked over seeds and learning rates, trained in one program."""
+"""jaxd2l.nn.stacks: states stacked over seeds and learning rates, trained in one program."""
 
 import jax
 import numpy as np
@@ -7,7 +7,6 @@ import pytest
 
 from jaxd2l.core.epoch import make_epoch
 from jaxd2l.core.fit import fit
-from jaxd2l.core.stack import with_learning_rates, with_seeds
 from jaxd2l.core.step import init_state, make_train_step
 from jaxd2l.data import fashion_mnist as fm
 from jaxd2l.models import mlp, softmax
@@ -15,6 +14,7 @@ from jaxd2l.nn.activations import tanh
 from jaxd2l.nn.losses import cross_entropy
 from jaxd2l.nn.metrics import classification_metrics
 from jaxd2l.nn.optim import sgd
+from jaxd2l.nn.stacks import with_learning_rates, with_seeds
 
 KEY = jax.random.key(7)
 
@@ -42,7 +42,7 @@ def test_an_ensemble_over_seeds_equals_its_members_trained_alone(fake_fashion_mn
     assert stacked.key.shape == () and int(stacked.epoch) == 0  # shared by the members
     ensemble_epoch = make_epoch(jax.vmap(step, (0, None)), 64, prepare=fm.scale_images)
     together = fit(stacked, ensemble_epoch, arrays["train"], 2)
-    assert len(together.history[-1]["train_loss"]) == 3  # one value per member
+    assert len(together.last["train_loss"]) == 3  # one value per member
     single_epoch = make_epoch(step, 64, prepare=fm.scale_images)
     for i, k in enumerate(keys):
         alone = fit(

@@ -71,7 +71,7 @@ def test_a_process_killed_mid_write_leaves_the_old_file_whole(tmp_path):
     path.write_text(OLD)
     child = (
         "import os, signal, sys\n"
-        "from jaxd2l.core import files\n"
+        "from jaxd2l.checks import files\n"
         "with files.atomic_open(sys.argv[1]) as fh:\n"
         "    fh.write('half of the new'); fh.flush()\n"
         "    os.kill(os.getpid(), signal.SIGKILL)\n"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import pytest
 
 import jaxd2l as d2l
 from jaxd2l.chapters import distribution_shift as shift
@@ -215,3 +216,56 @@ def test_wrong_arrays_get_the_librarys_own_error_naming_the_argument():
             failures.append(str(e)[:300])
     assert failures == [], "\n".join(failures)
     assert seen["refused"] > 300  # most wrong arrays are refused, by name
+
+
+def test_what_a_callers_own_function_returns_is_refused_naming_the_function():
+    # issue 39: a caller's function is checked by what it returns, once, at trace time
+    import jax.numpy as jnp
+    from flax import nnx
+
+    from jaxd2l.models import nnx as nnx_model
+
+    def my_loss(y_hat, y):
+        return jnp.mean((y_hat[:, 0] - y) ** 2)  # a mean where one value per example goes
+
+    def my_metrics(y_hat, y):
+        return jnp.zeros(y.shape[0])  # not a dict
+
+    def my_observe(params, X, y):
+        return "ok"
+
+    def my_evaluate(params, X, y):
+        return jnp.zeros(())
+
+    def my_apply(params, X):
+        return jnp.sum(X @ params["W"])  # one number for the batch
+
+    X, y = jnp.ones((16, 5)), jnp.zeros(16, jnp.int32)
+    params, tx = softmax.init(KEY, 5, 3), d2l.sgd(0.1)
+    state = d2l.init_state(params, tx, KEY)
+    ok_loss = d2l.nn.losses.cross_entropy
+    scalar_loss = d2l.make_train_step(softmax.apply, my_loss, tx)
+    with pytest.raises(ValueError, match=r"the loss '.*my_loss' .*got an array of shape \(\)"):
+        d2l.fit(state, d2l.make_epoch(scalar_loss, 8), (X, y), 1)
+    not_a_dict = d2l.make_train_step(softmax.apply, ok_loss, tx, my_metrics)
+    with pytest.raises(ValueError, match=r"metrics '.*my_metrics' must return a dict"):
+        d2l.fit(state, d2l.make_epoch(not_a_dict, 8), (X, y), 1)
+    epoch = d2l.make_epoch(d2l.make_train_step(softmax.apply, ok_loss, tx), 8)
+    train = d2l.make_train(lambda k: softmax.init(k, 5, 3), tx, epoch, 1, observe=my_observe)
+    with pytest.raises(TypeError, match=r"observe '.*my_observe' must return a pytree of arrays"):
+        train(KEY, (X, y), (X, y))
+    with pytest.raises(ValueError, match=r"evaluate '.*my_evaluate' must return a dict of sums"):
+        d2l.fit(state, epoch, (X, y), 1, evaluate=my_evaluate, test=(X, y))
+    bad = d2l.make_epoch(d2l.make_train_step(my_apply, ok_loss, tx), 8)
+    with pytest.raises(ValueError, match=r"apply '.*my_apply' must return one array with a row"):
+        d2l.fit(state, bad, (X, y), 1)
+
+    class NeedsTrain(nnx.Module):
+        def __init__(self, rngs):
+            self.layer = nnx.Linear(5, 3, rngs=rngs)
+
+        def __call__(self, x, train):
+            return self.layer(x)
+
+    with pytest.raises(TypeError, match=r"NeedsTrain.__call__ must take a batch alone"):
+        nnx_model.pure(NeedsTrain, (5,))

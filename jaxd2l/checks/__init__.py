@@ -10,6 +10,7 @@ so `jaxd2l.core` reads as the engine alone.
 """
 
 from jaxd2l.checks.lazy import submodule_getattr
+from jaxd2l.checks.signatures import targets_fit_model
 from jaxd2l.checks.values import (
     MAX_EPOCHS,
     MAX_SIZE,
@@ -27,7 +28,6 @@ from jaxd2l.checks.values import (
     learning_rate,
     optimizer,
     size,
-    targets_fit_model,
     weights_shape,
     widths,
 )

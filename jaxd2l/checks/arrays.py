@@ -201,12 +201,19 @@ def _concrete(*values: Any) -> bool:
 
 
 def _values(name: str, value: Any, spec: _Spec, arguments: dict, present: dict) -> None:
+    inexact = jax.dtypes.issubdtype(np.dtype(value.dtype), np.inexact)
     checks_values = spec.labels_of or spec.low is not None or spec.high is not None
     checks_values = checks_values or spec.values or spec.probabilities or spec.not_all_zero
-    checks_values = checks_values or spec.above is not None
+    checks_values = checks_values or spec.above is not None or inexact
     if not checks_values or not _concrete(value) or not value.size:
         return
     host = np.asarray(jax.device_get(value))
+    if inexact and not np.isfinite(host).all():  # traced values keep the divergence rule
+        where = tuple(int(i) for i in np.argwhere(~np.isfinite(host))[0])
+        raise ArgumentError(
+            f"`{name}` holds NaN or infinite values (the first at index {where}: "
+            f"{host[where]}): a diverged model's outputs? check what produced them"
+        )
     if spec.labels_of:
         partner = present.get(spec.labels_of, arguments.get(spec.labels_of))
         k = partner if isinstance(partner, int) else partner.shape[-1]

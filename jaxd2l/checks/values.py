@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import jax
@@ -184,22 +184,6 @@ def class_labels(y: Any, num_classes: int, name: str = "y") -> None:
             f"{name} must hold class ids in [0, {num_classes}) for a model with {num_classes} "
             f"outputs, got values in [{lo}, {hi}]"
         )
-
-
-def targets_fit_model(
-    apply: Callable, params: Any, X: Any, y: Any, prepare: Callable | None, name: str
-) -> None:
-    """y matches what the model outputs: class ids for a classifier's [B, K] logits, one
-    value per example for [B] outputs. Shapes come from `jax.eval_shape` (no compute)."""
-    example = X[:1] if prepare is None else jax.eval_shape(prepare, X[:1])
-    try:
-        out = jax.eval_shape(apply, params, example)
-    except (TypeError, ValueError) as e:
-        raise ArgumentError(
-            f"{name}: the model cannot take X of shape {tuple(X.shape)}: {e}"
-        ) from e
-    if len(out.shape) == 2 and out.shape[1] > 1:
-        class_labels(y, out.shape[1], f"{name}: y")
 
 
 def _host(x: Any) -> np.ndarray:

@@ -13,8 +13,11 @@ import numpy as np
 
 from jaxd2l import checks
 from jaxd2l.checks.errors import ArgumentError, ArgumentTypeError
+from jaxd2l.checks.signatures import name_of, output_of
 from jaxd2l.core.epoch import Epoch, as_epoch
 from jaxd2l.core.step import TrainState
+
+SUMS = "a dict of sums holding 'count' and 'loss' (make_evaluate's)"
 
 
 class Split(NamedTuple):
@@ -133,6 +136,9 @@ def check_run(state, epoch, train, epochs, evaluate=None, test=None, validation=
         test = split_of(test, evaluated)
         epoch.check(state, test.X, test.y, evaluated)
         check_held_out(train, test)
+        sums = output_of(evaluate, "evaluate", SUMS, state.params, *test.given())
+        if not isinstance(sums, dict) or not {"count", "loss"} <= set(sums):
+            raise ArgumentError(f"evaluate {name_of(evaluate)!r} must return {SUMS}")
     state, train, test = place(epoch.parallel, state, train, test)
     return Run(state, epoch, train, epochs, test, evaluated)
 

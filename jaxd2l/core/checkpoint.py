@@ -88,9 +88,6 @@ class Checkpointer:
                 "continue that run, or choose another checkpoint_dir"
             )
 
-    def latest_epoch(self) -> int | None:
-        return self.manager.latest_step()
-
     def _read_meta(self, step: int) -> dict[str, Any]:
         ocp = self._ocp
         with signals_held():

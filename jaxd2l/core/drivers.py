@@ -22,7 +22,7 @@ from jaxd2l import checks
 from jaxd2l.checks.arrays import array, check_arrays
 from jaxd2l.checks.errors import ArgumentError
 from jaxd2l.checks.moved import IN_A_WHOLE_RUN
-from jaxd2l.checks.signatures import named
+from jaxd2l.checks.signatures import named, output_of
 from jaxd2l.core import history
 from jaxd2l.core.arguments import check_run
 from jaxd2l.core.epoch import Epoch, as_epoch
@@ -108,6 +108,8 @@ def make_train(
         keys = run_keys(key)
         state = init_state(init(keys.init), tx, keys.train)
         epoch.check(state, X, y, "data", epochs)
+        if observe is not None:  # traced once more, shapes only: a caller's own function
+            output_of(observe, "observe", "a pytree of arrays", state.params, *observed)
         state, (sums, untrained, seen) = whole(state, X, y, weights, *observed)
         return Trained(state, sums, seen, None if untrained is None else untrained[0])
 

@@ -33,19 +33,15 @@ class FitResult:
     state: TrainState
     """The trained `TrainState` (params, optimizer state, key, epochs trained)."""
     history: History = field(default_factory=dict)
-    """Name -> array over epochs: `epoch` (counted from 1), `train_loss` (and `train_acc`
-    when the step computes accuracy), `test_*` or `validation_*` with an evaluation,
-    `seconds`; [epochs, members] for a vmapped stack. `history.records` gives the epochs'
-    records."""
+    """Name -> array over epochs (`epoch` from 1, `train_loss`, `test_*` or `validation_*`,
+    `seconds`; [epochs, members] for a vmapped stack)."""
     timing: dict[str, Any] = field(default_factory=dict)
-    """`compile_s` (epoch and evaluation, ahead of time), `epoch_s` (one per epoch run
-    here, without evaluation), `median_epoch_s`, `total_s` (the whole call, compiling
-    included); `stopped_early` when a hook ended the run."""
+    """`compile_s` (epoch and evaluation, ahead of time), `epoch_s` (each epoch run here,
+    without evaluation), `median_epoch_s`, `total_s`, `stopped_early`."""
     kept: tuple[int, Any] | None = None
-    """(epoch, params) a hook kept in place of the last epoch's (`EarlyStopping`'s best
-    epoch, Keras' `restore_best_weights`), or None."""
+    """(epoch, params) a hook kept in place of the last epoch's (early stopping's best)."""
     untrained: Any = None
-    """The untrained model's first-batch loss, the divergence rule's reference (one per
+    """The divergence rule's reference: the untrained model's first-batch loss (one per
     member of a vmapped stack; None when the epoch measures none)."""
 
     @property
@@ -89,16 +85,12 @@ def fit(
       - after each epoch: the divergence rule, then every hook's `after_epoch` in order (a
         `StopTraining` from one ends the run after the others saw the epoch), then every
         hook's `save`;
-      - on resume (a `Checkpoint` hook) the checkpoint's identity (the epoch program as
-        lowered for the data, the initial state, the data, the weights, the evaluation,
-        the key) must equal the run's, else it is refused naming what differs; the
-        restored records are replayed to the hooks first, one call per finished epoch, in
-        order, so a hook that stopped the run stops it again, and without it the run
-        trains on; `epochs` is not identity: a finished run asked for more extends;
+      - on resume (a `Checkpoint`) the run's identity must equal the checkpoint's (else
+        refused, naming what differs); its records are replayed to the hooks, so a hook
+        that stopped the run stops it again; `epochs` is not identity: a run extends;
       - with an `EarlyStopping` hook the result's `params` are its best epoch's
         (`params_epoch` names it); `state` stays the last epoch's;
-      - fit is a host loop and cannot itself be jitted or vmapped: for a whole run as one
-        program use `make_train` (or `fit_whole_run`).
+      - fit is a host loop: for a whole run as one program, `make_train`.
 
     Args:
       state: the initial `TrainState` (`init_state(params, tx, key)`); its `epoch` counts
@@ -109,11 +101,9 @@ def fit(
       epochs: the epoch to stop at (a resumed run counts the restored ones).
       evaluate: `evaluate(params, X, y[, weights]) -> sums` (`make_evaluate`), run on `test`
         (or `validation`) after every epoch.
-      test: (X, y) or (X, y, weights) to evaluate, its records' keys `test_*`; goes with
-        `evaluate`. Where train weights hold a fold out, evaluating the same examples
-        needs the fold's weights.
-      validation: in place of `test`, a split held out for choosing (early stopping), its
-        records' keys `validation_*`.
+      test: (X, y) or (X, y, weights) to evaluate (records' keys `test_*`); a fold held out
+        of train needs its weights here too.
+      validation: in place of `test`, a split held out for choosing (`validation_*`).
       hooks: hooks (`Checkpoint(folder)`, `EarlyStopping(patience, "validation_acc")`,
         ...) and plain functions of each epoch's record.
       divergence_factor: the divergence rule's factor (a loss that is not finite, or above

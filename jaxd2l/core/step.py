@@ -1,15 +1,15 @@
 """The model contract and the training step shared by every chapter.
 
-`Model(init, apply)` is a pair of pure functions: `init(key) -> params` and
-`apply(params, X, *, key=None) -> output`, batched over the leading axis; `key=None` is
-evaluation, training passes each batch its own key (dropout). d2l 3.4 (linear regression),
-3.6/3.7 (softmax regression) and 4.2/4.3 (MLPs) all train through `make_train_step`;
-`jaxd2l.core.epoch` scans it over an epoch and `jaxd2l.core.fit.fit` drives epochs.
+`Model(init, apply)` is a pair of pure functions, `init(key) -> params` and `apply(params,
+X, *, key=None) -> output` batched over the leading axis (`key=None`: evaluation; training
+passes each batch a key, for dropout). d2l 3.4, 3.6/3.7 and 4.2/4.3 all train through
+`make_train_step`, scanned over an epoch by `jaxd2l.core.epoch`.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import inspect
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -20,6 +20,7 @@ import optax
 
 from jaxd2l import checks
 from jaxd2l.checks.errors import ArgumentError
+from jaxd2l.checks.signatures import name_of, shape_of
 from jaxd2l.core.keys import epoch_key
 
 Params = Any
@@ -46,8 +47,8 @@ def takes_key(apply: Callable) -> Callable:
     if "key" in parameters or any(p.kind is p.VAR_KEYWORD for p in parameters.values()):
         return apply
 
+    @functools.wraps(apply)  # a refusal names the caller's function
     def apply_without_key(params, X, *, key=None):
-        del key
         return apply(params, X)
 
     return apply_without_key
@@ -117,13 +118,13 @@ def init_state(params: Params, tx: optax.GradientTransformation, key: jax.Array)
     return TrainState(params, tx.init(params), key, jnp.zeros((), jnp.int32))
 
 
-def _per_example(values: jax.Array, batch_size: int, what: str) -> jax.Array:
+def _per_example(values: Any, batch_size: int, what: str) -> jax.Array:
     """Trace-time check (free at run time): one value per example, so the mask can weight
     them; a scalar would silently count the padding of the last batch."""
-    if values.shape != (batch_size,):
+    if getattr(values, "shape", None) != (batch_size,):
         raise ArgumentError(
-            f"{what} must return one value per example (shape [{batch_size}]), got shape "
-            f"{tuple(values.shape)}: drop the final mean/sum (the step averages over the mask)"
+            f"{what} must return one value per example (an array of shape [{batch_size}]), "
+            f"got {shape_of(values)}: drop a final mean or sum (the step averages over the mask)"
         )
     return values
 
@@ -136,11 +137,15 @@ def batch_sums(y_hat: jax.Array, batch: Batch, loss: Loss, metrics: Metrics | No
     """
     weights = batch.mask.astype(jnp.float32)
     B = batch.mask.shape[0]
-    per_example = _per_example(loss(y_hat, batch.y), B, "the loss")
+    per_example = _per_example(loss(y_hat, batch.y), B, f"the loss {name_of(loss)!r}")
     sums = {"count": weights.sum(), "loss": (per_example * weights).sum()}
     if metrics is not None:
-        for name, values in metrics(y_hat, batch.y).items():
-            values = _per_example(values, B, f"the metric {name!r}")
+        named = metrics(y_hat, batch.y)
+        if not isinstance(named, dict):
+            said = f"metrics {name_of(metrics)!r} must return a dict of per-example values"
+            raise ArgumentError(f"{said}, got {shape_of(named)}")
+        for name, values in named.items():
+            values = _per_example(values, B, f"the metric {name!r} of {name_of(metrics)!r}")
             sums[name] = (values.astype(jnp.float32) * weights).sum()
     return sums
 

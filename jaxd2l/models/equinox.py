@@ -51,7 +51,7 @@ def pure(make_module: Callable[[jax.Array], Any], input_shape: Sequence[int]) ->
             "make_module must be a function that builds the module from a key (lambda key: "
             f"eqx.nn.MLP(..., key=key)), got a {type(make_module).__name__} instance"
         )
-    _check_contract(make_module)
+    _check_contract(make_module, tuple(input_shape))
     shape = tuple(input_shape)
     _, static = eqx.partition(eqx.filter_eval_shape(make_module, jax.random.key(0)), eqx.is_array)
 
@@ -76,9 +76,9 @@ def pure(make_module: Callable[[jax.Array], Any], input_shape: Sequence[int]) ->
     return Model(init, apply)
 
 
-def _check_contract(make_module: Callable[[jax.Array], Any]) -> None:
-    """Refuse a module with state of its own (`eqx.nn.State`), or whose arrays do not follow
-    the key (two modules built from different keys compared)."""
+def _check_contract(make_module: Callable[[jax.Array], Any], shape: tuple) -> None:
+    """Refuse a module with state of its own (`eqx.nn.State`), that cannot take one example
+    alone, or whose arrays do not follow the key (two modules built from different keys)."""
     made = [make_module(jax.random.key(k)) for k in (0, 1)]
     name = type(made[0]).__name__
     if not isinstance(made[0], eqx.Module):
@@ -93,6 +93,13 @@ def _check_contract(make_module: Callable[[jax.Array], Any]) -> None:
             "eqx.nn.BatchNorm's running statistics): a Model(init, apply) carries parameters "
             "only; use eqx.nn.LayerNorm (or no normalisation)"
         )
+    try:
+        eqx.nn.inference_mode(made[1])(jnp.ones(shape))
+    except TypeError as e:
+        raise ArgumentTypeError(
+            f"{name}.__call__ must take one example alone (and `key=` for dropout), as apply "
+            f"calls it: module(x) failed ({e}); give its other arguments defaults"
+        ) from None
     first, second = (eqx.filter(m, eqx.is_array) for m in made)
     fix = "build its layers from the key make_module receives (split it per layer)"
     check_follows_key(first, second, name, fix)

@@ -85,10 +85,10 @@ def pure(make_module: Callable[[nnx.Rngs], nnx.Module], input_shape: Sequence[in
             "make_module must be a function that builds the module from an nnx.Rngs (lambda "
             f"rngs: MyModule(rngs=rngs)), got a {type(make_module).__name__} instance" + linen_hint
         )
-    _check_contract(make_module)
     example = jnp.ones((2, *input_shape)) * jnp.linspace(
         0.5, 1.5, int(jnp.prod(jnp.asarray(input_shape))) or 1
     ).reshape(1, *input_shape)
+    _check_contract(make_module, example)
     graph, params0, rest = nnx.split(make_module(nnx.Rngs(params=0, dropout=0)), nnx.Param, ...)
 
     def module_of(params, key):
@@ -112,9 +112,9 @@ def pure(make_module: Callable[[nnx.Rngs], nnx.Module], input_shape: Sequence[in
     return Model(init, apply)
 
 
-def _check_contract(make_module: Callable[[nnx.Rngs], nnx.Module]) -> None:
-    """Refuse a module whose state a `Model(init, apply)` cannot carry, or whose parameters
-    do not follow the key (two modules built from different keys compared)."""
+def _check_contract(make_module: Callable[[nnx.Rngs], nnx.Module], example) -> None:
+    """Refuse a module whose state a `Model(init, apply)` cannot carry, that cannot take a
+    batch alone, or whose parameters do not follow the key (two modules compared)."""
     made = [make_module(nnx.Rngs(params=k, dropout=k)) for k in (0, 1)]
     name = type(made[0]).__name__
     if not isinstance(made[0], nnx.Module):
@@ -132,6 +132,14 @@ def _check_contract(make_module: Callable[[nnx.Rngs], nnx.Module]) -> None:
             "normalisation), or train the module with an epoch function of your own that "
             "carries that state (d2l.epoch_function)"
         )
+    try:
+        made[1].eval()(example)
+    except TypeError as e:
+        raise ArgumentTypeError(
+            f"{name}.__call__ must take a batch alone, as apply calls it: module(x) failed "
+            f"({e}); give its other arguments defaults (train()/eval() and the key switch "
+            "dropout)"
+        ) from None
     first, second = (nnx.to_pure_dict(nnx.split(m, nnx.Param, ...)[1]) for m in made)
     fix = "build its layers from the rngs make_module receives (nnx.Linear(..., rngs=rngs))"
     check_follows_key(first, second, name, fix + ", not an nnx.Rngs of its own")

@@ -72,7 +72,7 @@ def test_a_stop_during_a_save_waits_for_the_whole_checkpoint(sig, tmp_path):
             checkpointer.manager.save = save_stopped_midway
             checkpointer.save(1, state, key, [])
             assert received == [sig], "held, then delivered once the save was whole"
-            assert checkpointer.latest_epoch() == 1
+            assert checkpointer.manager.latest_step() == 1
         assert signal.getsignal(sig) is not None and received == [sig]
     finally:
         signal.signal(sig, previous)

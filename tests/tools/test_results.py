@@ -180,3 +180,52 @@ def test_a_record_is_stale_exactly_when_the_code_it_ran_changed(tmp_path):
     assert found["run"]["changed"] == ["jaxd2l/core/deep.py"]
     page = stale.mark_stale("# Results\n\nintro\n\n## Table\n\nSource: `results/run.json`", found)
     assert "`results/run.json` (**stale**" in page and "2 record(s) are stale" in page
+
+
+def test_staleness_follows_the_code_not_its_comments_and_check_exits_1_for_ci(
+    tmp_path, monkeypatch, capsys
+):
+    # issue 39: a comment-only edit of jaxd2l/core/step.py marked all 40 records stale, and
+    # `results check` exited 0 whatever it found
+    import subprocess
+
+    from jaxd2l.tools.results import __main__ as cli
+    from jaxd2l.tools.results import stale
+
+    def git(*args):
+        said = subprocess.run(
+            ["git", "-c", "user.email=a@b", "-c", "user.name=a", *args],
+            cwd=tmp_path,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        return said.stdout.strip()
+
+    source = '"""The step."""\n\n\ndef step(x):\n    """One step."""\n    return x + 1  # add\n'
+    for path, text in {
+        "experiments/__init__.py": "",
+        "experiments/run.py": "from jaxd2l import step\n",
+        "jaxd2l/__init__.py": "",
+        "jaxd2l/step.py": source,
+    }.items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text(text)
+    git("init", "-q")
+    git("add", "-A")
+    git("commit", "-qm", "first")
+    records = {"run": {"module": "run", "provenance": {"commit": git("rev-parse", "HEAD")}}}
+    step = tmp_path / "jaxd2l/step.py"
+    step.write_text(source.replace("# add", "# add one").replace("One step.", "A step, d2l 3.4."))
+    assert stale.stale_records(records, str(tmp_path)) == {}  # comments and docstrings
+    step.write_text(source.replace("x + 1", "x + 2"))
+    assert stale.stale_records(records, str(tmp_path))["run"]["changed"] == ["jaxd2l/step.py"]
+    step.write_text("def step(x:\n")  # does not parse: changed
+    assert "run" in stale.stale_records(records, str(tmp_path))
+    monkeypatch.setattr(cli, "load", lambda: records)
+    monkeypatch.setattr(cli, "stale_records", lambda r: stale.stale_records(r, str(tmp_path)))
+    assert cli.main(["check"]) == 1
+    assert "run: stale" in capsys.readouterr().out
+    step.write_text(source)
+    assert cli.main(["check"]) == 0
+    assert "0 of 1 records are stale" in capsys.readouterr().out

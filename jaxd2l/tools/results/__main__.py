@@ -2,7 +2,7 @@
 documented set into `results/` (make; `make --stale` remakes the stale records only),
 rewrite the README's blocks (readme), write the docs' Results page into DIR (page), list
 the documented runs (list), or name each record whose code changed since its commit
-(check)."""
+(check: exit 1 when any did, so a CI can ask; 0 when every record is current)."""
 
 from __future__ import annotations
 
@@ -47,6 +47,7 @@ def main(argv: list[str]) -> int:
         for name, said in stale.items():
             print(describe(name, said))
         print(f"{len(stale)} of {len(records)} records are stale (make results-stale remakes them)")
+        return 1 if stale else 0
     else:
         for e in ENTRIES:
             print(f"{e.name:32s} {e.command}")

@@ -1,6 +1,8 @@
 """Whether a record is current: the code its command ran (the experiment module and every
 jaxd2l module it imports, followed through the imports) compared, with git, between the
-record's commit and the working tree. A record is stale when any of those files changed."""
+record's commit and the working tree. A record is stale when the code of any of those files
+changed: files are compared as syntax trees without docstrings, so an edit of a comment or
+a docstring leaves a record current, and an edit of anything that runs does not."""
 
 from __future__ import annotations
 
@@ -25,7 +27,10 @@ def _file_of(module: str, root: str) -> str | None:
 def _imports(path: str, module: str, root: str) -> set[str]:
     """The dotted modules of ours `path` imports (anywhere in it, functions included)."""
     with open(os.path.join(root, path)) as fh:
-        tree = ast.parse(fh.read(), path)
+        try:
+            tree = ast.parse(fh.read(), path)
+        except SyntaxError:  # counted as changed by `code_changed`; imports unknown
+            return set()
     package = module if path.endswith("__init__.py") else module.rpartition(".")[0]
     found = set()
     for node in ast.walk(tree):
@@ -57,9 +62,39 @@ def code_of(module: str, root: str = ROOT) -> list[str]:
     return sorted(set(seen.values()))
 
 
+def code(text: str) -> str | None:
+    """A source file's code: its syntax tree without docstrings (comments never reach it),
+    or None when it does not parse."""
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return None
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.Expr):
+            if isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
+                node.body = body[1:] or [ast.Pass()]
+    return ast.dump(tree)
+
+
+def code_changed(commit: str, path: str, root: str = ROOT) -> bool:
+    """Whether `path`'s code differs between `commit` and the working tree (a file that is
+    new, gone or does not parse counts as changed)."""
+    try:
+        said = subprocess.run(
+            ["git", "show", f"{commit}:{path}"], cwd=root, capture_output=True, timeout=60
+        )
+        with open(os.path.join(root, path), encoding="utf-8") as fh:
+            now = code(fh.read())
+    except (OSError, subprocess.TimeoutExpired):
+        return True
+    then = code(said.stdout.decode("utf-8", "replace")) if said.returncode == 0 else None
+    return then is None or now is None or then != now
+
+
 def changed_since(commit: str | None, paths: list[str], root: str = ROOT) -> list[str] | None:
-    """The files of `paths` that differ between `commit` and the working tree (None when
-    git cannot tell: no commit recorded, or one this clone does not hold)."""
+    """The files of `paths` whose code differs between `commit` and the working tree (None
+    when git cannot tell: no commit recorded, or one this clone does not hold)."""
     if not commit:
         return None
     try:
@@ -74,7 +109,7 @@ def changed_since(commit: str | None, paths: list[str], root: str = ROOT) -> lis
         return None
     if said.returncode != 0:
         return None
-    return [line for line in said.stdout.splitlines() if line]
+    return [p for p in said.stdout.splitlines() if p and code_changed(commit, p, root)]
 
 
 def stale_records(records: dict[str, dict], root: str = ROOT) -> dict[str, dict]:

@@ -72,7 +72,6 @@ def main(config: Config) -> dict:
                 batch_size=config.batch_size,
                 key=keys.root,
                 hooks=[stop],
-                divergence_factor=None,
                 evaluated="validation",
             )
             test_acc = float(summarize(evaluate(stop.best_params, *test))["acc"])

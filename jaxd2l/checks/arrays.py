@@ -5,10 +5,9 @@ short, a label outside the classes, weights that are negative or all zero).
     @takes(logits=array(ndim=2, kind="float"), y=array(labels_of="logits"))
     def cross_entropy(logits, y): ...
 
-Shapes and dtypes are checked whenever the function is called, traced (inside `jit` or
-`vmap`) or not; values (ranges, finiteness, sums) only when they are concrete, read once on
-the host. Every error is the library's own (`ArgumentError` or `ArgumentTypeError`) and
-names the argument, and its partner where two must agree.
+Shapes and dtypes are checked on every call, traced or not; values (ranges, NaN and inf,
+sums) when concrete, read once on the host. Every error is the library's own and names the
+argument, and its partner where two must agree.
 """
 
 from __future__ import annotations
@@ -57,10 +56,8 @@ def array(ndim: int | tuple[int, ...] | None = None, kind: str = "real", **contr
       kind: "real" (no complex, strings or objects), "float" or "int".
       **contract: any of
         `rows_of`: another array argument whose leading length it must share;
-        `labels_of`: class ids: integers in [0, K), K that argument's last axis, or that
-        argument itself when it is an int (`num_classes`);
-        `size_of`: as many values as that argument (a [B] target against [B, 1] outputs),
-        or a scalar;
+        `labels_of`: class ids in [0, K), K that argument's last axis (or it, an int);
+        `size_of`: as many values as that argument ([B] against [B, 1]), or a scalar;
         `entries_of`: its last axis holds one value per row of that argument (weights);
         `classes_of`: shape [K], K that argument's last axis (priors against probabilities);
         `trailing_of`: the shape of that argument after the leading axis;
@@ -124,7 +121,10 @@ def _alone(value: Any, name: str, spec: _Spec) -> Any:
         raise ArgumentTypeError(f"`{name}` must hold {KINDS[spec.kind]}, got dtype {value.dtype}")
     want = "int" if spec.labels_of is not None else spec.kind
     if want == "int" and dtype.kind not in "iu":
+        whole = _concrete(value) and bool(np.all(np.mod(np.asarray(value), 1) == 0))
         fix = f"{name}.argmax(-1)" if len(value.shape) == 2 else f"{name}.astype(jnp.int32)"
+        if len(value.shape) == 1 and not whole:  # fractions: probabilities, or their mean
+            fix = "each example's class id (outputs.argmax(-1)), not probabilities or a mean"
         raise ArgumentTypeError(
             f"`{name}` must hold integer class ids, got dtype {dtype} of shape "
             f"{tuple(value.shape)}: pass {fix}"

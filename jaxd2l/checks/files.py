@@ -132,3 +132,72 @@ def first_line(error: Exception) -> str:
     """An error's first line (at most 160 characters), for a one-line warning."""
     text = str(error).strip()
     return text.splitlines()[0][:160] if text else type(error).__name__
+
+
+LOCK = ".jaxd2l.lock"
+_HELD: dict[str, int] = {}  # lock path -> how many holders in this process
+
+
+class FolderLock:
+    """A folder a run writes is its own while the run lasts: a lock file in it holds the
+    owner's process id, taken over when that process is gone (a killed run leaves it
+    behind). A second process is refused in one line naming the folder, the owner and
+    `flag`, before it writes anything; the same process may hold it again (it shares)."""
+
+    def __init__(self, folder: str | os.PathLike, flag: str):
+        self.path, self.flag, self.held = os.path.join(os.fspath(folder), LOCK), flag, False
+
+    def acquire(self) -> FolderLock:
+        from jaxd2l.checks.errors import UserError
+
+        for _ in range(3):
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                owner = self.owner()
+                if owner == os.getpid():  # this process holds it already: one more holder
+                    _HELD[self.path] = _HELD.get(self.path, 0) + 1
+                    self.held = True
+                    return self
+                if owner is not None and _alive(owner):
+                    folder = os.path.dirname(self.path)
+                    raise UserError(
+                        f"{self.flag} {folder} is in use by another run (process {owner}): "
+                        f"wait for it to end, or give another {self.flag}"
+                    ) from None
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(self.path)  # its owner is gone: take it over
+                continue
+            except OSError as e:
+                folder = os.path.dirname(self.path)
+                raise UserError(f"cannot use {self.flag} {folder}: {e.strerror or e}") from None
+            with os.fdopen(fd, "w") as fh:
+                fh.write(str(os.getpid()))
+            _HELD[self.path], self.held = 1, True
+            return self
+        raise UserError(f"cannot lock {self.flag} {os.path.dirname(self.path)}: it keeps changing")
+
+    def owner(self) -> int | None:
+        try:
+            with open(self.path) as fh:
+                return int(fh.read().strip() or -1)
+        except (OSError, ValueError):
+            return None
+
+    def release(self) -> None:
+        if self.held:
+            _HELD[self.path] = _HELD.get(self.path, 1) - 1
+            if _HELD[self.path] <= 0 and self.owner() == os.getpid():
+                with contextlib.suppress(OSError):
+                    os.remove(self.path)
+        self.held = False
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True

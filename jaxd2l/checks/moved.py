@@ -93,7 +93,7 @@ D2L = {
     "Accumulator": "nothing to accumulate by hand: an epoch returns its sums "
     "(d2l.summarize(sums) gives the means)",
     "Animator": "d2l.plot.progress.default_progress(epochs), a hook of d2l.fit",
-    "Timer": "FitResult.timing (compile_s, epoch_s, total_s)",
+    "Timer": "the timings d2l.fit returns: result.timing (compile_s, epoch_s, total_s)",
     "accuracy": "d2l.nn.metrics.accuracy",
     "cross_entropy": "d2l.nn.losses.cross_entropy",
     "data_iter": "d2l.core.batching.epoch_indices (on the device), "

@@ -64,6 +64,50 @@ def output_dir(config: Any, experiment: str, impl: str | None = None) -> str:
     return os.path.join("runs", experiment, impl) if impl else os.path.join("runs", experiment)
 
 
+FOLDERS = ("hparams",)  # what TensorBoard's writer makes under --out later (hparams tables)
+FILES = ("metrics.json", "curves.png", "predictions.png")  # the runner's own files
+
+
+def planned_outputs(experiment: str) -> tuple[set[str], set[str]]:
+    """(files, folders) a run of `experiments.<experiment>` writes under --out: the runner's
+    own, and every literal name its module passes to `run.file` (read from its source)."""
+    import ast
+    import importlib.util
+
+    names = set(FILES)
+    spec = importlib.util.find_spec(f"experiments.{experiment}")
+    if spec is not None and spec.origin and os.path.exists(spec.origin):
+        with open(spec.origin, encoding="utf-8") as fh:
+            tree = ast.parse(fh.read())
+        for node in ast.walk(tree):
+            call = isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            if call and node.func.attr == "file" and node.args:
+                first = node.args[0]
+                if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                    names.add(first.value)
+    return names, set(FOLDERS)
+
+
+def check_outputs(out: str, experiment: str) -> None:
+    """Before the run starts: every path it will write under --out can be written (a
+    folder where a file goes, or a file where its writers make a folder, is refused in one
+    line naming the path and --out)."""
+    planned, folders = planned_outputs(experiment)
+    for name in sorted(planned):
+        if os.path.isdir(os.path.join(out, name)):
+            raise UserError(
+                f"--out {out}: {name} is a folder, and this run writes a file there: remove "
+                "it or give another --out"
+            )
+    for name in sorted(folders):
+        path = os.path.join(out, name)
+        if os.path.exists(path) and not os.path.isdir(path):
+            raise UserError(
+                f"--out {out}: {name} is a file, and this run's TensorBoard writer makes a "
+                "folder there: remove it or give another --out"
+            )
+
+
 def _status_of(exc: BaseException) -> str:
     if isinstance(exc, DivergedError):
         return "diverged"
@@ -103,6 +147,7 @@ class Run:
     def __enter__(self) -> Run:
         if self.primary:
             files.output_folder(self.out, "--out")
+            check_outputs(self.out, self.record["experiment"])
             self.events = EventLog(self.out)  # TensorBoard: tensorboard --logdir runs
             try:
                 self.write()

@@ -19,7 +19,7 @@ import jax
 import numpy as np
 
 from jaxd2l.checks.errors import ArgumentError, UserError
-from jaxd2l.checks.files import first_line, signals_held
+from jaxd2l.checks.files import FolderLock, first_line, signals_held
 from jaxd2l.core.arguments import identity_differences
 
 
@@ -46,14 +46,11 @@ def shapes_of(tree: Any) -> dict[str, list]:
 
 
 class Checkpointer:
-    """Saves a run every epoch under `directory`, keeping the last `keep`.
-
-    `flags` (JSON-able, e.g. an experiment's config without its output and checkpoint
-    flags) identify the run: resuming with other flags is refused, naming the difference
-    (`flags=None` reads a checkpoint without comparing flags). The state's shapes are saved
-    too, so a checkpoint of another model is refused by name before any array is read.
-    Without `resume`, a folder that already holds a checkpoint is refused rather than
-    overwritten; with `resume` and no checkpoint, the run starts from epoch 1.
+    """Saves a run every epoch under `directory`, keeping the last `keep`, the folder locked
+    against another process while open (`checks.files.FolderLock`). `flags` (JSON-able; None
+    compares none) identify the run: other flags are refused by name, as another model is
+    (its shapes) before any array is read. Without `resume`, a folder that holds a
+    checkpoint is refused rather than overwritten; with it and none, the run starts afresh.
     """
 
     def __init__(
@@ -87,6 +84,9 @@ class Checkpointer:
                 f"{directory} already holds a checkpoint after epoch {latest}: pass `resume` to "
                 "continue that run, or choose another checkpoint_dir"
             )
+        self.lock = FolderLock(self.directory, "checkpoint_dir")
+        if jax.process_index() == 0:  # the one process that writes
+            self.lock.acquire()
 
     def _read_meta(self, step: int) -> dict[str, Any]:
         ocp = self._ocp
@@ -247,6 +247,7 @@ class Checkpointer:
     def close(self) -> None:
         with signals_held():
             self.manager.close()
+        self.lock.release()
 
     def __enter__(self) -> Checkpointer:
         return self

@@ -100,9 +100,8 @@ def check_curve(
     fix: str = "lower the learning rate",
     history: Any = None,
 ) -> None:
-    """One run's curve of losses (an epoch's mean each, or a step's; `start` of them ran
-    before the first here): raise `DivergedError` at the first that breaks the rule, its
-    message led by `what` (e.g. the layer) and ending with `fix`."""
+    """One run's curve of losses (an epoch's mean each, or a step's; `start` ran before):
+    raise `DivergedError` at the first that breaks the rule, led by `what`, ending `fix`."""
     losses = np.asarray(losses, np.float64)
     bad = breaks_rule(losses, reference, factor)
     if not bad.any():
@@ -124,9 +123,8 @@ def check_curve(
 def check_members(
     diverged: dict[str, bool], what: str, fix: str, history: Any = None, every: str = ""
 ) -> None:
-    """A sweep's or a search's verdict: raise `DivergedError` naming the members that broke
-    the rule (`diverged`: member name -> whether it did), when any did; `every` leads the
-    message when all did (e.g. "every trial")."""
+    """A sweep's verdict: raise `DivergedError` naming the members that broke the rule
+    (`diverged`: name -> whether it did); `every` leads when all did ("every trial")."""
     names = [name for name, bad in diverged.items() if bad]
     if not names:
         return

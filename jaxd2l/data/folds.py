@@ -42,3 +42,26 @@ def fold_weights(num_examples: int, num_folds: int) -> jax.Array:
     """[num_folds, num_examples] training weights, 0 on each fold's validation examples
     (`kfold_weights`' first half)."""
     return kfold_weights(num_examples, num_folds)[0]
+
+
+def check_rows(weights: jax.Array, num_examples: int, name: str = "weights") -> jax.Array:
+    """Rows of example weights [K, N] checked before they are vmapped (inside, a row is
+    traced and an all-zero one would only show as a NaN loss): each row one weight per
+    example, finite, >= 0 and not all zero; a bad row refused by its index. Returns them as
+    float32."""
+    import numpy as np
+
+    rows = jnp.asarray(weights, jnp.float32)
+    if rows.ndim != 2 or rows.shape[1] != num_examples:
+        raise ArgumentError(
+            f"{name} must be rows of example weights [folds, {num_examples}], got shape "
+            f"{tuple(rows.shape)}"
+        )
+    for i, row in enumerate(np.asarray(jax.device_get(rows))):
+        try:
+            checks.example_weights(row, num_examples, f"{name}[{i}]")
+        except ArgumentError as e:
+            raise ArgumentError(
+                f"{e} (row {i} of {rows.shape[0]}, checked before the vmap)"
+            ) from None
+    return rows

@@ -132,8 +132,9 @@ def _check_contract(make_module: Callable[[nnx.Rngs], nnx.Module], example) -> N
             "normalisation), or train the module with an epoch function of your own that "
             "carries that state (d2l.epoch_function)"
         )
+    made[1].eval()  # in place: no dropout key needed
     try:
-        made[1].eval()(example)
+        made[1](example)
     except TypeError as e:
         raise ArgumentTypeError(
             f"{name}.__call__ must take a batch alone, as apply calls it: module(x) failed "

@@ -82,3 +82,36 @@ def test_every_recorded_verdict_follows_from_the_recorded_parts_and_the_plan(pla
         assert after.verdict == before.verdict, before.name
         assert [p.verdict for p in after.parts] == [p.verdict for p in before.parts]
     assert record["final"]["verdicts"] == {r.name: r.verdict for r in again}
+
+
+EDITS = {  # a wrong plan -> what the refusal names: the key and the value
+    "no seeds": ("\nseeds = 24", "\nseeds = 0", r"\['claim'\]\[0\]\['seeds'\]: 0 is less than"),
+    "seeds as text": ("\nseeds = 24", '\nseeds = "24"', r"\['seeds'\]: '24' is not of type"),
+    "an unknown test": ('test = "equivalence"', 'test = "equivalent"', "'equivalent' is not one"),
+    "a misspelt key": ("primary = true", "primry = true", r"\['part'\]\[0\]: 'primary' is a"),
+    "a name twice": (
+        '"sum_vs_mean"',
+        '"squared_vs_absolute"',
+        "name 'squared_vs_absolute' appears",
+    ),
+    "alpha as a percent": ("alpha = 0.05", "alpha = 5", r"\['alpha'\]: 5 is greater than"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(EDITS))
+def test_the_plan_file_is_read_against_its_schema(case, tmp_path):
+    # issue 39: a plan with `seeds = 0` ran and returned 0 seeds
+    old, new, said = EDITS[case]
+    text = PLAN.read_text()
+    assert old in text
+    bad = tmp_path / "plan.toml"
+    bad.write_text(text.replace(old, new, 1))
+    with pytest.raises(UserError, match=f"^the claims plan {bad}: .*{said}"):
+        load_plan(str(bad))
+
+
+def test_a_claim_the_plan_lacks_is_named_with_the_ones_it_has(plan):
+    from jaxd2l.chapters.claims.plan import seeds_of
+
+    with pytest.raises(UserError, match="no claim 'sum_vs_means': it has batch_size, "):
+        seeds_of(plan, "sum_vs_means")

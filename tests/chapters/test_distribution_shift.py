@@ -159,3 +159,21 @@ def test_the_prior_estimate_takes_hard_predictions_and_refuses_a_singular_confus
     for outside in ([0, 1, -1], [0, 1, 3]):  # -1 was counted as class 0, k dropped
         with pytest.raises(ValueError, match=r"predicted_labels` must hold class ids in \[0, 3\)"):
             estimate_target_priors(C, jnp.asarray(outside))
+
+
+def test_the_advice_of_a_refusal_gives_the_right_result_when_followed():
+    # issue 39: the older call shape, mean probabilities, was refused with "pass
+    # predicted_labels.astype(jnp.int32)": done, all-zero labels and wrong priors
+    from jaxd2l.chapters.label_shift import estimate_target_priors
+
+    C = jnp.eye(3) * 0.7 + 0.1
+    probs = jax.nn.softmax(jax.random.normal(jax.random.key(0), (600, 3)) * 3.0, axis=-1)
+    with pytest.raises(TypeError, match=r"class id \(outputs.argmax\(-1\)\), not probabilities"):
+        estimate_target_priors(C, probs.mean(axis=0))
+    followed = estimate_target_priors(C, probs.argmax(-1))  # the advice, followed
+    direct = jnp.linalg.solve(C, jnp.bincount(probs.argmax(-1), length=3) / 600)
+    np.testing.assert_allclose(followed, jnp.clip(direct, 0) / jnp.clip(direct, 0).sum(), 1e-5)
+    with pytest.raises(TypeError, match=r"pass predicted_labels.astype\(jnp.int32\)"):
+        estimate_target_priors(C, probs.argmax(-1).astype(jnp.float32))  # whole numbers
+    with pytest.raises(TypeError, match=r"pass predicted_labels.argmax\(-1\)"):
+        estimate_target_priors(C, probs)

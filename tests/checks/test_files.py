@@ -129,3 +129,40 @@ def test_a_damaged_record_leaves_the_readme_as_it_was_and_says_so_in_one_line(
     err = capsys.readouterr().err
     assert err.startswith("error: ") and err.count("\n") == 1 and "NAMES=softmax_scratch" in err
     assert readme.read_text() == OLD
+
+
+def test_a_folder_a_run_writes_is_its_own_while_it_runs(tmp_path):
+    # issue 39: two runs resuming one checkpoint folder together interleaved their saves
+    # and one ended in a traceback from inside orbax
+    import subprocess
+    import sys
+    import time
+
+    from jaxd2l.checks.errors import UserError
+    from jaxd2l.checks.files import FolderLock
+    from jaxd2l.core.checkpoint import Checkpointer
+
+    hold = (
+        "import sys, time\n"
+        "from jaxd2l.checks.files import FolderLock\n"
+        "FolderLock(sys.argv[1], 'checkpoint_dir').acquire()\n"
+        "print('held', flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    holder = subprocess.Popen([sys.executable, "-c", hold, str(tmp_path)], stdout=subprocess.PIPE)
+    in_use = rf"checkpoint_dir {tmp_path} is in use by another run \(process {holder.pid}\)"
+    try:
+        assert holder.stdout.readline().strip() == b"held"
+        with pytest.raises(UserError, match=in_use):
+            Checkpointer(str(tmp_path), flags={}, resume=True)
+        assert sorted(p.name for p in tmp_path.iterdir()) == [".jaxd2l.lock"]  # wrote nothing
+    finally:
+        holder.kill()
+        holder.wait()
+    time.sleep(0.1)
+    with Checkpointer(str(tmp_path), flags={}, resume=True):  # its owner is gone: taken over
+        assert FolderLock(tmp_path, "x").owner() == os.getpid()
+        with Checkpointer(str(tmp_path), flags={}, resume=True):  # the same process shares it
+            pass
+        assert (tmp_path / ".jaxd2l.lock").exists()  # the outer one still holds it
+    assert not (tmp_path / ".jaxd2l.lock").exists()  # released when the last closed

@@ -135,9 +135,56 @@ DIVERGING = [  # an experiment run where its loss explodes, and the flag the lin
 ]
 
 
+# On random labels (nothing to learn) a rate far past divergence blows the loss up; on the
+# learnable fake images one step separates them and the loss only falls.
+FM = ["--data-dir", "{random labels}", "--epochs", "2", "--batch-size", "50"]
+SMALL = ["--val-size", "100", "--num-source", "100", "--target-size", "100"]
+DIVERGING += [  # the rest of the class: every experiment with a learning-rate flag
+    ("softmax_regression", ["--lr", "1e6", *FM], "--lr"),
+    ("mlp", ["--lr", "1e6", *FM], "--lr"),
+    ("dropout", ["--lr", "1e6", *FM], "--lr"),
+    ("early_stopping", ["--lr", "1e6", "--noise", "0", "--val-size", "100", *FM], "--lr"),
+    ("distribution_shift", ["--lr", "1e6", *FM, *SMALL], "--lr"),
+]
+DIVERGING.append(  # its batch sizes are a flag of their own
+    ("hparam_search", ["--method", "grid", "--lrs", "1e6,1e7", "--hidden", "8", "--val-size",
+     "100", "--batch-sizes", "50", *FM[:4]], "--lrs")
+)  # fmt: skip
+NOT_TRAINING = {"benchmark", "reference_pytorch"}  # timings, and PyTorch's own baseline
+
+
+def test_the_divergence_class_lists_every_experiment_with_a_learning_rate_flag():
+    import dataclasses
+    import pathlib
+
+    root = pathlib.Path(__file__).resolve().parents[2] / "experiments"
+    with_lr = set()
+    for path in root.glob("*.py"):
+        if path.stem.startswith("reference_pytorch"):  # PyTorch's, not ours (no torch here)
+            continue
+        module = importlib.import_module(f"experiments.{path.stem}")
+        config = getattr(module, "Config", None)
+        if config is not None and dataclasses.is_dataclass(config):
+            names = {f.name for f in dataclasses.fields(config)}
+            if names & {"lr", "lrs", "grid_lrs"}:
+                with_lr.add(path.stem)
+    assert with_lr - NOT_TRAINING == {name for name, _, _ in DIVERGING}
+
+
 @pytest.mark.slow
 def test_no_diverged_computation_exits_0(capsys, tmp_path, fake_house_prices, fake_fashion_mnist):
+    import os
+
+    import numpy as np
+
+    from tests.conftest import write_fake_fashion_mnist, write_idx
+
+    random_labels = str(tmp_path / "random_labels")
+    write_fake_fashion_mnist(random_labels)
+    labels = np.random.default_rng(1).integers(0, 10, 300).astype(np.uint8)
+    write_idx(os.path.join(random_labels, "train-labels-idx1-ubyte.gz"), labels)
     data = {"{house}": fake_house_prices, "{fm}": fake_fashion_mnist[0]}  # generated, never real
+    data["{random labels}"] = random_labels
     for name, argv, flag in DIVERGING:
         argv = [data.get(a, a) for a in argv]
         module = importlib.import_module(f"experiments.{name}")

@@ -29,3 +29,28 @@ def test_degree_masks_and_folds():
     np.testing.assert_array_equal((1 - folds).sum(axis=0), np.ones(10))  # one val fold each
     with pytest.raises(ValueError, match="larger than the 4 examples"):
         fold_weights(4, 5)
+
+
+def test_rows_of_weights_are_checked_before_the_vmap_naming_the_row():
+    # issue 39: K folds vmapped through make_train with one row all zero ended normally
+    # with that fold's loss NaN
+    import numpy as np
+    import pytest
+
+    from jaxd2l.data.folds import check_rows, kfold_weights
+
+    train_w, val_w = kfold_weights(10, 5)
+    assert check_rows(train_w, 10).shape == (5, 10)
+    assert all(float(r.sum()) > 0 for r in val_w)  # no fold is ever empty
+    bad = np.asarray(train_w).copy()
+    bad[2] = 0.0
+    with pytest.raises(ValueError, match=r"weights\[2\] are all zero.*row 2 of 5"):
+        check_rows(bad, 10)
+    bad[2], bad[3, 4] = 1.0, -1.0
+    with pytest.raises(ValueError, match=r"weights\[3\] hold negative values.*row 3 of 5"):
+        check_rows(bad, 10)
+    bad[3, 4] = np.nan
+    with pytest.raises(ValueError, match=r"weights\[3\] hold NaN"):
+        check_rows(bad, 10)
+    with pytest.raises(ValueError, match=r"rows of example weights \[folds, 10\]"):
+        check_rows(train_w[0], 10)

@@ -15,17 +15,78 @@ from jaxd2l.chapters.claims.result import ClaimResult
 from jaxd2l.chapters.claims.verdicts import Part
 from jaxd2l.checks.errors import UserError
 
+NUMBER, TEXT = {"type": "number"}, {"type": "string"}
+PART = {
+    "type": "object",
+    "required": ["name", "test", "target", "primary"],
+    "additionalProperties": False,
+    "properties": {
+        "name": {"type": "string", "minLength": 1},
+        "test": {"enum": ["direction", "equivalence", "exact"]},
+        "target": NUMBER,
+        "primary": {"type": "boolean"},
+        "predicted": {"enum": [-1, 1]},
+        "pilot_mean": NUMBER,
+        "pilot_sd": {"type": "number", "minimum": 0},
+        "pilot_seeds": {"type": "integer", "minimum": 2},
+        "seeds_needed": {"type": "integer", "minimum": 1},
+    },
+}
+CLAIM = {
+    "type": "object",
+    "required": ["number", "name", "note_en", "seeds", "part"],
+    "additionalProperties": False,
+    "properties": {
+        "number": {"type": "integer", "minimum": 1},
+        "name": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"},
+        "seeds": {"type": "integer", "minimum": 2, "maximum": 1000},
+        "part": {"type": "array", "minItems": 1, "items": PART},
+        **dict.fromkeys(("note_en", "note_zh", "primary_endpoint", "setting", "answers"), TEXT),
+    },
+}
+SCHEMA = {
+    "type": "object",
+    "required": ["alpha", "power", "max_seeds", "claim"],
+    "properties": {
+        "alpha": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
+        "power": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
+        "max_seeds": {"type": "integer", "minimum": 2},
+        "pilot": TEXT,
+        "claim": {"type": "array", "minItems": 1, "items": CLAIM},
+    },
+}
+"""The plan file's schema (JSON Schema, checked by the `jsonschema` library): types,
+ranges and known names; unique claim names and numbers are checked after it."""
+
 
 def load_plan(path: str) -> dict[str, Any]:
-    """The plan as a dict, with its `sha256` and `path`, claims by name under `claims`."""
+    """The plan as a dict, with its `sha256` and `path`, claims by name under `claims`.
+
+    Raises:
+      UserError: a file that cannot be read, or that breaks the schema (naming the file, the
+        key and the value), or that names a claim (or numbers one) twice.
+    """
+    import jsonschema
+
     try:
         with open(path, "rb") as fh:
             raw = fh.read()
         plan = tomllib.loads(raw.decode())
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
         raise UserError(f"cannot read the claims plan {path}: {e}") from None
+    error = jsonschema.exceptions.best_match(
+        jsonschema.Draft202012Validator(SCHEMA).iter_errors(plan)
+    )
+    if error is not None:
+        where = "".join(f"[{p!r}]" for p in error.absolute_path) or "the top level"
+        raise UserError(f"the claims plan {path}: {where}: {error.message}")
+    for key in ("name", "number"):
+        values = [c[key] for c in plan["claim"]]
+        twice = sorted({v for v in values if values.count(v) > 1})
+        if twice:
+            raise UserError(f"the claims plan {path}: claim {key} {twice[0]!r} appears twice")
     plan["sha256"], plan["path"] = hashlib.sha256(raw).hexdigest(), path
-    plan["claims"] = {c["name"]: c for c in plan.get("claim", [])}
+    plan["claims"] = {c["name"]: c for c in plan["claim"]}
     return plan
 
 
@@ -59,5 +120,10 @@ def check_against_plan(result: ClaimResult, plan: dict[str, Any], subset: bool =
 
 
 def seeds_of(plan: dict[str, Any], name: str) -> int:
-    """The seeds the plan sets for claim `name`."""
+    """The seeds the plan sets for claim `name` (a name it lacks refused, listing its own)."""
+    if name not in plan["claims"]:
+        raise UserError(
+            f"the claims plan {plan['path']} has no claim {name!r}: it has "
+            f"{', '.join(sorted(plan['claims']))}"
+        )
     return int(plan["claims"][name]["seeds"])

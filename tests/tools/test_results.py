@@ -229,3 +229,27 @@ def test_staleness_follows_the_code_not_its_comments_and_check_exits_1_for_ci(
     step.write_text(source)
     assert cli.main(["check"]) == 0
     assert "0 of 1 records are stale" in capsys.readouterr().out
+
+
+def test_a_record_is_read_against_its_schema_naming_the_file_and_the_key(tmp_path):
+    # issue 39: one loader per kind of structured file, the error naming file, key and value
+    from jaxd2l.checks.errors import UserError
+    from jaxd2l.tools.results.records import load
+
+    good = {
+        "name": "xor",
+        "module": "xor",
+        "provenance": {"command": "python -m experiments.xor", "commit": None, "date": "d"},
+        "record": {},
+    }
+    (tmp_path / "xor.json").write_text(json.dumps(good))
+    assert list(load(str(tmp_path))) == ["xor"]
+    for bad, said in (
+        ({**good, "name": 3}, r"\['name'\]: 3 is not of type 'string'"),
+        ({**good, "name": "other"}, r"\['name'\]: 'other' is not 'xor'"),
+        ({k: v for k, v in good.items() if k != "record"}, "'record' is a required property"),
+        ({**good, "provenance": {"commit": "a"}}, r"\['provenance'\]: 'command' is a required"),
+    ):
+        (tmp_path / "xor.json").write_text(json.dumps(bad))
+        with pytest.raises(UserError, match=f"the record {tmp_path}/xor.json: .*{said}"):
+            load(str(tmp_path))

@@ -13,6 +13,7 @@ import tomllib
 
 from jaxd2l.chapters.claims.result import ClaimResult
 from jaxd2l.chapters.claims.verdicts import Part
+from jaxd2l.checks import schema
 from jaxd2l.checks.errors import UserError
 
 NUMBER, TEXT = {"type": "number"}, {"type": "string"}
@@ -55,8 +56,8 @@ SCHEMA = {
         "claim": {"type": "array", "minItems": 1, "items": CLAIM},
     },
 }
-"""The plan file's schema (JSON Schema, checked by the `jsonschema` library): types,
-ranges and known names; unique claim names and numbers are checked after it."""
+"""The plan file's schema (`checks.schema`): types, ranges and known names; unique claim
+names and numbers are checked after it."""
 
 
 def load_plan(path: str) -> dict[str, Any]:
@@ -66,25 +67,15 @@ def load_plan(path: str) -> dict[str, Any]:
       UserError: a file that cannot be read, or that breaks the schema (naming the file, the
         key and the value), or that names a claim (or numbers one) twice.
     """
-    import jsonschema
-
     try:
         with open(path, "rb") as fh:
             raw = fh.read()
         plan = tomllib.loads(raw.decode())
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
         raise UserError(f"cannot read the claims plan {path}: {e}") from None
-    error = jsonschema.exceptions.best_match(
-        jsonschema.Draft202012Validator(SCHEMA).iter_errors(plan)
-    )
-    if error is not None:
-        where = "".join(f"[{p!r}]" for p in error.absolute_path) or "the top level"
-        raise UserError(f"the claims plan {path}: {where}: {error.message}")
+    schema.validate(plan, SCHEMA, f"the claims plan {path}")
     for key in ("name", "number"):
-        values = [c[key] for c in plan["claim"]]
-        twice = sorted({v for v in values if values.count(v) > 1})
-        if twice:
-            raise UserError(f"the claims plan {path}: claim {key} {twice[0]!r} appears twice")
+        schema.unique([c[key] for c in plan["claim"]], f"claim {key}", f"the claims plan {path}")
     plan["sha256"], plan["path"] = hashlib.sha256(raw).hexdigest(), path
     plan["claims"] = {c["name"]: c for c in plan["claim"]}
     return plan

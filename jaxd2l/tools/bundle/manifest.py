@@ -7,7 +7,7 @@ import hashlib
 import json
 import os
 
-from jaxd2l.checks import files
+from jaxd2l.checks import files, schema
 from jaxd2l.checks.errors import UserError
 from jaxd2l.checks.files import inside
 
@@ -38,6 +38,23 @@ def write_manifest(out: str, manifest: dict) -> dict:
     return manifest
 
 
+SCHEMA = {
+    "type": "object",
+    "required": ["files"],
+    "properties": {
+        "files": {
+            "type": "object",
+            "additionalProperties": {
+                "type": "object",
+                "required": ["sha256"],
+                "properties": {"sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"}},
+            },
+        }
+    },
+}
+"""What a manifest holds (`checks.schema`): each file with its SHA-256."""
+
+
 def check_bundle(bundle: str) -> dict:
     """The manifest, after checking every file it lists is there with its SHA-256."""
     path = os.path.join(bundle, MANIFEST)
@@ -46,13 +63,10 @@ def check_bundle(bundle: str) -> dict:
     try:
         with open(path) as f:
             manifest = json.load(f)
-        files = manifest["files"]
-        if not isinstance(files, dict):
-            raise TypeError("files is not a mapping")
-    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError) as e:
-        raise UserError(
-            f"{path} is damaged ({type(e).__name__}: {e}); copy the bundle again"
-        ) from None
+        schema.validate(manifest, SCHEMA, f"the manifest {path}")
+    except (json.JSONDecodeError, UnicodeDecodeError, UserError) as e:
+        raise UserError(f"{path} is damaged ({e}); copy the bundle again") from None
+    files = manifest["files"]
     problems = []
     for rel, want in files.items():
         try:

@@ -104,3 +104,16 @@ def test_the_engine_reads_no_key_of_a_record_back():
         assert 'record["' not in text.replace('record["seconds"]', "").replace(
             'record["eval_seconds"]', ""
         ), path.name
+
+
+def test_one_name_per_concept():
+    # issue 38: two functions named `identity` (a run's; X -> X) and two classes `Run`
+    classes: dict[str, list[str]] = {}
+    for path in LIBRARY:
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, ast.ClassDef):
+                classes.setdefault(node.name, []).append(path.name)
+            if isinstance(node, ast.FunctionDef) and node.name == "identity":
+                raise AssertionError(f"{path}: `identity` names a run's identity (run_identity)")
+    twins = {"LinearRegression", "MLP"}  # the concise models, in Linen and in NNX
+    assert {k: v for k, v in classes.items() if len(v) > 1 and k not in twins} == {}

@@ -81,7 +81,7 @@ def check_held_out(train: Split, test: Split | None) -> None:
         )
 
 
-class Run(NamedTuple):
+class CheckedRun(NamedTuple):
     """A run's arguments checked and placed on the device(s), ready for a driver."""
 
     state: TrainState
@@ -98,7 +98,7 @@ class Run(NamedTuple):
     """What the evaluation split is ("test" or "validation"): its records' prefix."""
 
 
-def check_run(state, epoch, train, epochs, evaluate=None, test=None, validation=None) -> Run:
+def check_run(state, epoch, train, epochs, evaluate=None, test=None, validation=None) -> CheckedRun:
     """What every host driver does first: check the arguments once (naming the one at
     fault), then place the state (a copy the driver may donate) and data on the device(s).
     `test` or `validation` (one of them) is the split `evaluate` runs on."""
@@ -140,7 +140,7 @@ def check_run(state, epoch, train, epochs, evaluate=None, test=None, validation=
         if not isinstance(sums, dict) or not {"count", "loss"} <= set(sums):
             raise ArgumentError(f"evaluate {name_of(evaluate)!r} must return {SUMS}")
     state, train, test = place(epoch.parallel, state, train, test)
-    return Run(state, epoch, train, epochs, test, evaluated)
+    return CheckedRun(state, epoch, train, epochs, test, evaluated)
 
 
 def place(parallel, state, train, test):
@@ -193,7 +193,7 @@ IDENTITY = {
 """The parts of a run's identity, and what a difference in each means."""
 
 
-def run_identity(run: Run, program: str, evaluation: str | None = None) -> dict[str, Any]:
+def run_identity(run: CheckedRun, program: str, evaluation: str | None = None) -> dict[str, Any]:
     """What makes a run the same run, derived from what decides its numbers, never listed
     by hand: the fingerprint of its epoch program as lowered for the data's shapes
     (`program`, the StableHLO text without debug locations: the model, loss, optimizer and

@@ -19,7 +19,7 @@ from jaxd2l import checks
 from jaxd2l.checks.moved import ARGUMENTS
 from jaxd2l.checks.signatures import named
 from jaxd2l.core import history
-from jaxd2l.core.arguments import Run, check_run, run_identity
+from jaxd2l.core.arguments import CheckedRun, check_run, run_identity
 from jaxd2l.core.epoch import Epoch
 from jaxd2l.core.history import DivergedError, History, Record
 from jaxd2l.core.hooks import Hook, Progress, StopTraining, as_hooks
@@ -138,7 +138,7 @@ def _carries(hooks: list[Hook], state: TrainState) -> dict[str, Any]:
     return {k: v for k, v in carries.items() if v is not None}
 
 
-def _resume(run: Run, hooks: list[Hook], identity) -> tuple:
+def _resume(run: CheckedRun, hooks: list[Hook], identity) -> tuple:
     """(state, records, untrained, stopped): what a hook restored (replayed to every hook:
     a hook that stopped the run stops it again), or the run's own start."""
     state, carries = run.state, _carries(hooks, run.state)
@@ -176,7 +176,7 @@ def _host(x: Any, parallel) -> Any:
     return np.asarray(parallel.to_host(x) if parallel is not None else jax.device_get(x))
 
 
-def _fit(run: Run, evaluate, hooks: list[Hook], factor: float | None) -> FitResult:
+def _fit(run: CheckedRun, evaluate, hooks: list[Hook], factor: float | None) -> FitResult:
     t_start = time.perf_counter()
     train, test, parallel = run.train, run.test, run.epoch.parallel
     lowered = run.epoch.program.lower(run.state, *train)

@@ -7,6 +7,7 @@ a docstring leaves a record current, and an edit of anything that runs does not.
 from __future__ import annotations
 
 import ast
+import functools
 import os
 import subprocess
 
@@ -77,18 +78,27 @@ def code(text: str) -> str | None:
     return ast.dump(tree)
 
 
-def code_changed(commit: str, path: str, root: str = ROOT) -> bool:
-    """Whether `path`'s code differs between `commit` and the working tree (a file that is
-    new, gone or does not parse counts as changed)."""
+@functools.lru_cache(maxsize=4096)  # records share commits and files: ask git once each
+def code_at(commit: str, path: str, root: str = ROOT) -> str | None:
+    """`path`'s code at `commit` (None when git does not have it or it does not parse)."""
     try:
         said = subprocess.run(
             ["git", "show", f"{commit}:{path}"], cwd=root, capture_output=True, timeout=60
         )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return code(said.stdout.decode("utf-8", "replace")) if said.returncode == 0 else None
+
+
+def code_changed(commit: str, path: str, root: str = ROOT) -> bool:
+    """Whether `path`'s code differs between `commit` and the working tree (a file that is
+    new, gone or does not parse counts as changed)."""
+    try:
         with open(os.path.join(root, path), encoding="utf-8") as fh:
             now = code(fh.read())
-    except (OSError, subprocess.TimeoutExpired):
+    except OSError:
         return True
-    then = code(said.stdout.decode("utf-8", "replace")) if said.returncode == 0 else None
+    then = code_at(commit, path, root)
     return then is None or now is None or then != now
 
 
